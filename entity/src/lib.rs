@@ -1,0 +1,8 @@
+//! Persistence types (sea-orm entities). These are storage shapes only: the REST
+//! DTOs and GraphQL objects in the `heimdall` crate convert from them, so a column
+//! change never silently changes the API.
+
+pub mod api_key;
+pub mod app;
+pub mod root_key;
+pub mod signing_key;

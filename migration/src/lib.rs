@@ -1,0 +1,15 @@
+//! Database migrations, applied on start and by `heimdall migrate`. They are written
+//! once for both SQLite and PostgreSQL: the same tables, constraints and indexes.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20260101_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,100 @@
+//! Turns a bearer credential into a [`Principal`]. A missing credential is
+//! anonymous; a presented but bad one is an error (401), never anonymous.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{EndUser, M2m, Principal};
+use crate::{
+    crypto::prefix,
+    error::{Error, Result},
+    services::keys,
+    state::AppState,
+};
+
+/// Parses an `Authorization` header value into the bearer token.
+pub fn bearer_token(header: &str) -> Result<&str> {
+    let (scheme, token) = header
+        .split_once(' ')
+        .ok_or_else(|| Error::invalid_token("the Authorization header must be `Bearer <token>`"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Error::invalid_token(
+            "only Bearer authorization is accepted",
+        ));
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(Error::invalid_token("the bearer token is empty"));
+    }
+    Ok(token)
+}
+
+/// Authenticates a bearer token of any kind.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
+    let principal = if token.starts_with(prefix::ROOT_KEY) {
+        keys::authenticate_root(state, token).await?
+    } else if token.starts_with(prefix::APP_KEY) {
+        keys::authenticate_app_key(state, token).await?
+    } else if token.bytes().filter(|b| *b == b'.').count() == 2 {
+        return authenticate_jwt(state, token).await;
+    } else {
+        return Err(Error::invalid_token("the bearer token is not recognised"));
+    };
+    principal.ok_or_else(|| Error::invalid_token("the bearer token is invalid or has been revoked"))
+}
+
+/// Verifies an access token issued by Heimdall for one of its apps.
+pub async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal> {
+    let verified = state
+        .signing
+        .verify(token)
+        .await?
+        .map_err(|e| Error::invalid_token(e.to_string()))?;
+    let app = state
+        .apps
+        .by_id(verified.app_id)
+        .await?
+        .ok_or_else(|| Error::invalid_token("the token's app no longer exists"))?;
+    let claims = &verified.claims;
+    let str_claim = |name: &str| claims.get(name).and_then(Value::as_str);
+    if str_claim("iss") != Some(state.issuer(&app.name).as_str()) {
+        return Err(Error::invalid_token(
+            "the token was not issued by this app's issuer",
+        ));
+    }
+    let int_claim = |name: &str| claims.get(name).and_then(Value::as_i64).unwrap_or_default();
+    let uuid_claim = |name: &str| str_claim(name).and_then(|s| Uuid::parse_str(s).ok());
+    let malformed = || Error::invalid_token("the token's claims are malformed");
+    let token_id = str_claim("jti").ok_or_else(malformed)?.to_owned();
+    match str_claim("type") {
+        Some("end_user") => Ok(Principal::EndUser(EndUser {
+            app_id: app.id,
+            user_id: uuid_claim("sub").ok_or_else(malformed)?,
+            session_id: uuid_claim("sid").ok_or_else(malformed)?,
+            role: str_claim("role").ok_or_else(malformed)?.to_owned(),
+            org_id: uuid_claim("org_id"),
+            org_role: str_claim("org_role").map(str::to_owned),
+            token_id,
+            expires_at: int_claim("exp"),
+            issued_at: int_claim("iat"),
+        })),
+        Some("m2m") => Ok(Principal::M2m(M2m {
+            app_id: app.id,
+            client_id: str_claim("sub").ok_or_else(malformed)?.to_owned(),
+            scopes: claims
+                .get("scopes")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            token_id,
+            expires_at: int_claim("exp"),
+            issued_at: int_claim("iat"),
+        })),
+        _ => Err(Error::invalid_token("the token is not an access token")),
+    }
+}

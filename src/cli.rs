@@ -1,0 +1,115 @@
+//! The `heimdall` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    clock::SystemClock,
+    config::Config,
+    startup::{self, Application},
+};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "heimdall",
+    version,
+    about = "Self-hostable, GraphQL-first identity platform"
+)]
+pub struct Cli {
+    /// Configuration file (TOML); `HEIMDALL_*` environment variables override it.
+    #[arg(long, short, env = "HEIMDALL_CONFIG", default_value = "heimdall.toml")]
+    pub config: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a new root key, print it once, and exit.
+    Bootstrap {
+        /// A name to tell root keys apart.
+        #[arg(long, default_value = "bootstrap")]
+        name: String,
+        /// Only print a freshly generated key (for HEIMDALL_ROOT_KEY); store nothing.
+        #[arg(long)]
+        print_only: bool,
+    },
+    /// Print the GraphQL schema (SDL) and exit.
+    ExportSchema,
+}
+
+fn init_tracing(config: &Config) {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt().with_env_filter(filter).with_target(false);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn print_root_key(key: &str, headline: &str) {
+    println!();
+    println!("================================================================================");
+    println!(" {headline}");
+    println!(" It is shown only this once. Store it somewhere safe:");
+    println!();
+    println!("   {key}");
+    println!("================================================================================");
+    println!();
+}
+
+/// Runs the command line; the process exit code follows the result.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let file = cli.config.exists().then_some(cli.config.as_path());
+    if file.is_none() && std::env::var_os("HEIMDALL_CONFIG").is_some() {
+        anyhow::bail!("configuration file {} not found", cli.config.display());
+    }
+    let config = Config::load(file).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::ExportSchema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            init_tracing(&config);
+            startup::connect_and_migrate(&config).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Bootstrap { name, print_only } => {
+            if print_only {
+                let key = crate::crypto::generate_secret(crate::crypto::prefix::ROOT_KEY)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("{key}");
+                return Ok(());
+            }
+            init_tracing(&config);
+            let state = startup::build_state(config, std::sync::Arc::new(SystemClock)).await?;
+            let key = crate::services::keys::create_root_key(&state, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("creating the root key failed: {e:?}"))?;
+            print_root_key(&key, "New Heimdall root key created.");
+            Ok(())
+        }
+        Command::Serve => {
+            init_tracing(&config);
+            let public = config.public_base();
+            let mut app = Application::build(config).await?;
+            if let Some(key) = app.take_initial_root_key() {
+                print_root_key(&key, "Heimdall root key (first start).");
+            }
+            tracing::info!(port = app.port(), public_url = %public, "heimdall listening");
+            app.run_until_stopped().await?;
+            Ok(())
+        }
+    }
+}

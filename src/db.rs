@@ -1,0 +1,233 @@
+//! Database access shared by every service: connecting (with SQLite's pragmas),
+//! write transactions that behave the same on SQLite and PostgreSQL, and the cursor
+//! pagination every list uses.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// The connection pool plus the knowledge of which backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl std::ops::Deref for Db {
+    type Target = DatabaseConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl Db {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections.max(1))
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let conn = Database::connect(options).await?;
+        Ok(Self { conn })
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.backend() == DatabaseBackend::Sqlite
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock up
+    /// front (`BEGIN IMMEDIATE`), so that concurrent writers queue on the busy
+    /// timeout instead of failing with "database is locked" when a read upgrades.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction> {
+        Ok(self
+            .conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+}
+
+/// Default and maximum page sizes (SPEC §5).
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 200;
+
+/// A validated page request: how many, after which id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub after: Option<Uuid>,
+}
+
+impl PageRequest {
+    pub fn first() -> Self {
+        Self {
+            limit: DEFAULT_LIMIT,
+            after: None,
+        }
+    }
+
+    /// Parses `limit` and `cursor` as given by a client; absurd values are a 400.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(Error::invalid_field(
+                        "limit",
+                        format!("must be an integer between 1 and {MAX_LIMIT}"),
+                    ));
+                }
+            },
+        };
+        let after = match cursor {
+            None | Some("") => None,
+            Some(text) => Some(decode_cursor(text)?),
+        };
+        Ok(Self { limit, after })
+    }
+
+    /// From GraphQL's `first` / `after`.
+    pub fn from_graphql(first: Option<i32>, after: Option<String>) -> Result<Self> {
+        let limit = first.map(|n| n.to_string());
+        Self::parse(limit.as_deref(), after.as_deref())
+    }
+}
+
+pub fn encode_cursor(id: Uuid) -> String {
+    crate::crypto::b64url(id.as_bytes())
+}
+
+pub fn decode_cursor(text: &str) -> Result<Uuid> {
+    crate::crypto::b64url_decode(text)
+        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .ok_or_else(|| Error::invalid_field("cursor", "is not a cursor returned by this API"))
+}
+
+/// One page of results and the cursor of the next page, if any.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
+/// Keyset pagination over a time-ordered (v7) uuid primary key: ascending order is
+/// creation order, identical on both databases.
+pub async fn paginate<E, C>(
+    conn: &C,
+    select: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+    id_of: impl Fn(&E::Model) -> Uuid,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut select = select;
+    if let Some(after) = page.after {
+        select = select.filter(id.gt(after));
+    }
+    let mut items = select
+        .order_by_asc(id)
+        .limit(page.limit + 1)
+        .all(conn)
+        .await?;
+    let next_cursor = if items.len() as u64 > page.limit {
+        items.truncate(page.limit as usize);
+        items.last().map(|m| encode_cursor(id_of(m)))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// The same, newest first (audit log, deliveries).
+pub async fn paginate_desc<E, C>(
+    conn: &C,
+    select: Select<E>,
+    id: E::Column,
+    page: PageRequest,
+    id_of: impl Fn(&E::Model) -> Uuid,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut select = select;
+    if let Some(after) = page.after {
+        select = select.filter(id.lt(after));
+    }
+    let mut items = select
+        .order_by_desc(id)
+        .limit(page.limit + 1)
+        .all(conn)
+        .await?;
+    let next_cursor = if items.len() as u64 > page.limit {
+        items.truncate(page.limit as usize);
+        items.last().map(|m| encode_cursor(id_of(m)))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_parsing() {
+        assert_eq!(PageRequest::parse(None, None).unwrap().limit, 50);
+        assert_eq!(PageRequest::parse(Some("200"), None).unwrap().limit, 200);
+        for bad in ["0", "201", "-1", "abc", "1e9", "99999999999999999999999"] {
+            assert!(PageRequest::parse(Some(bad), None).is_err(), "{bad}");
+        }
+        assert!(PageRequest::parse(None, Some("not-a-cursor")).is_err());
+        let id = new_id();
+        assert_eq!(
+            PageRequest::parse(None, Some(&encode_cursor(id)))
+                .unwrap()
+                .after,
+            Some(id)
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! `POST /graphql` and GraphiQL on `GET /graphql`. The transport is handled here
+//! (body limit, content type, JSON parsing, authentication) so that malformed
+//! requests get clear 4xx answers; domain errors are given their `extensions.code`.
+
+use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Response as GqlResponse};
+use axum::{
+    Json,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde_json::json;
+
+use super::MAX_BATCH;
+use crate::{
+    auth::extract::principal_of,
+    error::Error,
+    http::extract::{is_json, parse_json, read_body},
+    state::AppState,
+};
+
+/// A transport-level error in the GraphQL response shape.
+fn transport_error(status: StatusCode, error: &Error) -> Response {
+    error.log();
+    let body = json!({
+        "data": null,
+        "errors": [{ "message": error.to_string(), "extensions": { "code": error.graphql_code() } }]
+    });
+    let mut response = (status, Json(body)).into_response();
+    if let Error::Unauthenticated { .. } = error {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer realm="heimdall", error="invalid_token""#),
+        );
+    }
+    response
+}
+
+pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let principal = match principal_of(&mut parts, &state).await {
+        Ok(principal) => principal,
+        Err(error) => return transport_error(error.status(), &error),
+    };
+    if !is_json(&parts.headers) {
+        let error = Error::UnsupportedMediaType(
+            "GraphQL requests must be JSON (Content-Type: application/json)".into(),
+        );
+        return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, &error);
+    }
+    let bytes = match read_body(Request::from_parts(parts, body), &state).await {
+        Ok(bytes) => bytes,
+        Err(error) => return transport_error(error.status(), &error),
+    };
+    let batch: BatchRequest = match parse_json(&bytes) {
+        Ok(batch) => batch,
+        Err(error) => return transport_error(StatusCode::BAD_REQUEST, &error),
+    };
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > MAX_BATCH
+    {
+        let error = Error::invalid(format!("at most {MAX_BATCH} operations per batch"));
+        return transport_error(StatusCode::BAD_REQUEST, &error);
+    }
+    let batch = batch.data(principal).data(state.clone());
+    let response = match state.graphql.execute_batch(batch).await {
+        BatchResponse::Single(response) => BatchResponse::Single(with_codes(response)),
+        BatchResponse::Batch(responses) => {
+            BatchResponse::Batch(responses.into_iter().map(with_codes).collect())
+        }
+    };
+    Json(response).into_response()
+}
+
+/// Gives every error its `extensions.code` (SPEC §9): domain errors by their kind,
+/// everything else (parse, validation, limits, bad arguments) as `BAD_USER_INPUT`.
+fn with_codes(mut response: GqlResponse) -> GqlResponse {
+    for error in &mut response.errors {
+        let domain = error.source::<Error>().map(|e| {
+            (
+                e.graphql_code(),
+                e.details(),
+                matches!(e, Error::Internal(_)),
+            )
+        });
+        if let Some(source) = error.source::<Error>() {
+            source.log();
+        }
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        match domain {
+            Some((code, details, internal)) => {
+                extensions.set("code", code);
+                if let Some(details) = details
+                    && let Ok(async_graphql::Value::Object(map)) =
+                        async_graphql::Value::from_json(details)
+                {
+                    for (key, value) in map {
+                        extensions.set(key.as_str(), value);
+                    }
+                }
+                if internal {
+                    error.message = "internal server error".into();
+                }
+            }
+            None => {
+                if extensions.get("code").is_none() {
+                    extensions.set("code", "BAD_USER_INPUT");
+                }
+            }
+        }
+    }
+    response
+}
+
+pub async fn graphiql(State(state): State<AppState>) -> impl IntoResponse {
+    let endpoint = format!("{}/graphql", state.config.base_path);
+    Html(format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Heimdall GraphiQL</title>
+<style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>
+<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
+</head>
+<body>
+<div id="graphiql">Loading GraphiQL…</div>
+<script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+<script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+<script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+<script>
+  const fetcher = GraphiQL.createFetcher({{ url: {endpoint:?} }});
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(
+    React.createElement(GraphiQL, {{ fetcher, defaultHeaders: '{{"Authorization": "Bearer "}}' }}));
+</script>
+</body>
+</html>"#
+    ))
+}

@@ -1,0 +1,64 @@
+//! The GraphQL API: one schema for every principal, authorised by the same guard as
+//! REST. Query and mutation roots are merged from one object per domain area.
+
+pub mod apps;
+pub mod guards;
+pub mod http;
+pub mod limits;
+pub mod relay;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+
+use crate::{auth::Principal, error::Error, state::AppState};
+
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 2_000;
+pub const MAX_ALIASES: usize = 50;
+pub const MAX_BATCH: usize = 10;
+
+#[derive(MergedObject, Default)]
+pub struct Query(apps::AppQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(apps::AppMutation);
+
+pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema. The application state and the caller are request data.
+pub fn build_schema(introspection: bool) -> HeimdallSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
+        .limit_directives(16)
+        .extension(limits::AliasLimit(MAX_ALIASES));
+    if !introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(true).sdl()
+}
+
+/// Access to the state and the caller from resolvers.
+pub trait ContextExt {
+    fn state(&self) -> &AppState;
+    /// The authenticated caller; `UNAUTHENTICATED` when the request had no credential.
+    fn principal(&self) -> Result<&Principal, Error>;
+}
+
+impl ContextExt for Context<'_> {
+    fn state(&self) -> &AppState {
+        // The HTTP handler passes the state with every request.
+        self.data_unchecked::<AppState>()
+    }
+
+    fn principal(&self) -> Result<&Principal, Error> {
+        self.data_opt::<Option<Principal>>()
+            .and_then(Option::as_ref)
+            .ok_or_else(|| Error::unauthenticated("a bearer token is required"))
+    }
+}

@@ -1,0 +1,197 @@
+//! The REST surface and the axum router that also mounts GraphQL and operations.
+
+pub mod api_keys;
+pub mod apps;
+pub mod extract;
+pub mod ops;
+pub mod response;
+pub mod signing_keys;
+pub mod well_known;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, MatchedPath},
+    http::{HeaderName, HeaderValue, Method, Request, header, request::Parts},
+    response::{IntoResponse, Response},
+    routing::{delete, get, post},
+};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::{error::Error, graphql, services::apps::AppSettings, state::AppState};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Builds the whole HTTP application, mounted under `HEIMDALL_BASE_PATH`.
+pub fn router(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/v1/apps", post(apps::create).get(apps::list))
+        .route(
+            "/v1/apps/{app}",
+            get(apps::get).patch(apps::update).delete(apps::delete),
+        )
+        .route(
+            "/v1/apps/{app}/api-keys",
+            post(api_keys::create).get(api_keys::list),
+        )
+        .route("/v1/apps/{app}/api-keys/{id}", delete(api_keys::revoke))
+        .route("/v1/apps/{app}/signing-keys", get(signing_keys::list))
+        .route(
+            "/v1/apps/{app}/signing-keys/rotate",
+            post(signing_keys::rotate),
+        );
+
+    let consumer = Router::new()
+        .route("/{slug}/v1/.well-known/jwks.json", get(well_known::jwks))
+        .route(
+            "/{slug}/v1/.well-known/openid-configuration",
+            get(well_known::discovery),
+        )
+        .route(
+            "/{slug}/.well-known/openid-configuration",
+            get(well_known::discovery),
+        )
+        // The default app (HEIMDALL_DEFAULT_APP) at the root paths of seed 003.
+        .route(
+            "/.well-known/openid-configuration",
+            get(well_known::discovery_default),
+        )
+        .route(
+            "/v1/.well-known/openid-configuration",
+            get(well_known::discovery_default),
+        )
+        .route("/v1/.well-known/jwks.json", get(well_known::jwks_default))
+        .layer(cors_layer(state.clone()));
+
+    let ops = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route(
+            "/graphql",
+            get(graphql::http::graphiql).post(graphql::http::execute),
+        );
+
+    let app = Router::new()
+        .merge(admin)
+        .merge(consumer)
+        .merge(ops)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .with_state(state.clone());
+
+    let app = if state.config.base_path.is_empty() {
+        app
+    } else {
+        Router::new()
+            .nest(&state.config.base_path, app)
+            .fallback(not_found)
+    };
+
+    app.layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ))
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ))
+    .layer(CatchPanicLayer::custom(|_| {
+        Error::internal("a request handler panicked").into_response()
+    }))
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+    .layer(
+        TraceLayer::new_for_http()
+            .make_span_with(|req: &Request<_>| {
+                // The matched route, never the raw URI: paths and queries can carry tokens.
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str)
+                    .unwrap_or("-");
+                let request_id = req
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), route, request_id)
+            })
+            .on_request(())
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    )
+    .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn not_found() -> Response {
+    Error::not_found("no such route").into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    Error::MethodNotAllowed.into_response()
+}
+
+/// CORS for the consumer lane: an origin is allowed when the app named by the
+/// path's first segment lists it in `allowed_origins`.
+fn cors_layer(state: AppState) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(
+            move |origin: HeaderValue, parts: &Parts| {
+                let state = state.clone();
+                let slug = parts
+                    .uri
+                    .path()
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                async move {
+                    let Ok(origin) = origin.to_str() else {
+                        return false;
+                    };
+                    let slug = if slug == "v1" || slug == ".well-known" {
+                        match &state.config.default_app {
+                            Some(default) => default.clone(),
+                            None => return false,
+                        }
+                    } else {
+                        slug
+                    };
+                    match state.apps.by_name(&slug).await {
+                        Ok(Some(app)) => AppSettings::from_stored(&app.settings)
+                            .allowed_origins
+                            .iter()
+                            .any(|allowed| allowed == origin),
+                        _ => false,
+                    }
+                }
+            },
+        ))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([
+            REQUEST_ID,
+            header::WWW_AUTHENTICATE,
+            header::RETRY_AFTER,
+            header::LOCATION,
+        ])
+        .max_age(Duration::from_secs(600))
+}

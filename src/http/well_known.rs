@@ -1,0 +1,120 @@
+//! `/{slug}/v1/.well-known/jwks.json` and the OpenID configuration.
+
+use axum::{
+    extract::State,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Value, json};
+
+use super::extract::ApiPath;
+use crate::{
+    error::{Error, Result},
+    services::apps::AppSettings,
+    state::AppState,
+};
+
+pub const SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "roles",
+    "permissions",
+    "offline_access",
+];
+
+async fn app_by_slug(state: &AppState, slug: &str) -> Result<std::sync::Arc<entity::app::Model>> {
+    state
+        .apps
+        .by_name(slug)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("app '{slug}' not found")))
+}
+
+fn default_app(state: &AppState) -> Result<String> {
+    state
+        .config
+        .default_app
+        .clone()
+        .ok_or_else(|| Error::not_found("no default app is configured (HEIMDALL_DEFAULT_APP)"))
+}
+
+fn cacheable_json(body: String) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+pub async fn jwks(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Response> {
+    let app = app_by_slug(&state, &slug).await?;
+    let doc = state.signing.jwks(app.id).await?;
+    Ok(cacheable_json(doc.as_ref().clone()))
+}
+
+pub async fn jwks_default(State(state): State<AppState>) -> Result<Response> {
+    let slug = default_app(&state)?;
+    jwks(State(state), ApiPath(slug)).await
+}
+
+/// The discovery document (RFC 8414 + OpenID Connect Discovery). `endpoint_base` is
+/// where the OAuth endpoints are served: the app's own path, or the root paths for
+/// the default app.
+pub fn discovery_document(
+    state: &AppState,
+    app: &entity::app::Model,
+    endpoint_base: &str,
+) -> Value {
+    let issuer = state.issuer(&app.name);
+    let settings = AppSettings::from_stored(&app.settings);
+    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{endpoint_base}/v1/oauth/authorize"),
+        "token_endpoint": format!("{endpoint_base}/v1/oauth/token"),
+        "userinfo_endpoint": format!("{endpoint_base}/v1/oauth/userinfo"),
+        "revocation_endpoint": format!("{endpoint_base}/v1/oauth/revoke"),
+        "introspection_endpoint": format!("{endpoint_base}/v1/oauth/introspect"),
+        "jwks_uri": format!("{issuer}/v1/.well-known/jwks.json"),
+        "scopes_supported": SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "code_challenge_methods_supported": ["S256"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [settings.signing_alg.as_str(), "HS256"],
+        "claims_supported": [
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "name", "picture",
+            "email", "email_verified", "roles", "permissions"
+        ],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "claims_parameter_supported": false,
+    })
+}
+
+pub async fn discovery(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Response> {
+    let app = app_by_slug(&state, &slug).await?;
+    let doc = discovery_document(&state, &app, &state.issuer(&app.name));
+    Ok(cacheable_json(doc.to_string()))
+}
+
+/// Root paths (`/.well-known/openid-configuration`) serve the default app, with
+/// endpoints at the root paths of seed 003.
+pub async fn discovery_default(State(state): State<AppState>) -> Result<Response> {
+    let slug = default_app(&state)?;
+    let app = app_by_slug(&state, &slug).await?;
+    let doc = discovery_document(&state, &app, &state.config.public_base());
+    Ok(cacheable_json(doc.to_string()))
+}

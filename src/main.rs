@@ -1,0 +1,12 @@
+//! The `heimdall` binary: see `heimdall --help`.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match heimdall::cli::run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("heimdall: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! Apps and their settings.
+
+use std::{sync::Arc, time::Duration};
+
+use entity::app;
+use moka::future::Cache;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::{
+    auth::{AppAdmin, Principal, RootAccess},
+    crypto::keys::SigningAlg,
+    db::{self, Db, Page, PageRequest},
+    error::{Error, Result, conflict_on_unique},
+    services::validate,
+    state::AppState,
+};
+
+/// App settings (SPEC §3, §11). Stored as JSON; fields added later default on read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppSettings {
+    /// Lifetime of end-user access tokens, seconds.
+    pub access_token_ttl: i64,
+    /// Lifetime of refresh tokens, seconds.
+    pub refresh_token_ttl: i64,
+    pub signup_enabled: bool,
+    pub password_min_length: u32,
+    pub require_verified_email: bool,
+    /// Role given to new users.
+    pub default_role: String,
+    /// Origins allowed to call the consumer lane from a browser (CORS).
+    pub allowed_origins: Vec<String>,
+    /// A custom login page; unset means Heimdall's hosted page.
+    pub login_url: Option<String>,
+    /// e.g. `https://app.example.com/join?token={token}`.
+    pub invite_url_template: Option<String>,
+    /// Base URL of links in Heimdall-sent mail.
+    pub email_link_base: Option<String>,
+    /// Algorithm of the app's signing key; changing it rotates to a new key.
+    pub signing_alg: SigningAlg,
+    /// Add the flat effective `permissions` to end-user access tokens.
+    pub embed_permissions: bool,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: 3600,
+            refresh_token_ttl: 30 * 24 * 3600,
+            signup_enabled: true,
+            password_min_length: 10,
+            require_verified_email: false,
+            default_role: "member".into(),
+            allowed_origins: Vec::new(),
+            login_url: None,
+            invite_url_template: None,
+            email_link_base: None,
+            signing_alg: SigningAlg::RS256,
+            embed_permissions: false,
+        }
+    }
+}
+
+pub const ACCESS_TTL_RANGE: (i64, i64) = (60, 24 * 3600);
+pub const REFRESH_TTL_RANGE: (i64, i64) = (300, 365 * 24 * 3600);
+pub const PASSWORD_MIN_RANGE: (u32, u32) = (8, 128);
+
+impl AppSettings {
+    /// Reads stored settings leniently: unknown keys are ignored, missing ones default.
+    pub fn from_stored(value: &Value) -> Self {
+        serde_json::from_value(value.clone()).unwrap_or_default()
+    }
+
+    /// Applies a partial update (a JSON object of setting → value) and validates the
+    /// result. Unknown settings and wrongly typed values are a 400 naming the field.
+    pub fn merged(&self, patch: &Map<String, Value>) -> Result<Self> {
+        let Value::Object(mut current) = serde_json::to_value(self).map_err(Error::internal)?
+        else {
+            return Err(Error::internal("settings are not an object"));
+        };
+        for (key, value) in patch {
+            if !current.contains_key(key) {
+                return Err(Error::invalid_field(
+                    &format!("settings.{key}"),
+                    "is not a known setting",
+                ));
+            }
+            // Validate each value on its own so the error names the right field.
+            let mut probe = current.clone();
+            probe.insert(key.clone(), value.clone());
+            if let Err(e) = serde_json::from_value::<AppSettings>(Value::Object(probe)) {
+                let message = e.to_string();
+                let message = message
+                    .split(" at line")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_owned();
+                return Err(Error::invalid_field(&format!("settings.{key}"), message));
+            }
+            current.insert(key.clone(), value.clone());
+        }
+        let settings: AppSettings = serde_json::from_value(Value::Object(current))
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        settings.validated()
+    }
+
+    fn validated(mut self) -> Result<Self> {
+        let range = |field: &str, value: i64, (lo, hi): (i64, i64)| {
+            if (lo..=hi).contains(&value) {
+                Ok(())
+            } else {
+                Err(Error::invalid_field(
+                    &format!("settings.{field}"),
+                    format!("must be between {lo} and {hi}"),
+                ))
+            }
+        };
+        range("access_token_ttl", self.access_token_ttl, ACCESS_TTL_RANGE)?;
+        range(
+            "refresh_token_ttl",
+            self.refresh_token_ttl,
+            REFRESH_TTL_RANGE,
+        )?;
+        range(
+            "password_min_length",
+            i64::from(self.password_min_length),
+            (
+                i64::from(PASSWORD_MIN_RANGE.0),
+                i64::from(PASSWORD_MIN_RANGE.1),
+            ),
+        )?;
+        if self.allowed_origins.len() > 50 {
+            return Err(Error::invalid_field(
+                "settings.allowed_origins",
+                "at most 50 origins",
+            ));
+        }
+        self.allowed_origins = self
+            .allowed_origins
+            .iter()
+            .map(|o| validate::origin("settings.allowed_origins", o))
+            .collect::<Result<_>>()?;
+        if let Some(url) = &self.login_url {
+            validate::http_url("settings.login_url", url)?;
+        }
+        if let Some(url) = &self.email_link_base {
+            validate::http_url("settings.email_link_base", url)?;
+        }
+        if let Some(template) = &self.invite_url_template {
+            if !template.contains("{token}") {
+                return Err(Error::invalid_field(
+                    "settings.invite_url_template",
+                    "must contain {token}",
+                ));
+            }
+            validate::http_url(
+                "settings.invite_url_template",
+                &template.replace("{token}", "t"),
+            )?;
+        }
+        validate::role_name("settings.default_role", &self.default_role)?;
+        Ok(self)
+    }
+}
+
+/// A create request.
+#[derive(Debug, Clone, Default)]
+pub struct NewApp {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub settings: Option<Map<String, Value>>,
+}
+
+/// An update request.
+#[derive(Debug, Clone, Default)]
+pub struct AppPatch {
+    pub display_name: Option<String>,
+    pub settings: Option<Map<String, Value>>,
+}
+
+/// Short-lived per-instance cache of apps by id and by slug, invalidated on write.
+#[derive(Clone)]
+pub struct AppCache {
+    db: Db,
+    by_id: Cache<Uuid, Arc<app::Model>>,
+    by_name: Cache<String, Arc<app::Model>>,
+}
+
+impl AppCache {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            by_id: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
+            by_name: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
+        }
+    }
+
+    pub async fn by_id(&self, id: Uuid) -> Result<Option<Arc<app::Model>>> {
+        if let Some(app) = self.by_id.get(&id).await {
+            return Ok(Some(app));
+        }
+        let found = app::Entity::find_by_id(id).one(&*self.db).await?;
+        Ok(self.remember(found).await)
+    }
+
+    pub async fn by_name(&self, name: &str) -> Result<Option<Arc<app::Model>>> {
+        if let Some(app) = self.by_name.get(name).await {
+            return Ok(Some(app));
+        }
+        // Cheap rejection of strings that cannot be a slug (also keeps junk out of the cache).
+        if validate::slug("app", name).is_err() && name.len() > 63 {
+            return Ok(None);
+        }
+        let found = app::Entity::find()
+            .filter(app::Column::Name.eq(name))
+            .one(&*self.db)
+            .await?;
+        Ok(self.remember(found).await)
+    }
+
+    /// An app by id (uuid form) or by slug.
+    pub async fn resolve(&self, reference: &str) -> Result<Option<Arc<app::Model>>> {
+        match Uuid::parse_str(reference) {
+            Ok(id) => self.by_id(id).await,
+            Err(_) => self.by_name(reference).await,
+        }
+    }
+
+    async fn remember(&self, found: Option<app::Model>) -> Option<Arc<app::Model>> {
+        let app = Arc::new(found?);
+        self.by_id.insert(app.id, app.clone()).await;
+        self.by_name.insert(app.name.clone(), app.clone()).await;
+        Some(app)
+    }
+
+    pub async fn invalidate(&self, app: &app::Model) {
+        self.by_id.invalidate(&app.id).await;
+        self.by_name.invalidate(&app.name).await;
+    }
+}
+
+/// Creates an app and its first signing key (root only).
+pub async fn create(state: &AppState, _root: &RootAccess, input: NewApp) -> Result<app::Model> {
+    validate::slug("name", &input.name)?;
+    let display_name = match &input.display_name {
+        Some(d) => validate::display_text("display_name", d, 200)?,
+        None => input.name.clone(),
+    };
+    let settings = match &input.settings {
+        Some(patch) => AppSettings::default().merged(patch)?,
+        None => AppSettings::default(),
+    };
+    let generated = state.signing.generate(settings.signing_alg).await?;
+    let now = state.now();
+    let id = db::new_id();
+    let txn = state.db.begin_write().await?;
+    let app = app::ActiveModel {
+        id: Set(id),
+        name: Set(input.name.clone()),
+        display_name: Set(display_name),
+        settings: Set(serde_json::to_value(&settings).map_err(Error::internal)?),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(conflict_on_unique(format!(
+        "an app named '{}' already exists",
+        input.name
+    )))?;
+    state.signing.insert_active(&txn, id, generated).await?;
+    txn.commit().await?;
+    Ok(app)
+}
+
+/// Lists the apps the principal may administer: every app for root, its own for a PAK.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    page: PageRequest,
+) -> Result<Page<app::Model>> {
+    match principal {
+        Principal::Root { .. } => {
+            db::paginate(
+                &*state.db,
+                app::Entity::find(),
+                app::Column::Id,
+                page,
+                |m| m.id,
+            )
+            .await
+        }
+        Principal::AppKey { app_id, .. } => {
+            let select = app::Entity::find().filter(app::Column::Id.eq(*app_id));
+            db::paginate(&*state.db, select, app::Column::Id, page, |m| m.id).await
+        }
+        _ => Err(Error::forbidden(
+            "listing apps requires a root key or an app key",
+        )),
+    }
+}
+
+/// Updates the display name and/or merges settings. Changing `signing_alg` rotates
+/// the signing key in the same transaction.
+pub async fn update(state: &AppState, admin: &AppAdmin, patch: AppPatch) -> Result<app::Model> {
+    let current = admin.app();
+    let old_settings = AppSettings::from_stored(&current.settings);
+    let mut model: app::ActiveModel = current.clone().into();
+    if let Some(display_name) = &patch.display_name {
+        model.display_name = Set(validate::display_text("display_name", display_name, 200)?);
+    }
+    let mut rotate_to = None;
+    if let Some(settings_patch) = &patch.settings {
+        let settings = old_settings.merged(settings_patch)?;
+        if settings.signing_alg != old_settings.signing_alg {
+            rotate_to = Some(settings.signing_alg);
+        }
+        model.settings = Set(serde_json::to_value(&settings).map_err(Error::internal)?);
+    }
+    model.updated_at = Set(state.now());
+    let generated = match rotate_to {
+        Some(alg) => Some(state.signing.generate(alg).await?),
+        None => None,
+    };
+    let txn = state.db.begin_write().await?;
+    let updated = model.update(&txn).await?;
+    let rotated = match generated {
+        Some(generated) => Some(state.signing.rotate_in(&txn, current.id, generated).await?),
+        None => None,
+    };
+    txn.commit().await?;
+    if let Some(retired) = rotated {
+        state.signing.forget(current.id, &retired).await;
+    }
+    state.apps.invalidate(current).await;
+    Ok(updated)
+}
+
+/// Deletes an app and everything in it (root only).
+pub async fn delete(state: &AppState, _root: &RootAccess, app: &app::Model) -> Result<()> {
+    let kids = state.signing.kids_of(app.id).await?;
+    let result = app::Entity::delete_by_id(app.id).exec(&*state.db).await?;
+    if result.rows_affected == 0 {
+        return Err(Error::not_found("app not found"));
+    }
+    state.signing.forget(app.id, &kids).await;
+    state.apps.invalidate(app).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patch(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn settings_merge_validates_and_names_fields() {
+        let base = AppSettings::default();
+        let merged = base
+            .merged(&patch(
+                json!({"access_token_ttl": 600, "signup_enabled": false}),
+            ))
+            .unwrap();
+        assert_eq!(merged.access_token_ttl, 600);
+        assert!(!merged.signup_enabled);
+        assert_eq!(merged.refresh_token_ttl, base.refresh_token_ttl);
+
+        let err = base.merged(&patch(json!({"nope": 1}))).unwrap_err();
+        assert!(err.to_string().contains("settings.nope"));
+        let err = base
+            .merged(&patch(json!({"access_token_ttl": "x"})))
+            .unwrap_err();
+        assert!(err.to_string().contains("settings.access_token_ttl"));
+        let err = base
+            .merged(&patch(json!({"access_token_ttl": 5})))
+            .unwrap_err();
+        assert!(err.to_string().contains("between"));
+        assert!(
+            base.merged(&patch(json!({"signing_alg": "HS256"})))
+                .is_err()
+        );
+        assert!(
+            base.merged(&patch(json!({"invite_url_template": "https://x/join"})))
+                .is_err()
+        );
+        assert_eq!(
+            base.merged(&patch(json!({"signing_alg": "EdDSA"})))
+                .unwrap()
+                .signing_alg,
+            SigningAlg::EdDSA
+        );
+    }
+
+    #[test]
+    fn stored_settings_tolerate_unknown_and_missing_keys() {
+        let s = AppSettings::from_stored(&json!({"access_token_ttl": 120, "legacy": true}));
+        assert_eq!(s.access_token_ttl, 120);
+        assert_eq!(s.password_min_length, 10);
+    }
+}

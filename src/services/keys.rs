@@ -1,0 +1,201 @@
+//! Root keys and app keys (PAK): high-entropy bearer secrets stored as keyed SHA-256
+//! hashes, looked up by hash and compared in constant time.
+
+use std::time::Duration;
+
+use entity::{api_key, root_key};
+use moka::future::Cache;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::{AppAdmin, Principal},
+    crypto::{self, prefix},
+    db::{self, Page, PageRequest},
+    error::{Error, Result},
+    services::validate,
+    state::AppState,
+};
+
+/// Remembers which credentials had `last_used_at` written recently, so that a hot
+/// credential costs one write a minute, not one per request.
+#[derive(Clone)]
+pub struct TouchThrottle {
+    recent: Cache<Uuid, ()>,
+}
+
+impl Default for TouchThrottle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TouchThrottle {
+    pub fn new() -> Self {
+        Self {
+            recent: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+        }
+    }
+
+    /// True at most once a minute per id.
+    pub async fn due(&self, id: Uuid) -> bool {
+        let entry = self.recent.entry(id).or_insert(()).await;
+        entry.is_fresh()
+    }
+}
+
+/// Creates a root key and returns the secret (shown once).
+pub async fn create_root_key(state: &AppState, name: &str) -> Result<String> {
+    let secret = crypto::generate_secret(prefix::ROOT_KEY)?;
+    root_key::ActiveModel {
+        id: Set(db::new_id()),
+        name: Set(validate::display_text("name", name, 200)?),
+        key_hash: Set(state.hasher.hash(&secret)),
+        created_at: Set(state.now()),
+        last_used_at: Set(None),
+    }
+    .insert(&*state.db)
+    .await?;
+    Ok(secret)
+}
+
+/// On first start (no root key stored and none configured), creates one and returns
+/// it so the caller can print it once.
+pub async fn ensure_initial_root_key(state: &AppState) -> Result<Option<String>> {
+    if state.config.root_key.is_some() {
+        return Ok(None);
+    }
+    if root_key::Entity::find().count(&*state.db).await? > 0 {
+        return Ok(None);
+    }
+    create_root_key(state, "initial").await.map(Some)
+}
+
+/// Validates a configured `HEIMDALL_ROOT_KEY`.
+pub fn check_configured_root_key(key: &str) -> std::result::Result<(), String> {
+    let random = key
+        .strip_prefix(prefix::ROOT_KEY)
+        .ok_or_else(|| format!("HEIMDALL_ROOT_KEY must start with {}", prefix::ROOT_KEY))?;
+    if random.len() < 32
+        || !random
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err("HEIMDALL_ROOT_KEY needs at least 32 random characters of [A-Za-z0-9_-] after the prefix \
+                    (generate one with `heimdall bootstrap --print-only`)"
+            .into());
+    }
+    Ok(())
+}
+
+/// Authenticates a `hm_root_…` secret.
+pub async fn authenticate_root(state: &AppState, secret: &str) -> Result<Option<Principal>> {
+    let candidates = state.hasher.candidates(secret);
+    let configured = state.env_root_key_hashes.iter().any(|stored| {
+        candidates
+            .iter()
+            .any(|c| crypto::ct_eq(c.as_bytes(), stored.as_bytes()))
+    });
+    if configured {
+        return Ok(Some(Principal::Root { key_id: None }));
+    }
+    let found = root_key::Entity::find()
+        .filter(root_key::Column::KeyHash.is_in(candidates))
+        .one(&*state.db)
+        .await?;
+    let Some(key) = found else { return Ok(None) };
+    if !state.hasher.verify(secret, &key.key_hash) {
+        return Ok(None);
+    }
+    if state.touch.due(key.id).await {
+        let (db, now) = (state.db.clone(), state.now());
+        tokio::spawn(async move {
+            let _ = root_key::Entity::update_many()
+                .col_expr(root_key::Column::LastUsedAt, Expr::value(now))
+                .filter(root_key::Column::Id.eq(key.id))
+                .exec(&*db)
+                .await;
+        });
+    }
+    Ok(Some(Principal::Root {
+        key_id: Some(key.id),
+    }))
+}
+
+/// Authenticates a `hm_pak_…` secret.
+pub async fn authenticate_app_key(state: &AppState, secret: &str) -> Result<Option<Principal>> {
+    let candidates = state.hasher.candidates(secret);
+    let found = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.is_in(candidates))
+        .one(&*state.db)
+        .await?;
+    let Some(key) = found else { return Ok(None) };
+    if !state.hasher.verify(secret, &key.key_hash) {
+        return Ok(None);
+    }
+    if state.touch.due(key.id).await {
+        let (db, now) = (state.db.clone(), state.now());
+        tokio::spawn(async move {
+            let _ = api_key::Entity::update_many()
+                .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
+                .filter(api_key::Column::Id.eq(key.id))
+                .exec(&*db)
+                .await;
+        });
+    }
+    Ok(Some(Principal::AppKey {
+        app_id: key.app_id,
+        key_id: key.id,
+    }))
+}
+
+/// Creates an app key; the secret is returned once.
+pub async fn create_app_key(
+    state: &AppState,
+    admin: &AppAdmin,
+    name: &str,
+) -> Result<(api_key::Model, String)> {
+    let name = validate::display_text("name", name, 200)?;
+    let secret = crypto::generate_secret(prefix::APP_KEY)?;
+    let hint = secret[secret.len() - 4..].to_owned();
+    let model = api_key::ActiveModel {
+        id: Set(db::new_id()),
+        app_id: Set(admin.app().id),
+        name: Set(name),
+        key_hash: Set(state.hasher.hash(&secret)),
+        hint: Set(hint),
+        created_at: Set(state.now()),
+        last_used_at: Set(None),
+    }
+    .insert(&*state.db)
+    .await?;
+    Ok((model, secret))
+}
+
+pub async fn list_app_keys(
+    state: &AppState,
+    admin: &AppAdmin,
+    page: PageRequest,
+) -> Result<Page<api_key::Model>> {
+    let select = api_key::Entity::find().filter(api_key::Column::AppId.eq(admin.app().id));
+    db::paginate(&*state.db, select, api_key::Column::Id, page, |m| m.id).await
+}
+
+/// Revokes (deletes) an app key of the admin's app.
+pub async fn revoke_app_key(state: &AppState, admin: &AppAdmin, id: Uuid) -> Result<()> {
+    let result = api_key::Entity::delete_many()
+        .filter(api_key::Column::Id.eq(id))
+        .filter(api_key::Column::AppId.eq(admin.app().id))
+        .exec(&*state.db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(Error::not_found("api key not found"));
+    }
+    Ok(())
+}

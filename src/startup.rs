@@ -1,0 +1,122 @@
+//! Building and running the server: connect, migrate, make sure a root key exists,
+//! bind (port 0 in tests), serve until Ctrl-C or SIGTERM.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context as _;
+use migration::{Migrator, MigratorTrait};
+use tokio::net::TcpListener;
+
+use crate::{
+    clock::{SharedClock, SystemClock},
+    config::Config,
+    db::Db,
+    services::keys,
+    state::{self, AppState},
+};
+
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    state: AppState,
+    initial_root_key: Option<String>,
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .with_context(|| "cannot connect to the database (HEIMDALL_DATABASE_URL)")?;
+    Migrator::up(&*db, None)
+        .await
+        .context("applying database migrations failed")?;
+    Ok(db)
+}
+
+/// Builds the state on a migrated database: master keys, caches, services.
+pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<AppState> {
+    if let Some(root_key) = &config.root_key {
+        keys::check_configured_root_key(root_key.expose()).map_err(anyhow::Error::msg)?;
+    }
+    let master = state::master_keys(&config).map_err(anyhow::Error::msg)?;
+    let db = connect_and_migrate(&config).await?;
+    Ok(AppState::new(config, db, clock, master))
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let bind = config.bind.clone();
+        let state = build_state(config, clock).await?;
+        let initial_root_key = keys::ensure_initial_root_key(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the initial root key failed: {e:?}"))?;
+        let listener = TcpListener::bind(&bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind} (HEIMDALL_BIND)"))?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            listener,
+            port,
+            state,
+            initial_root_key,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The root key generated on this first start, if one was; `None` afterwards.
+    pub fn take_initial_root_key(&mut self) -> Option<String> {
+        self.initial_root_key.take()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = crate::http::router(self.state.clone());
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

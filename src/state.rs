@@ -1,0 +1,112 @@
+//! The application state every handler and resolver receives: configuration, the
+//! database, the clock and the long-lived services with their caches.
+
+use std::{ops::Deref, sync::Arc};
+
+use crate::{
+    clock::SharedClock,
+    config::Config,
+    crypto::{
+        SecretHasher,
+        vault::{MasterKey, MasterKeys, Vault},
+    },
+    db::Db,
+    services::{apps::AppCache, keys::TouchThrottle, signing::SigningService},
+};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub clock: SharedClock,
+    pub hasher: SecretHasher,
+    pub vault: Vault,
+    pub signing: SigningService,
+    pub graphql: crate::graphql::HeimdallSchema,
+    pub apps: AppCache,
+    pub touch: TouchThrottle,
+    /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
+    pub env_root_key_hashes: Vec<String>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db, clock: SharedClock, master: MasterKeys) -> Self {
+        let hasher = SecretHasher::new(&master);
+        let vault = Vault::new(&master);
+        let env_root_key_hashes = config
+            .root_key
+            .as_ref()
+            .map(|key| hasher.candidates(key.expose()))
+            .unwrap_or_default();
+        let signing = SigningService::new(db.clone(), vault.clone(), clock.clone());
+        Self(Arc::new(Inner {
+            graphql: crate::graphql::build_schema(config.graphql_introspection),
+            apps: AppCache::new(db.clone()),
+            touch: TouchThrottle::new(),
+            config,
+            db,
+            clock,
+            hasher,
+            vault,
+            signing,
+            env_root_key_hashes,
+        }))
+    }
+
+    /// The current time, from the injected clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The issuer (`iss`) of an app's tokens: `{PUBLIC_URL}{BASE_PATH}/{slug}`.
+    pub fn issuer(&self, slug: &str) -> String {
+        format!("{}/{slug}", self.config.public_base())
+    }
+}
+
+/// Resolves the master keys from configuration, generating a development key in the
+/// data directory (with a loud warning) when none is configured.
+pub fn master_keys(config: &Config) -> Result<MasterKeys, String> {
+    let current = match &config.master_key {
+        Some(text) => {
+            MasterKey::parse(text.expose()).map_err(|e| format!("HEIMDALL_MASTER_KEY: {e}"))?
+        }
+        None => {
+            let key = MasterKeys::load_or_create_dev_key(&config.data_dir)
+                .map_err(|e| format!("cannot create the development master key: {e}"))?;
+            tracing::warn!(
+                path = %config.data_dir.join("heimdall.master.key").display(),
+                "HEIMDALL_MASTER_KEY is not set: using a development master key from the data \
+                 directory. Set HEIMDALL_MASTER_KEY (32 random bytes, base64) in production and \
+                 keep it safe: it encrypts signing keys and provider secrets at rest."
+            );
+            key
+        }
+    };
+    let previous = match &config.master_key_previous {
+        None => Vec::new(),
+        Some(list) => list
+            .expose()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| MasterKey::parse(s).map_err(|e| format!("HEIMDALL_MASTER_KEY_PREVIOUS: {e}")))
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(MasterKeys::new(current, previous))
+}
