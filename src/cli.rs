@@ -47,7 +47,11 @@ pub enum Command {
 fn init_tracing(config: &Config) {
     use tracing_subscriber::{EnvFilter, fmt};
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().with_env_filter(filter).with_target(false);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();
     } else {
@@ -102,8 +106,8 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Serve => {
             init_tracing(&config);
-            let public = config.public_base();
             let mut app = Application::build(config).await?;
+            let public = app.state().config.public_base();
             if let Some(key) = app.take_initial_root_key() {
                 print_root_key(&key, "Heimdall root key (first start).");
             }

@@ -6,7 +6,7 @@ use std::{fmt, path::PathBuf};
 
 use figment::{
     Figment,
-    providers::{Env, Format, Toml},
+    providers::{Env, Format, Serialized, Toml},
 };
 use serde::Deserialize;
 
@@ -142,12 +142,16 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(
-            Env::prefixed("HEIMDALL_")
-                .split("__")
-                .ignore(&["config", "test_postgres_url"]),
-        );
-        let mut config: Config = figment.extract().map_err(Box::new)?;
+        // Environment values go in as raw strings, so that a numeric-looking slug or
+        // secret stays a string; `extract_lossy` turns "true" / "2048" into bools and
+        // numbers where the field wants one.
+        let env = Env::prefixed("HEIMDALL_")
+            .split("__")
+            .ignore(&["config", "test_postgres_url"]);
+        for (key, value) in env.iter() {
+            figment = figment.merge(Serialized::default(key.as_str(), value));
+        }
+        let mut config: Config = figment.extract_lossy().map_err(Box::new)?;
         config.normalise();
         Ok(config)
     }
@@ -208,6 +212,45 @@ mod tests {
         assert!(!printed.contains("bWFzdGVy"));
         assert!(!printed.contains("pw@mail"));
         assert!(printed.contains("redacted"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API, not ours.
+    fn environment_and_file_are_layered() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "heimdall.toml",
+                "bind = \"0.0.0.0:9000\"\nbase_path = \"/auth\"\nlog = \"debug\"",
+            )?;
+            jail.set_env("HEIMDALL_LOG", "warn");
+            jail.set_env("HEIMDALL_DEFAULT_APP", "123");
+            jail.set_env(
+                "HEIMDALL_ROOT_KEY",
+                "hm_root_0123456789012345678901234567890123",
+            );
+            jail.set_env(
+                "HEIMDALL_MASTER_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            );
+            jail.set_env("HEIMDALL_WEBHOOK_ALLOW_PRIVATE", "true");
+            jail.set_env("HEIMDALL_BODY_LIMIT", "2048");
+            jail.set_env("HEIMDALL_PASSWORD_HASH__MEMORY_KIB", "4096");
+            let config = Config::load(Some(std::path::Path::new("heimdall.toml"))).unwrap();
+            assert_eq!(config.bind, "0.0.0.0:9000");
+            assert_eq!(config.base_path, "/auth");
+            assert_eq!(config.log, "warn", "environment overrides the file");
+            assert_eq!(config.default_app.as_deref(), Some("123"));
+            assert_eq!(
+                config.root_key.as_ref().unwrap().expose(),
+                "hm_root_0123456789012345678901234567890123"
+            );
+            assert!(config.master_key.is_some());
+            assert!(config.webhook_allow_private);
+            assert_eq!(config.body_limit, 2048);
+            assert_eq!(config.password_hash.memory_kib, 4096);
+            assert_eq!(config.password_hash.iterations, 2);
+            Ok(())
+        });
     }
 
     #[test]

@@ -218,6 +218,9 @@ impl From<DbErr> for Error {
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                 Self::conflict("the resource is referenced by, or refers to, another resource")
             }
+            _ if is_invalid_text(&err) => {
+                Self::invalid("text must be valid UTF-8 without NUL characters")
+            }
             _ => match &err {
                 DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(err.to_string()),
                 _ => Self::Internal(err.to_string()),
@@ -249,6 +252,21 @@ impl IntoResponse for Error {
             _ => {}
         }
         response
+    }
+}
+
+/// PostgreSQL refuses NUL bytes and invalid UTF-8 in text (SQLSTATE 22021, 22P05);
+/// SQLite stores them. Validation keeps such input out, and this keeps any that
+/// slips through a 400 rather than a 500, the same on both databases.
+fn is_invalid_text(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    match e.as_ref() {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("22021" | "22P05")),
+        _ => false,
     }
 }
 

@@ -48,19 +48,27 @@ impl Application {
         Self::build_with_clock(config, Arc::new(SystemClock)).await
     }
 
-    pub async fn build_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
-        let bind = config.bind.clone();
+    pub async fn build_with_clock(mut config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {} (HEIMDALL_BIND)", config.bind))?;
+        let addr = listener.local_addr()?;
+        if config.public_url.is_none() {
+            // The address actually bound (port 0 resolves here), reachable from this host.
+            let host = if addr.ip().is_unspecified() {
+                "localhost".to_owned()
+            } else {
+                addr.ip().to_string()
+            };
+            config.public_url = Some(format!("http://{host}:{}", addr.port()));
+        }
         let state = build_state(config, clock).await?;
         let initial_root_key = keys::ensure_initial_root_key(&state)
             .await
             .map_err(|e| anyhow::anyhow!("creating the initial root key failed: {e:?}"))?;
-        let listener = TcpListener::bind(&bind)
-            .await
-            .with_context(|| format!("cannot listen on {bind} (HEIMDALL_BIND)"))?;
-        let port = listener.local_addr()?.port();
         Ok(Self {
             listener,
-            port,
+            port: addr.port(),
             state,
             initial_root_key,
         })

@@ -47,7 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/apps/{app}/signing-keys/rotate",
             post(signing_keys::rotate),
-        );
+        )
+        .method_not_allowed_fallback(method_not_allowed);
 
     let consumer = Router::new()
         .route("/{slug}/v1/.well-known/jwks.json", get(well_known::jwks))
@@ -69,6 +70,8 @@ pub fn router(state: AppState) -> Router {
             get(well_known::discovery_default),
         )
         .route("/v1/.well-known/jwks.json", get(well_known::jwks_default))
+        // Before the CORS layer, so that preflights of GET-only routes reach it.
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(cors_layer(state.clone()));
 
     let ops = Router::new()
@@ -77,14 +80,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/graphql",
             get(graphql::http::graphiql).post(graphql::http::execute),
-        );
+        )
+        .method_not_allowed_fallback(method_not_allowed);
 
     let app = Router::new()
         .merge(admin)
         .merge(consumer)
         .merge(ops)
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .with_state(state.clone());
 

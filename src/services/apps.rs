@@ -216,8 +216,9 @@ impl AppCache {
         if let Some(app) = self.by_name.get(name).await {
             return Ok(Some(app));
         }
-        // Cheap rejection of strings that cannot be a slug (also keeps junk out of the cache).
-        if validate::slug("app", name).is_err() && name.len() > 63 {
+        // A string that cannot be a slug names no app; it never reaches the database
+        // (PostgreSQL would refuse NUL bytes, SQLite would not).
+        if !validate::is_slug_shaped(name) {
             return Ok(None);
         }
         let found = app::Entity::find()

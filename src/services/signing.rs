@@ -83,7 +83,14 @@ pub struct SigningService {
     clock: SharedClock,
     signers: Cache<Uuid, Arc<Signer>>,
     verifiers: Cache<String, Arc<Verifier>>,
-    jwks: Cache<Uuid, Arc<String>>,
+    jwks: Cache<Uuid, Arc<CachedJwks>>,
+}
+
+/// A serialised JWKS and the time (by the injected clock) at which it goes stale:
+/// the moment the next retired key stops being published.
+struct CachedJwks {
+    doc: Arc<String>,
+    stale_at: Option<DateTime<Utc>>,
 }
 
 impl SigningService {
@@ -327,10 +334,12 @@ impl SigningService {
 
     /// The app's JWKS document (active key and keys still published), serialised.
     pub async fn jwks(&self, app_id: Uuid) -> Result<Arc<String>> {
-        if let Some(doc) = self.jwks.get(&app_id).await {
-            return Ok(doc);
-        }
         let now = self.clock.now();
+        if let Some(cached) = self.jwks.get(&app_id).await
+            && cached.stale_at.is_none_or(|t| now < t)
+        {
+            return Ok(cached.doc.clone());
+        }
         let models = signing_key::Entity::find()
             .filter(signing_key::Column::AppId.eq(app_id))
             .filter(
@@ -343,11 +352,16 @@ impl SigningService {
             .await?;
         let keys: Vec<Value> = models.iter().filter_map(public_jwk).collect();
         let doc = Arc::new(json!({ "keys": keys }).to_string());
-        // A retired key drops out at its deadline: never cache past the nearest one.
-        let soonest = models.iter().filter_map(|m| m.publish_until).min();
-        if soonest.is_none_or(|t| t - now > chrono::Duration::seconds(60)) {
-            self.jwks.insert(app_id, doc.clone()).await;
-        }
+        let stale_at = models.iter().filter_map(|m| m.publish_until).min();
+        self.jwks
+            .insert(
+                app_id,
+                Arc::new(CachedJwks {
+                    doc: doc.clone(),
+                    stale_at,
+                }),
+            )
+            .await;
         Ok(doc)
     }
 }

@@ -20,15 +20,19 @@ const RESERVED_SLUGS: &[&str] = &[
     "well-known",
 ];
 
-/// An app name (slug): `^[a-z0-9][a-z0-9-]{1,62}$`, not reserved.
-pub fn slug(field: &str, value: &str) -> Result<()> {
+/// Whether `value` matches `^[a-z0-9][a-z0-9-]{1,62}$`.
+pub fn is_slug_shaped(value: &str) -> bool {
     let bytes = value.as_bytes();
-    let valid = (2..=63).contains(&bytes.len())
+    (2..=63).contains(&bytes.len())
         && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
         && bytes
             .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
-    if !valid {
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// An app name (slug): `^[a-z0-9][a-z0-9-]{1,62}$`, not reserved.
+pub fn slug(field: &str, value: &str) -> Result<()> {
+    if !is_slug_shaped(value) {
         return Err(Error::invalid_field(
             field,
             "must be 2-63 characters of a-z, 0-9 and '-', starting with a letter or digit",

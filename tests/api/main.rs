@@ -1,1 +1,15 @@
-fn main() {}
+//! The one integration-test binary (every extra binary costs a link). Each test gets
+//! its own database and server through `helpers::spawn_app()`. The suite runs on
+//! SQLite by default and on PostgreSQL when `HEIMDALL_TEST_POSTGRES_URL` is set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api_keys;
+mod apps;
+mod cli;
+mod errors;
+mod graphql;
+mod helpers;
+mod ops;
+mod signing_keys;
+mod tokens;

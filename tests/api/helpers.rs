@@ -1,0 +1,363 @@
+//! `spawn_app()`: a server on port 0 over its own database, plus a client.
+
+#![allow(dead_code)] // Shared helpers; not every test binary build uses all of them.
+
+use std::sync::Arc;
+
+use heimdall::{
+    clock::ManualClock,
+    config::{Config, PasswordHashConfig, Secret},
+    crypto::{self, prefix, vault::MasterKey},
+    startup::Application,
+    state::AppState,
+};
+use reqwest::{Method, header::HeaderMap};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+/// The database a test runs on.
+pub enum TestDb {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres { server: String, name: String },
+}
+
+impl TestDb {
+    /// A fresh database: a file in a temporary directory, or a new PostgreSQL database.
+    pub async fn create() -> (TestDb, String) {
+        match std::env::var("HEIMDALL_TEST_POSTGRES_URL") {
+            Ok(server) if !server.trim().is_empty() => {
+                let server = server.trim_end_matches('/').to_owned();
+                let name = format!("heimdall_t_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(format!("{server}/postgres"))
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let url = format!("{server}/{name}");
+                (TestDb::Postgres { server, name }, url)
+            }
+            _ => {
+                let temp = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/heimdall.db?mode=rwc", temp.path().display());
+                (TestDb::Sqlite { _dir: temp }, url)
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres { .. })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { server, name } = self {
+            let (server, name) = (server.clone(), name.clone());
+            // Dropping runs inside the test's runtime; use a thread with its own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                runtime.block_on(async {
+                    let admin = Database::connect(format!("{server}/postgres")).await.ok()?;
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await
+                        .ok()?;
+                    admin.close().await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub root_key: String,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub config: Config,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    // Last: dropped after the server is told to stop.
+    pub db: TestDb,
+    _data_dir: tempfile::TempDir,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the SPEC §5 error shape and returns the error object.
+    pub fn error(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(self.status, status, "status; body: {}", self.text);
+        assert_eq!(
+            self.body["error"]["code"], code,
+            "code; body: {}",
+            self.text
+        );
+        assert!(
+            self.body["error"]["message"].is_string(),
+            "message; body: {}",
+            self.text
+        );
+        &self.body["error"]
+    }
+}
+
+pub fn test_config(database_url: String, data_dir: &std::path::Path) -> Config {
+    let root_key = crypto::generate_secret(prefix::ROOT_KEY).unwrap();
+    let master = MasterKey::new(crypto::random_bytes(32).unwrap().try_into().unwrap());
+    Config {
+        database_url,
+        bind: "127.0.0.1:0".into(),
+        root_key: Some(Secret::new(root_key)),
+        master_key: Some(Secret::new(master.to_base64())),
+        data_dir: data_dir.to_path_buf(),
+        db_max_connections: 5,
+        webhook_allow_private: true,
+        // Test-fast hashing, set explicitly here and nowhere else.
+        password_hash: PasswordHashConfig {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        },
+        ..Config::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let (db, url) = TestDb::create().await;
+    let mut config = test_config(url, data_dir.path());
+    customize(&mut config);
+    config.normalise();
+    let clock = ManualClock::new();
+    let running = Running::start(&mut config, &clock).await;
+    TestApp {
+        address: running.address(&config),
+        port: running.port,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        root_key: config
+            .root_key
+            .as_ref()
+            .map(|k| k.expose().clone())
+            .unwrap_or_default(),
+        clock,
+        state: running.state,
+        config,
+        shutdown: Some(running.shutdown),
+        server: Some(running.server),
+        db,
+        _data_dir: data_dir,
+    }
+}
+
+/// A started server.
+struct Running {
+    port: u16,
+    state: AppState,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl Running {
+    async fn start(config: &mut Config, clock: &Arc<ManualClock>) -> Running {
+        let app = Application::build_with_clock(config.clone(), clock.clone())
+            .await
+            .expect("build application");
+        let port = app.port();
+        // Restarts reuse the port so that issuers (and tokens) stay valid.
+        config.bind = format!("127.0.0.1:{port}");
+        config.public_url = Some(format!("http://127.0.0.1:{port}"));
+        let state = app.state().clone();
+        let (shutdown, rx) = oneshot::channel();
+        let server = tokio::spawn(async move {
+            let _ = app
+                .run_until(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Running {
+            port,
+            state,
+            shutdown,
+            server,
+        }
+    }
+
+    fn address(&self, config: &Config) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, config.base_path)
+    }
+}
+
+impl TestApp {
+    /// Stops the server gracefully and starts a new one on the same database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let running = Running::start(&mut self.config, &self.clock).await;
+        self.address = running.address(&self.config);
+        self.port = running.port;
+        self.state = running.state;
+        self.shutdown = Some(running.shutdown);
+        self.server = Some(running.server);
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.state.db.clone().close_by_ref().await.ok();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PUT, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.request(Method::DELETE, path, token, None).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut request = self.client.request(method, self.url(path)).body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        read(request.send().await.expect("request")).await
+    }
+
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Resp {
+        self.request(
+            Method::POST,
+            "/graphql",
+            token,
+            Some(json!({ "query": query, "variables": variables })),
+        )
+        .await
+    }
+
+    /// Creates an app with the root key; returns its `data`.
+    pub async fn create_app(&self, name: &str) -> Value {
+        self.create_app_with(json!({ "name": name, "display_name": format!("{name} app") }))
+            .await
+    }
+
+    pub async fn create_app_with(&self, body: Value) -> Value {
+        let resp = self.post("/v1/apps", Some(&self.root_key), body).await;
+        assert_eq!(resp.status, 201, "{}", resp.text);
+        resp.body["data"].clone()
+    }
+
+    /// Creates an app key for `app`; returns the secret.
+    pub async fn create_pak(&self, app: &str) -> String {
+        let resp = self
+            .post(
+                &format!("/v1/apps/{app}/api-keys"),
+                Some(&self.root_key),
+                json!({ "name": "test" }),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "{}", resp.text);
+        resp.body["data"]["key"].as_str().unwrap().to_owned()
+    }
+
+    /// The app's issuer as tokens carry it.
+    pub fn issuer(&self, slug: &str) -> String {
+        self.state.issuer(slug)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> Resp {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        text,
+        body,
+    }
+}
