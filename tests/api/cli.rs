@@ -89,17 +89,95 @@ fn first_start_creates_the_database_and_prints_a_root_key_once() {
     child.kill().unwrap();
     child.wait().unwrap();
 
+    // `migrate` on an up-to-date database is a no-op; `bootstrap` prints a new key.
+    let migrate = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_clear()
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let bootstrap = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_clear()
+        .arg("bootstrap")
+        .output()
+        .unwrap();
+    assert!(bootstrap.status.success());
+    let stdout = String::from_utf8(bootstrap.stdout).unwrap();
+    let second = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("hm_root_"))
+        .expect("bootstrap prints a key")
+        .to_owned();
+    assert_ne!(second, key);
+
     let (mut child, second_key, port) = start(dir.path());
     assert!(second_key.is_none(), "the root key is printed only once");
     runtime.block_on(async {
-        let resp = reqwest::Client::new()
-            .get(format!("http://127.0.0.1:{port}/v1/apps/acme"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200, "data and keys survive a restart");
+        for key in [&key, &second] {
+            let resp = reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}/v1/apps/acme"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "data and keys survive a restart");
+        }
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // SIGTERM stops the server gracefully, with a success exit code.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn migrate_creates_the_schema_and_bad_configuration_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_clear()
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("heimdall.db").exists());
+
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HEIMDALL_MASTER_KEY", "not-base64-32-bytes")
+        .env("HEIMDALL_BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("HEIMDALL_MASTER_KEY"), "{stderr}");
+    assert!(
+        !stderr.contains("not-base64-32-bytes"),
+        "the secret is not echoed"
+    );
 }
