@@ -102,6 +102,9 @@ pub struct Config {
     pub log: String,
     /// `HEIMDALL_LOG_FORMAT`: `text` or `json`.
     pub log_format: String,
+    /// `HEIMDALL_TRUST_PROXY`: take the client IP from `X-Forwarded-For` (set only
+    /// behind a proxy that overwrites that header).
+    pub trust_proxy: bool,
     /// `HEIMDALL_PASSWORD_HASH__*`: argon2id parameters (OWASP defaults).
     pub password_hash: PasswordHashConfig,
 }
@@ -130,6 +133,7 @@ impl Default for Config {
             db_max_connections: 10,
             log: "info".into(),
             log_format: "text".into(),
+            trust_proxy: false,
             password_hash: PasswordHashConfig::default(),
         }
     }

@@ -32,6 +32,9 @@ pub enum Error {
         message: String,
         missing: Vec<String>,
     },
+    /// 403 with a specific code, e.g. `email_not_verified`, `account_deactivated`.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     /// 404 `not_found`.
     #[error("{0}")]
     NotFound(String),
@@ -109,6 +112,13 @@ impl Error {
         }
     }
 
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
     }
@@ -128,7 +138,7 @@ impl Error {
         match self {
             Self::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Forbidden { .. } | Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -147,6 +157,7 @@ impl Error {
             Self::InvalidRequest { .. } => "invalid_request",
             Self::Unauthenticated { .. } => "unauthenticated",
             Self::Forbidden { .. } => "forbidden",
+            Self::Refused { code, .. } => code,
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict { .. } => "conflict",
@@ -167,7 +178,7 @@ impl Error {
             | Self::UnsupportedMediaType(_)
             | Self::MethodNotAllowed => "BAD_USER_INPUT",
             Self::Unauthenticated { .. } => "UNAUTHENTICATED",
-            Self::Forbidden { .. } => "FORBIDDEN",
+            Self::Forbidden { .. } | Self::Refused { .. } => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict { .. } => "CONFLICT",
             Self::Gone(_) => "GONE",
@@ -186,6 +197,7 @@ impl Error {
                 Some(json!({ "missing": missing }))
             }
             Self::RateLimited { retry_after } => Some(json!({ "retry_after": retry_after })),
+            Self::Refused { code, .. } => Some(json!({ "reason": code })),
             _ => None,
         }
     }

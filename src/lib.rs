@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod request;
 pub mod services;
 pub mod startup;
 pub mod state;

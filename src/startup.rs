@@ -40,7 +40,7 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     }
     let master = state::master_keys(&config).map_err(anyhow::Error::msg)?;
     let db = connect_and_migrate(&config).await?;
-    Ok(AppState::new(config, db, clock, master))
+    AppState::new(config, db, clock, master).map_err(anyhow::Error::msg)
 }
 
 impl Application {

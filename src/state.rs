@@ -11,7 +11,10 @@ use crate::{
         vault::{MasterKey, MasterKeys, Vault},
     },
     db::Db,
-    services::{apps::AppCache, keys::TouchThrottle, signing::SigningService},
+    services::{
+        apps::AppCache, keys::TouchThrottle, passwords::Passwords, sessions::SessionCache,
+        signing::SigningService,
+    },
 };
 
 #[derive(Clone)]
@@ -27,6 +30,8 @@ pub struct Inner {
     pub graphql: crate::graphql::HeimdallSchema,
     pub apps: AppCache,
     pub touch: TouchThrottle,
+    pub passwords: Passwords,
+    pub sessions: SessionCache,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
 }
@@ -45,7 +50,13 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db, clock: SharedClock, master: MasterKeys) -> Self {
+    pub fn new(
+        config: Config,
+        db: Db,
+        clock: SharedClock,
+        master: MasterKeys,
+    ) -> Result<Self, String> {
+        let passwords = Passwords::new(&config.password_hash)?;
         let hasher = SecretHasher::new(&master);
         let vault = Vault::new(&master);
         let env_root_key_hashes = config
@@ -54,7 +65,9 @@ impl AppState {
             .map(|key| hasher.candidates(key.expose()))
             .unwrap_or_default();
         let signing = SigningService::new(db.clone(), vault.clone(), clock.clone());
-        Self(Arc::new(Inner {
+        Ok(Self(Arc::new(Inner {
+            passwords,
+            sessions: SessionCache::new(),
             graphql: crate::graphql::build_schema(config.graphql_introspection),
             apps: AppCache::new(db.clone()),
             touch: TouchThrottle::new(),
@@ -65,7 +78,7 @@ impl AppState {
             vault,
             signing,
             env_root_key_hashes,
-        }))
+        })))
     }
 
     /// The current time, from the injected clock.

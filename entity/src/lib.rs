@@ -4,5 +4,10 @@
 
 pub mod api_key;
 pub mod app;
+pub mod audit_entry;
+pub mod auth_throttle;
+pub mod refresh_token;
 pub mod root_key;
+pub mod session;
 pub mod signing_key;
+pub mod user;

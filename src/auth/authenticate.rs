@@ -8,7 +8,7 @@ use super::{EndUser, M2m, Principal};
 use crate::{
     crypto::prefix,
     error::{Error, Result},
-    services::keys,
+    services::{keys, sessions},
     state::AppState,
 };
 
@@ -67,17 +67,22 @@ pub async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal
     let malformed = || Error::invalid_token("the token's claims are malformed");
     let token_id = str_claim("jti").ok_or_else(malformed)?.to_owned();
     match str_claim("type") {
-        Some("end_user") => Ok(Principal::EndUser(EndUser {
-            app_id: app.id,
-            user_id: uuid_claim("sub").ok_or_else(malformed)?,
-            session_id: uuid_claim("sid").ok_or_else(malformed)?,
-            role: str_claim("role").ok_or_else(malformed)?.to_owned(),
-            org_id: uuid_claim("org_id"),
-            org_role: str_claim("org_role").map(str::to_owned),
-            token_id,
-            expires_at: int_claim("exp"),
-            issued_at: int_claim("iat"),
-        })),
+        Some("end_user") => {
+            let user = EndUser {
+                app_id: app.id,
+                user_id: uuid_claim("sub").ok_or_else(malformed)?,
+                session_id: uuid_claim("sid").ok_or_else(malformed)?,
+                role: str_claim("role").ok_or_else(malformed)?.to_owned(),
+                org_id: uuid_claim("org_id"),
+                org_role: str_claim("org_role").map(str::to_owned),
+                token_id,
+                expires_at: int_claim("exp"),
+                issued_at: int_claim("iat"),
+            };
+            // Revoked sessions and deactivated users stop working at once, not at `exp`.
+            sessions::check_live(state, &user).await?;
+            Ok(Principal::EndUser(user))
+        }
         Some("m2m") => Ok(Principal::M2m(M2m {
             app_id: app.id,
             client_id: str_claim("sub").ok_or_else(malformed)?.to_owned(),

@@ -2,7 +2,7 @@
 //! before calling a service. Cross-app requests are indistinguishable from requests
 //! for things that do not exist (404 / `NOT_FOUND`).
 
-use super::{AppAdmin, Principal, RootAccess};
+use super::{AppAdmin, EndUser, Principal, RootAccess};
 use crate::{
     error::{Error, Result},
     state::AppState,
@@ -51,5 +51,19 @@ pub async fn app_admin_of(
         (Some(app_ref), _) => app_admin(state, principal, app_ref).await,
         (None, Some(app_id)) => app_admin(state, principal, &app_id.to_string()).await,
         (None, None) => Err(Error::invalid_field("app", "is required with a root key")),
+    }
+}
+
+/// The consumer lane's end user: a token of this app. Another app's token is 401
+/// (it is not a credential here); a key or machine token is 403.
+pub fn end_user<'a>(principal: &'a Principal, app: &entity::app::Model) -> Result<&'a EndUser> {
+    match principal {
+        Principal::EndUser(user) if user.app_id == app.id => Ok(user),
+        other if other.app_id().is_some_and(|id| id != app.id) => {
+            Err(Error::invalid_token("the token belongs to another app"))
+        }
+        _ => Err(Error::forbidden(
+            "this endpoint requires an end user's access token",
+        )),
     }
 }

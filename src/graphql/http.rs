@@ -38,6 +38,7 @@ fn transport_error(status: StatusCode, error: &Error) -> Response {
 
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
+    let meta = crate::request::RequestMeta::from_parts(&parts, state.config.trust_proxy);
     let principal = match principal_of(&mut parts, &state).await {
         Ok(principal) => principal,
         Err(error) => return transport_error(error.status(), &error),
@@ -62,7 +63,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         let error = Error::invalid(format!("at most {MAX_BATCH} operations per batch"));
         return transport_error(StatusCode::BAD_REQUEST, &error);
     }
-    let batch = batch.data(principal).data(state.clone());
+    let batch = batch.data(principal).data(meta).data(state.clone());
     let response = match state.graphql.execute_batch(batch).await {
         BatchResponse::Single(response) => BatchResponse::Single(with_codes(response)),
         BatchResponse::Batch(responses) => {

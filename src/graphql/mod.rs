@@ -6,10 +6,11 @@ pub mod guards;
 pub mod http;
 pub mod limits;
 pub mod relay;
+pub mod users;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
-use crate::{auth::Principal, error::Error, state::AppState};
+use crate::{auth::Principal, error::Error, request::RequestMeta, state::AppState};
 
 pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 2_000;
@@ -17,10 +18,10 @@ pub const MAX_ALIASES: usize = 50;
 pub const MAX_BATCH: usize = 10;
 
 #[derive(MergedObject, Default)]
-pub struct Query(apps::AppQuery);
+pub struct Query(apps::AppQuery, users::UserQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(apps::AppMutation);
+pub struct Mutation(apps::AppMutation, users::UserMutation);
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -48,6 +49,8 @@ pub trait ContextExt {
     fn state(&self) -> &AppState;
     /// The authenticated caller; `UNAUTHENTICATED` when the request had no credential.
     fn principal(&self) -> Result<&Principal, Error>;
+    /// Where the request came from (for sessions and the audit log).
+    fn meta(&self) -> &RequestMeta;
 }
 
 impl ContextExt for Context<'_> {
@@ -60,5 +63,13 @@ impl ContextExt for Context<'_> {
         self.data_opt::<Option<Principal>>()
             .and_then(Option::as_ref)
             .ok_or_else(|| Error::unauthenticated("a bearer token is required"))
+    }
+
+    fn meta(&self) -> &RequestMeta {
+        static NONE: RequestMeta = RequestMeta {
+            ip: None,
+            user_agent: None,
+        };
+        self.data_opt::<RequestMeta>().unwrap_or(&NONE)
     }
 }

@@ -2,10 +2,12 @@
 
 pub mod api_keys;
 pub mod apps;
+pub mod consumer;
 pub mod extract;
 pub mod ops;
 pub mod response;
 pub mod signing_keys;
+pub mod users;
 pub mod well_known;
 
 use std::time::Duration;
@@ -48,9 +50,40 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/signing-keys/rotate",
             post(signing_keys::rotate),
         )
+        .route("/v1/apps/{app}/users", post(users::create).get(users::list))
+        .route(
+            "/v1/apps/{app}/users/{id}",
+            get(users::get).patch(users::update).delete(users::delete),
+        )
+        .route(
+            "/v1/apps/{app}/users/{id}/deactivate",
+            post(users::deactivate),
+        )
+        .route(
+            "/v1/apps/{app}/users/{id}/reactivate",
+            post(users::reactivate),
+        )
+        .route(
+            "/v1/apps/{app}/users/{id}/sessions",
+            get(users::list_sessions).delete(users::revoke_sessions),
+        )
         .method_not_allowed_fallback(method_not_allowed);
 
     let consumer = Router::new()
+        .route("/{slug}/v1/auth/signup", post(consumer::signup))
+        .route("/{slug}/v1/auth/signin", post(consumer::signin))
+        .route("/{slug}/v1/auth/refresh", post(consumer::refresh))
+        .route("/{slug}/v1/auth/signout", post(consumer::signout))
+        .route(
+            "/{slug}/v1/me",
+            get(consumer::me).patch(consumer::update_me),
+        )
+        .route("/{slug}/v1/me/password", post(consumer::change_password))
+        .route("/{slug}/v1/me/sessions", get(consumer::my_sessions))
+        .route(
+            "/{slug}/v1/me/sessions/{id}",
+            delete(consumer::revoke_my_session),
+        )
         .route("/{slug}/v1/.well-known/jwks.json", get(well_known::jwks))
         .route(
             "/{slug}/v1/.well-known/openid-configuration",

@@ -2,6 +2,12 @@
 //! service function with a capability from the guard, and shape the answer.
 
 pub mod apps;
+pub mod audit;
 pub mod keys;
+pub mod passwords;
+pub mod sessions;
 pub mod signing;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
 pub mod validate;

@@ -115,6 +115,61 @@ pub fn role_name(field: &str, value: &str) -> Result<()> {
     }
 }
 
+/// Normalises an email address for storage and lookup: trimmed, lowercased,
+/// structurally valid, no control characters (NUL, CR, LF and the like are a 400 on
+/// both databases rather than a PostgreSQL error).
+pub fn email(field: &str, raw: &str) -> Result<String> {
+    let invalid = |why: &str| Error::invalid_field(field, why.to_owned());
+    // Checked before trimming: a trailing CRLF is an injection attempt, not padding.
+    if raw.chars().any(char::is_control) {
+        return Err(invalid("must not contain control characters"));
+    }
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(invalid("is required"));
+    }
+    if trimmed.chars().count() > 254 {
+        return Err(invalid("must be at most 254 characters"));
+    }
+    let lowered = trimmed.to_lowercase();
+    let Some((local, domain)) = lowered.rsplit_once('@') else {
+        return Err(invalid("is not an email address"));
+    };
+    let forbidden = |c: char| c.is_whitespace() || "@()<>[]\\,;:\"".contains(c);
+    if local.is_empty()
+        || local.chars().count() > 64
+        || local.chars().any(forbidden)
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
+    {
+        return Err(invalid("is not an email address"));
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if domain.chars().count() > 253
+        || labels.len() < 2
+        || labels.iter().any(|label| {
+            label.is_empty()
+                || label.chars().count() > 63
+                || label.starts_with('-')
+                || label.ends_with('-')
+                || !label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+    {
+        return Err(invalid("is not an email address"));
+    }
+    Ok(lowered)
+}
+
+/// An optional display name: trimmed, at most 200 characters, no control characters;
+/// empty means none.
+pub fn display_name(field: &str, value: Option<&str>) -> Result<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(name) => display_text(field, name, 200).map(Some),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +193,39 @@ mod tests {
         ] {
             assert!(slug("name", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            email("e", "  Alice@Example.COM ").unwrap(),
+            "alice@example.com"
+        );
+        assert_eq!(
+            email("e", "bob+tag@sub.example.co.uk").unwrap(),
+            "bob+tag@sub.example.co.uk"
+        );
+        assert_eq!(email("e", "José@Exämple.com").unwrap(), "josé@exämple.com");
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a\u{0}@example.com",
+            "a@example.com\r\nBcc: x@y.z",
+            "a\n@example.com",
+            "a@@example.com",
+            ".a@example.com",
+            "a..b@example.com",
+            "a@-example.com",
+            "a@example..com",
+        ] {
+            assert!(email("e", bad).is_err(), "{bad:?}");
+        }
+        assert!(email("e", &format!("{}@example.com", "a".repeat(65))).is_err());
     }
 
     #[test]

@@ -335,6 +335,40 @@ impl TestApp {
         resp.body["data"]["key"].as_str().unwrap().to_owned()
     }
 
+    /// Signs up on the consumer lane; returns the token response.
+    pub async fn signup(&self, slug: &str, email: &str, password: &str) -> Value {
+        let resp = self
+            .post(
+                &format!("/{slug}/v1/auth/signup"),
+                None,
+                json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "{}", resp.text);
+        resp.body
+    }
+
+    /// Signs in on the consumer lane.
+    pub async fn signin(&self, slug: &str, email: &str, password: &str) -> Resp {
+        self.post(
+            &format!("/{slug}/v1/auth/signin"),
+            None,
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// Audit entries of an app, oldest first.
+    pub async fn audit(&self, action: &str) -> Vec<entity::audit_entry::Model> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        entity::audit_entry::Entity::find()
+            .filter(entity::audit_entry::Column::Action.eq(action))
+            .order_by_asc(entity::audit_entry::Column::Id)
+            .all(&*self.state.db)
+            .await
+            .unwrap()
+    }
+
     /// The app's issuer as tokens carry it.
     pub fn issuer(&self, slug: &str) -> String {
         self.state.issuer(slug)

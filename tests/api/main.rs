@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod apps;
+mod auth;
 mod cli;
 mod errors;
 mod graphql;
@@ -13,3 +14,4 @@ mod helpers;
 mod ops;
 mod signing_keys;
 mod tokens;
+mod users;

@@ -9,7 +9,17 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
-/// Claims of an end-user access token (SPEC §4).
+/// The claims of a real end-user access token: signs up a user in `slug`.
+pub async fn real_claims(app: &TestApp, slug: &str) -> Value {
+    let email = format!("{}@example.com", Uuid::new_v4().simple());
+    let tokens = app.signup(slug, &email, "correct horse battery").await;
+    verify_with_jwks(app, slug, tokens["access_token"].as_str().unwrap())
+        .await
+        .unwrap()
+}
+
+/// Claims shaped like an end-user access token (SPEC §4) for a session that does
+/// not exist: good for signature and header checks, refused by the guard.
 pub fn end_user_claims(app: &TestApp, slug: &str, app_id: &str, ttl: i64) -> Value {
     let now = app.state.now().timestamp();
     json!({

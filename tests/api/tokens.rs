@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{TestApp, spawn_app},
-    signing_keys::{end_user_claims, sign},
+    signing_keys::{end_user_claims, real_claims, sign},
 };
 
 /// Signs `claims` with the app's real (ES256) key under an arbitrary header.
@@ -71,7 +71,7 @@ fn assert_rejected(resp: &crate::helpers::Resp, what: &str) {
 #[tokio::test]
 async fn a_valid_end_user_token_authenticates_but_the_admin_lane_wants_keys() {
     let (app, acme, _globex) = setup().await;
-    let token = sign(&app, &acme, &end_user_claims(&app, "acme", &acme, 600)).await;
+    let token = sign(&app, &acme, &real_claims(&app, "acme").await).await;
     app.get("/v1/apps/acme", Some(&token))
         .await
         .error(403, "forbidden");
@@ -85,20 +85,31 @@ async fn a_valid_end_user_token_authenticates_but_the_admin_lane_wants_keys() {
 async fn expired_future_and_foreign_tokens_are_rejected() {
     let (app, acme, globex) = setup().await;
     let header = Header::new(Algorithm::ES256);
-    let mut expired = end_user_claims(&app, "acme", &acme, 600);
+    let base = real_claims(&app, "acme").await;
+    let valid = sign_with_header(&app, &acme, header.clone(), &base).await;
+    app.get("/v1/apps/acme", Some(&valid))
+        .await
+        .error(403, "forbidden");
+    let mut expired = base.clone();
     expired["exp"] = json!(app.state.now().timestamp() - 1);
-    let mut wrong_iss = end_user_claims(&app, "acme", &acme, 600);
+    let mut wrong_iss = base.clone();
     wrong_iss["iss"] = json!("heimdall");
-    let mut other_aid = end_user_claims(&app, "acme", &acme, 600);
+    let mut other_aid = base.clone();
     other_aid["aid"] = json!(globex);
     other_aid["iss"] = json!(app.issuer("globex"));
-    let mut not_yet = end_user_claims(&app, "acme", &acme, 600);
+    let mut not_yet = base.clone();
     not_yet["nbf"] = json!(app.state.now().timestamp() + 3600);
-    let mut no_exp = end_user_claims(&app, "acme", &acme, 600);
+    let mut no_exp = base.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
-    let mut not_access = end_user_claims(&app, "acme", &acme, 600);
+    let mut not_access = base.clone();
     not_access["type"] = json!("id_token");
+    let mut unknown_session = base.clone();
+    unknown_session["sid"] = json!(Uuid::now_v7().to_string());
+    let mut other_user = base.clone();
+    other_user["sub"] = json!(Uuid::now_v7().to_string());
     for (what, claims) in [
+        ("a session that does not exist", unknown_session),
+        ("a session of another user", other_user),
         ("expired", expired),
         ("wrong iss", wrong_iss),
         ("aid of another app under this app's key", other_aid),
@@ -110,7 +121,9 @@ async fn expired_future_and_foreign_tokens_are_rejected() {
         assert_rejected(&app.get("/v1/apps/acme", Some(&token)).await, what);
     }
     // Time moves past expiry.
-    let token = sign(&app, &acme, &end_user_claims(&app, "acme", &acme, 60)).await;
+    let mut short = base.clone();
+    short["exp"] = json!(app.state.now().timestamp() + 60);
+    let token = sign(&app, &acme, &short).await;
     app.get("/v1/apps/acme", Some(&token))
         .await
         .error(403, "forbidden");

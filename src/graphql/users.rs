@@ -1,0 +1,442 @@
+//! End users: the admin family (`users`, `createUser`, …) and the caller's own
+//! (`me`, `mySessions`, `updateMe`, `changePassword`, `revokeSession`).
+
+use async_graphql::{
+    Context, ID, InputObject, MaybeUndefined, Object, Result, connection::Connection,
+};
+use chrono::{DateTime, Utc};
+use entity::{session, user};
+use uuid::Uuid;
+
+use super::{ContextExt, guards::Authenticated, relay};
+use crate::{
+    auth::{EndUser, Principal, guard},
+    db::PageRequest,
+    error::Error,
+    services::{
+        sessions,
+        users::{self, NewUser, UserFilter, UserPatch},
+    },
+};
+
+fn parse_id(id: &ID, what: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(id).map_err(|_| Error::not_found(format!("{what} not found")))
+}
+
+/// An end user of an app.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Trimmed and lowercased; unique within the app.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn email_verified(&self) -> bool {
+        self.0.email_verified
+    }
+    async fn display_name(&self) -> Option<&str> {
+        self.0.display_name.as_deref()
+    }
+    /// The app-level role.
+    async fn role(&self) -> &str {
+        &self.0.role
+    }
+    /// `active` or `deactivated`.
+    async fn status(&self) -> &str {
+        &self.0.status
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn last_sign_in_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_sign_in_at
+    }
+    /// Sessions that can still be used (admins and the user themselves).
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        let state = ctx.state();
+        let principal = ctx.principal()?;
+        let current = match principal {
+            Principal::EndUser(u) if u.user_id == self.0.id && u.app_id == self.0.app_id => {
+                Some(u.session_id)
+            }
+            _ => {
+                guard::app_admin(state, principal, &self.0.app_id.to_string()).await?;
+                None
+            }
+        };
+        Ok(sessions::list_active(state, self.0.app_id, self.0.id)
+            .await?
+            .into_iter()
+            .map(|s| Session(s, current))
+            .collect())
+    }
+}
+
+/// A signed-in session.
+pub struct Session(pub session::Model, Option<Uuid>);
+
+#[Object]
+impl Session {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The active tenant of the session, if any.
+    async fn tenant_id(&self) -> Option<ID> {
+        self.0.tenant_id.map(|t| ID(t.to_string()))
+    }
+    async fn user_agent(&self) -> Option<&str> {
+        self.0.user_agent.as_deref()
+    }
+    async fn ip(&self) -> Option<&str> {
+        self.0.ip.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn last_used_at(&self) -> DateTime<Utc> {
+        self.0.last_used_at
+    }
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    /// Whether this is the session of the caller's token.
+    async fn current(&self) -> bool {
+        self.1 == Some(self.0.id)
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub email: String,
+    /// Optional: a user without a password signs in through a provider or sets one
+    /// by password reset.
+    pub password: Option<String>,
+    pub display_name: Option<String>,
+    /// Defaults to the app's `defaultRole`.
+    pub role: Option<String>,
+    #[graphql(default)]
+    pub email_verified: bool,
+}
+
+#[derive(InputObject, Default)]
+pub struct UpdateUserInput {
+    /// Changing the email resets `emailVerified` unless it is set in the same update.
+    pub email: Option<String>,
+    pub display_name: MaybeUndefined<String>,
+    pub role: Option<String>,
+    pub email_verified: Option<bool>,
+    /// Setting a password revokes every session of the user.
+    pub password: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct UserFilterInput {
+    pub email: Option<String>,
+    pub role: Option<String>,
+    /// `active` or `deactivated`.
+    pub status: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct UpdateMeInput {
+    pub display_name: MaybeUndefined<String>,
+}
+
+fn maybe(value: MaybeUndefined<String>) -> Option<Option<String>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+fn end_user<'a>(ctx: &'a Context<'_>) -> Result<&'a EndUser, Error> {
+    match ctx.principal()? {
+        Principal::EndUser(user) => Ok(user),
+        _ => Err(Error::forbidden(
+            "this field requires an end user's access token",
+        )),
+    }
+}
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// Users of an app, filtered, in creation order.
+    #[graphql(guard = "Authenticated")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        filter: Option<UserFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, User>> {
+        let state = ctx.state();
+        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let filter = filter.unwrap_or_default();
+        let filter = UserFilter {
+            email: filter.email,
+            role: filter.role,
+            status: filter.status,
+        };
+        let had_cursor = after.is_some();
+        let page = users::list(
+            state,
+            admin.app().id,
+            &filter,
+            PageRequest::from_graphql(first, after)?,
+        )
+        .await?;
+        Ok(relay::connection(page, had_cursor, |u| u.id, User))
+    }
+
+    /// One user of an app.
+    #[graphql(guard = "Authenticated")]
+    async fn user(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<Option<User>> {
+        let state = ctx.state();
+        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        Ok(Some(User(
+            users::get(&*state.db, admin.app().id, parse_id(&id, "user")?).await?,
+        )))
+    }
+
+    /// The signed-in end user.
+    #[graphql(guard = "Authenticated")]
+    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+        let caller = end_user(ctx)?;
+        Ok(User(
+            users::get(&*ctx.state().db, caller.app_id, caller.user_id).await?,
+        ))
+    }
+
+    /// The signed-in end user's sessions.
+    #[graphql(guard = "Authenticated")]
+    async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        let caller = end_user(ctx)?;
+        Ok(
+            sessions::list_active(ctx.state(), caller.app_id, caller.user_id)
+                .await?
+                .into_iter()
+                .map(|s| Session(s, Some(caller.session_id)))
+                .collect(),
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Creates a user (admin).
+    #[graphql(guard = "Authenticated")]
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        input: CreateUserInput,
+    ) -> Result<User> {
+        let state = ctx.state();
+        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let user = users::create(
+            state,
+            &admin,
+            NewUser {
+                email: input.email,
+                password: input.password,
+                display_name: input.display_name,
+                role: input.role,
+                email_verified: input.email_verified,
+            },
+            ctx.meta(),
+        )
+        .await?;
+        Ok(User(user))
+    }
+
+    /// Updates a user (admin).
+    #[graphql(guard = "Authenticated")]
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        id: ID,
+        input: UpdateUserInput,
+    ) -> Result<User> {
+        let state = ctx.state();
+        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let patch = UserPatch {
+            email: input.email,
+            display_name: maybe(input.display_name),
+            role: input.role,
+            email_verified: input.email_verified,
+            password: input.password,
+        };
+        let user = users::update(
+            state,
+            admin.app(),
+            admin.actor(),
+            parse_id(&id, "user")?,
+            patch,
+            ctx.meta(),
+        )
+        .await?;
+        Ok(User(user))
+    }
+
+    /// Deactivates a user and revokes every session.
+    #[graphql(guard = "Authenticated")]
+    async fn deactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        id: ID,
+    ) -> Result<User> {
+        let state = ctx.state();
+        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let user = users::set_active(
+            state,
+            admin.app().id,
+            admin.actor(),
+            parse_id(&id, "user")?,
+            false,
+            ctx.meta(),
+        )
+        .await?;
+        Ok(User(user))
+    }
+
+    /// Reactivates a user.
+    #[graphql(guard = "Authenticated")]
+    async fn reactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        id: ID,
+    ) -> Result<User> {
+        let state = ctx.state();
+        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let user = users::set_active(
+            state,
+            admin.app().id,
+            admin.actor(),
+            parse_id(&id, "user")?,
+            true,
+            ctx.meta(),
+        )
+        .await?;
+        Ok(User(user))
+    }
+
+    /// Deletes a user and their sessions.
+    #[graphql(guard = "Authenticated")]
+    async fn delete_user(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<bool> {
+        let state = ctx.state();
+        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        users::delete(
+            state,
+            admin.app().id,
+            admin.actor(),
+            parse_id(&id, "user")?,
+            ctx.meta(),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Revokes every session of a user (admin); returns how many were revoked.
+    #[graphql(guard = "Authenticated")]
+    async fn revoke_user_sessions(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        id: ID,
+    ) -> Result<i32> {
+        let state = ctx.state();
+        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let count = sessions::revoke_user_sessions(
+            state,
+            admin.app().id,
+            parse_id(&id, "user")?,
+            admin.actor(),
+            ctx.meta(),
+        )
+        .await?;
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
+    }
+
+    /// Revokes one of the caller's own sessions.
+    #[graphql(guard = "Authenticated")]
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let caller = end_user(ctx)?;
+        let actor = ctx.principal()?.actor();
+        sessions::revoke_one(
+            ctx.state(),
+            caller.app_id,
+            caller.user_id,
+            parse_id(&id, "session")?,
+            "revoked_by_user",
+            &actor,
+            ctx.meta(),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Updates the caller's own profile.
+    #[graphql(guard = "Authenticated")]
+    async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> Result<User> {
+        let state = ctx.state();
+        let caller = end_user(ctx)?;
+        let app = state
+            .apps
+            .by_id(caller.app_id)
+            .await?
+            .ok_or_else(|| Error::not_found("app not found"))?;
+        let patch = UserPatch {
+            display_name: maybe(input.display_name),
+            ..UserPatch::default()
+        };
+        let actor = ctx.principal()?.actor();
+        Ok(User(
+            users::update(state, &app, &actor, caller.user_id, patch, ctx.meta()).await?,
+        ))
+    }
+
+    /// Changes the caller's password; every other session is revoked.
+    #[graphql(guard = "Authenticated")]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
+        let state = ctx.state();
+        let caller = end_user(ctx)?;
+        let app = state
+            .apps
+            .by_id(caller.app_id)
+            .await?
+            .ok_or_else(|| Error::not_found("app not found"))?;
+        sessions::change_password(
+            state,
+            &app,
+            caller,
+            &current_password,
+            &new_password,
+            ctx.meta(),
+        )
+        .await?;
+        Ok(true)
+    }
+}

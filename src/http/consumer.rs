@@ -1,0 +1,247 @@
+//! The consumer lane for end users: `/{slug}/v1/auth/*` and `/{slug}/v1/me*`.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use entity::app;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    extract::{ApiJson, ApiPath, uuid_param},
+    response::{List, Resource, no_content},
+    users::{SessionDto, UserDto, nullable},
+};
+use crate::{
+    auth::{Principal, guard},
+    db::Page,
+    error::{Error, Result},
+    request::RequestMeta,
+    services::{
+        sessions::{self, Signup},
+        tokens::{self, IssuedTokens},
+        users::{self, UserPatch},
+    },
+    state::AppState,
+};
+
+/// The app a consumer-lane path names, or 404.
+pub async fn app_of(state: &AppState, slug: &str) -> Result<Arc<app::Model>> {
+    state
+        .apps
+        .by_name(slug)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("app '{slug}' not found")))
+}
+
+/// A token response: bare protocol shape, never cached.
+pub fn token_response(
+    status: StatusCode,
+    tokens: &IssuedTokens,
+    user: entity::user::Model,
+) -> Response {
+    let body = tokens::response(tokens, json!(UserDto::from(user)));
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupBody {
+    email: String,
+    password: String,
+    display_name: Option<String>,
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<SignupBody>,
+) -> Result<Response> {
+    let app = app_of(&state, &slug).await?;
+    match sessions::signup(
+        &state,
+        &app,
+        &body.email,
+        &body.password,
+        body.display_name,
+        &meta,
+    )
+    .await?
+    {
+        Signup::SignedIn(tokens, user) => Ok(token_response(StatusCode::CREATED, &tokens, user)),
+        Signup::VerificationRequired(user) => Ok((
+            StatusCode::CREATED,
+            axum::Json(json!({ "user": UserDto::from(user), "email_verification_required": true })),
+        )
+            .into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigninBody {
+    email: String,
+    password: String,
+}
+
+pub async fn signin(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<SigninBody>,
+) -> Result<Response> {
+    let app = app_of(&state, &slug).await?;
+    let (tokens, user) = sessions::signin(&state, &app, &body.email, &body.password, &meta).await?;
+    Ok(token_response(StatusCode::OK, &tokens, user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    refresh_token: String,
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<Response> {
+    let app = app_of(&state, &slug).await?;
+    let (tokens, user) = sessions::refresh(&state, &app, &body.refresh_token, &meta).await?;
+    Ok(token_response(StatusCode::OK, &tokens, user))
+}
+
+pub async fn signout(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Response> {
+    let app = app_of(&state, &slug).await?;
+    let user = guard::end_user(&principal, &app)?;
+    sessions::signout(&state, user, &meta).await?;
+    Ok(no_content())
+}
+
+fn me_link(state: &AppState, slug: &str) -> String {
+    format!("{}/{slug}/v1/me", state.config.base_path)
+}
+
+pub async fn me(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<impl IntoResponse> {
+    let app = app_of(&state, &slug).await?;
+    let caller = guard::end_user(&principal, &app)?;
+    let user = users::get(&*state.db, app.id, caller.user_id).await?;
+    Ok(Resource::ok(UserDto::from(user), me_link(&state, &slug)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    #[serde(default, deserialize_with = "nullable")]
+    display_name: Option<Option<String>>,
+}
+
+pub async fn update_me(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateMe>,
+) -> Result<impl IntoResponse> {
+    let app = app_of(&state, &slug).await?;
+    let caller = guard::end_user(&principal, &app)?;
+    let patch = UserPatch {
+        display_name: body.display_name,
+        ..UserPatch::default()
+    };
+    let user = users::update(
+        &state,
+        &app,
+        &principal.actor(),
+        caller.user_id,
+        patch,
+        &meta,
+    )
+    .await?;
+    Ok(Resource::ok(UserDto::from(user), me_link(&state, &slug)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<ChangePassword>,
+) -> Result<Response> {
+    let app = app_of(&state, &slug).await?;
+    let caller = guard::end_user(&principal, &app)?;
+    sessions::change_password(
+        &state,
+        &app,
+        caller,
+        &body.current_password,
+        &body.new_password,
+        &meta,
+    )
+    .await?;
+    Ok(no_content())
+}
+
+pub async fn my_sessions(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<impl IntoResponse> {
+    let app = app_of(&state, &slug).await?;
+    let caller = guard::end_user(&principal, &app)?;
+    let items = sessions::list_active(&state, app.id, caller.user_id).await?;
+    Ok(List(Page {
+        items: items
+            .into_iter()
+            .map(|s| SessionDto::new(s, Some(caller.session_id)))
+            .collect(),
+        next_cursor: None,
+    }))
+}
+
+pub async fn revoke_my_session(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((slug, id)): ApiPath<(String, String)>,
+) -> Result<Response> {
+    let app = app_of(&state, &slug).await?;
+    let caller = guard::end_user(&principal, &app)?;
+    sessions::revoke_one(
+        &state,
+        app.id,
+        caller.user_id,
+        uuid_param(&id, "session")?,
+        "revoked_by_user",
+        &principal.actor(),
+        &meta,
+    )
+    .await?;
+    Ok(no_content())
+}

@@ -1,0 +1,303 @@
+//! End users over REST: the admin lane (`/v1/apps/{app}/users`) and the DTOs shared
+//! with the consumer lane.
+
+use axum::{extract::State, response::IntoResponse, response::Response};
+use chrono::{DateTime, Utc};
+use entity::{session, user};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    extract::{ApiJson, ApiPath, ApiQuery, Pagination, uuid_param},
+    response::{List, Resource, no_content},
+};
+use crate::{
+    auth::{Principal, guard},
+    db::Page,
+    error::Result,
+    request::RequestMeta,
+    services::{
+        sessions,
+        users::{self, NewUser, UserFilter, UserPatch},
+    },
+    state::AppState,
+};
+
+#[derive(Serialize)]
+pub struct UserDto {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub email: String,
+    pub email_verified: bool,
+    pub display_name: Option<String>,
+    pub role: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+impl From<user::Model> for UserDto {
+    fn from(u: user::Model) -> Self {
+        Self {
+            id: u.id,
+            app_id: u.app_id,
+            email: u.email,
+            email_verified: u.email_verified,
+            display_name: u.display_name,
+            role: u.role,
+            status: u.status,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            last_sign_in_at: u.last_sign_in_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct SessionDto {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub tenant_id: Option<Uuid>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Whether this is the session of the token making the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<bool>,
+}
+
+impl SessionDto {
+    pub fn new(s: session::Model, current: Option<Uuid>) -> Self {
+        Self {
+            current: current.map(|c| c == s.id),
+            id: s.id,
+            user_id: s.user_id,
+            tenant_id: s.tenant_id,
+            user_agent: s.user_agent,
+            ip: s.ip,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+        }
+    }
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn nullable<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+fn link(state: &AppState, app: &str, id: Uuid) -> String {
+    format!("{}/v1/apps/{app}/users/{id}", state.config.base_path)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    email: String,
+    password: Option<String>,
+    display_name: Option<String>,
+    role: Option<String>,
+    #[serde(default)]
+    email_verified: bool,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath(app): ApiPath<String>,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let user = users::create(
+        &state,
+        &admin,
+        NewUser {
+            email: body.email,
+            password: body.password,
+            display_name: body.display_name,
+            role: body.role,
+            email_verified: body.email_verified,
+        },
+        &meta,
+    )
+    .await?;
+    let self_link = link(&state, &admin.app().name, user.id);
+    Ok(Resource::created(UserDto::from(user), self_link))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    email: Option<String>,
+    role: Option<String>,
+    status: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(app): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+    Pagination(page): Pagination,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let filter = UserFilter {
+        email: query.email,
+        role: query.role,
+        status: query.status,
+    };
+    let page = users::list(&state, admin.app().id, &filter, page).await?;
+    Ok(List(page.map(UserDto::from)))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((app, id)): ApiPath<(String, String)>,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let user = users::get(&*state.db, admin.app().id, uuid_param(&id, "user")?).await?;
+    let self_link = link(&state, &admin.app().name, user.id);
+    Ok(Resource::ok(UserDto::from(user), self_link))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    email: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    display_name: Option<Option<String>>,
+    role: Option<String>,
+    email_verified: Option<bool>,
+    password: Option<String>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((app, id)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let patch = UserPatch {
+        email: body.email,
+        display_name: body.display_name,
+        role: body.role,
+        email_verified: body.email_verified,
+        password: body.password,
+    };
+    let user = users::update(
+        &state,
+        admin.app(),
+        admin.actor(),
+        uuid_param(&id, "user")?,
+        patch,
+        &meta,
+    )
+    .await?;
+    let self_link = link(&state, &admin.app().name, user.id);
+    Ok(Resource::ok(UserDto::from(user), self_link))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((app, id)): ApiPath<(String, String)>,
+) -> Result<Response> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    users::delete(
+        &state,
+        admin.app().id,
+        admin.actor(),
+        uuid_param(&id, "user")?,
+        &meta,
+    )
+    .await?;
+    Ok(no_content())
+}
+
+async fn set_active(
+    state: AppState,
+    principal: Principal,
+    meta: RequestMeta,
+    app: String,
+    id: String,
+    active: bool,
+) -> Result<Resource<UserDto>> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let user = users::set_active(
+        &state,
+        admin.app().id,
+        admin.actor(),
+        uuid_param(&id, "user")?,
+        active,
+        &meta,
+    )
+    .await?;
+    let self_link = link(&state, &admin.app().name, user.id);
+    Ok(Resource::ok(UserDto::from(user), self_link))
+}
+
+pub async fn deactivate(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((app, id)): ApiPath<(String, String)>,
+) -> Result<impl IntoResponse> {
+    set_active(state, principal, meta, app, id, false).await
+}
+
+pub async fn reactivate(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((app, id)): ApiPath<(String, String)>,
+) -> Result<impl IntoResponse> {
+    set_active(state, principal, meta, app, id, true).await
+}
+
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((app, id)): ApiPath<(String, String)>,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let user = users::get(&*state.db, admin.app().id, uuid_param(&id, "user")?).await?;
+    let items = sessions::list_active(&state, admin.app().id, user.id).await?;
+    Ok(List(Page {
+        items: items
+            .into_iter()
+            .map(|s| SessionDto::new(s, None))
+            .collect(),
+        next_cursor: None,
+    }))
+}
+
+pub async fn revoke_sessions(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((app, id)): ApiPath<(String, String)>,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let revoked = sessions::revoke_user_sessions(
+        &state,
+        admin.app().id,
+        uuid_param(&id, "user")?,
+        admin.actor(),
+        &meta,
+    )
+    .await?;
+    Ok(axum::Json(json!({ "revoked": revoked })))
+}

@@ -1,0 +1,96 @@
+//! Brute-force throttling: failure counters in fixed windows, kept in the database so
+//! that every instance behind a load balancer sees the same counts.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::auth_throttle;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+
+use crate::{
+    error::{Error, Result},
+    state::AppState,
+};
+
+/// A limit: at most `max_failures` within `window`.
+#[derive(Clone, Copy, Debug)]
+pub struct Limit {
+    pub max_failures: i32,
+    pub window: Duration,
+}
+
+/// Failed sign-ins per account (app + email).
+pub const SIGNIN_ACCOUNT: Limit = Limit {
+    max_failures: 10,
+    window: Duration::minutes(15),
+};
+/// Failed sign-ins per client IP (per app).
+pub const SIGNIN_IP: Limit = Limit {
+    max_failures: 50,
+    window: Duration::minutes(15),
+};
+/// Failed client authentications per client id (M2M and OAuth clients).
+pub const CLIENT_AUTH: Limit = Limit {
+    max_failures: 20,
+    window: Duration::minutes(15),
+};
+
+fn retry_after(window_start: DateTime<Utc>, limit: Limit, now: DateTime<Utc>) -> u64 {
+    ((window_start + limit.window) - now).num_seconds().max(1) as u64
+}
+
+/// 429 when `key` has reached its limit in the current window.
+pub async fn check(state: &AppState, key: &str, limit: Limit) -> Result<()> {
+    let now = state.now();
+    if let Some(row) = auth_throttle::Entity::find_by_id(key.to_owned())
+        .one(&*state.db)
+        .await?
+        && row.window_start + limit.window > now
+        && row.failures >= limit.max_failures
+    {
+        return Err(Error::RateLimited {
+            retry_after: retry_after(row.window_start, limit, now),
+        });
+    }
+    Ok(())
+}
+
+/// Counts one failure against `key`.
+pub async fn fail(state: &AppState, key: &str, limit: Limit) -> Result<()> {
+    let now = state.now();
+    let txn = state.db.begin_write().await?;
+    match auth_throttle::Entity::find_by_id(key.to_owned())
+        .one(&txn)
+        .await?
+    {
+        Some(row) if row.window_start + limit.window > now => {
+            let failures = row.failures.saturating_add(1);
+            let mut row = row.into_active_model();
+            row.failures = Set(failures);
+            row.update(&txn).await?;
+        }
+        Some(row) => {
+            let mut row = row.into_active_model();
+            row.window_start = Set(now);
+            row.failures = Set(1);
+            row.update(&txn).await?;
+        }
+        None => {
+            auth_throttle::ActiveModel {
+                key: Set(key.to_owned()),
+                window_start: Set(now),
+                failures: Set(1),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Clears `key` (after a success).
+pub async fn clear(state: &AppState, key: &str) -> Result<()> {
+    auth_throttle::Entity::delete_by_id(key.to_owned())
+        .exec(&*state.db)
+        .await?;
+    Ok(())
+}
