@@ -4,11 +4,15 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use sea_orm::{
     ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExecResult, QueryFilter, QueryOrder,
+    QueryResult, QuerySelect, Select, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -17,6 +21,10 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// SQLite has one writer at a time. Queueing this process's writers here wakes
+    /// each as soon as the previous commits, instead of SQLite's sleep-and-retry
+    /// busy handler (which sleeps up to 100 ms per try).
+    writer: Option<Arc<Mutex<()>>>,
 }
 
 impl std::ops::Deref for Db {
@@ -42,7 +50,9 @@ impl Db {
                     .foreign_keys(true)
             });
         let conn = Database::connect(options).await?;
-        Ok(Self { conn })
+        let writer = (conn.get_database_backend() == DatabaseBackend::Sqlite)
+            .then(|| Arc::new(Mutex::new(())));
+        Ok(Self { conn, writer })
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -53,21 +63,67 @@ impl Db {
         self.backend() == DatabaseBackend::Sqlite
     }
 
-    /// Starts a transaction that will write. On SQLite it takes the write lock up
-    /// front (`BEGIN IMMEDIATE`), so that concurrent writers queue on the busy
-    /// timeout instead of failing with "database is locked" when a read upgrades.
-    pub async fn begin_write(&self) -> Result<DatabaseTransaction> {
-        Ok(self
+    /// Starts a transaction that will write. On SQLite it queues on this process's
+    /// writer lock and then takes SQLite's write lock up front (`BEGIN IMMEDIATE`),
+    /// so that concurrent writers never fail with "database is locked" when a read
+    /// upgrades to a write (other processes still wait on the busy timeout).
+    pub async fn begin_write(&self) -> Result<WriteTxn> {
+        let lock = match &self.writer {
+            Some(writer) => Some(writer.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self
             .conn
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
             })
-            .await?)
+            .await?;
+        Ok(WriteTxn { txn, _lock: lock })
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
+    }
+}
+
+/// A write transaction (see [`Db::begin_write`]). Dropping it without `commit`
+/// rolls back, like any transaction.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _lock: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
     }
 }
 

@@ -349,7 +349,9 @@ pub async fn update(state: &AppState, admin: &AppAdmin, patch: AppPatch) -> Resu
 /// Deletes an app and everything in it (root only).
 pub async fn delete(state: &AppState, _root: &RootAccess, app: &app::Model) -> Result<()> {
     let kids = state.signing.kids_of(app.id).await?;
-    let result = app::Entity::delete_by_id(app.id).exec(&*state.db).await?;
+    let txn = state.db.begin_write().await?;
+    let result = app::Entity::delete_by_id(app.id).exec(&txn).await?;
+    txn.commit().await?;
     if result.rows_affected == 0 {
         return Err(Error::not_found("app not found"));
     }

@@ -53,6 +53,7 @@ impl TouchThrottle {
 /// Creates a root key and returns the secret (shown once).
 pub async fn create_root_key(state: &AppState, name: &str) -> Result<String> {
     let secret = crypto::generate_secret(prefix::ROOT_KEY)?;
+    let txn = state.db.begin_write().await?;
     root_key::ActiveModel {
         id: Set(db::new_id()),
         name: Set(validate::display_text("name", name, 200)?),
@@ -60,8 +61,9 @@ pub async fn create_root_key(state: &AppState, name: &str) -> Result<String> {
         created_at: Set(state.now()),
         last_used_at: Set(None),
     }
-    .insert(&*state.db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(secret)
 }
 
@@ -116,11 +118,14 @@ pub async fn authenticate_root(state: &AppState, secret: &str) -> Result<Option<
     if state.touch.due(key.id).await {
         let (db, now) = (state.db.clone(), state.now());
         tokio::spawn(async move {
-            let _ = root_key::Entity::update_many()
-                .col_expr(root_key::Column::LastUsedAt, Expr::value(now))
-                .filter(root_key::Column::Id.eq(key.id))
-                .exec(&*db)
-                .await;
+            if let Ok(txn) = db.begin_write().await {
+                let _ = root_key::Entity::update_many()
+                    .col_expr(root_key::Column::LastUsedAt, Expr::value(now))
+                    .filter(root_key::Column::Id.eq(key.id))
+                    .exec(&txn)
+                    .await;
+                let _ = txn.commit().await;
+            }
         });
     }
     Ok(Some(Principal::Root {
@@ -142,11 +147,14 @@ pub async fn authenticate_app_key(state: &AppState, secret: &str) -> Result<Opti
     if state.touch.due(key.id).await {
         let (db, now) = (state.db.clone(), state.now());
         tokio::spawn(async move {
-            let _ = api_key::Entity::update_many()
-                .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-                .filter(api_key::Column::Id.eq(key.id))
-                .exec(&*db)
-                .await;
+            if let Ok(txn) = db.begin_write().await {
+                let _ = api_key::Entity::update_many()
+                    .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
+                    .filter(api_key::Column::Id.eq(key.id))
+                    .exec(&txn)
+                    .await;
+                let _ = txn.commit().await;
+            }
         });
     }
     Ok(Some(Principal::AppKey {
@@ -164,6 +172,7 @@ pub async fn create_app_key(
     let name = validate::display_text("name", name, 200)?;
     let secret = crypto::generate_secret(prefix::APP_KEY)?;
     let hint = secret[secret.len() - 4..].to_owned();
+    let txn = state.db.begin_write().await?;
     let model = api_key::ActiveModel {
         id: Set(db::new_id()),
         app_id: Set(admin.app().id),
@@ -173,8 +182,9 @@ pub async fn create_app_key(
         created_at: Set(state.now()),
         last_used_at: Set(None),
     }
-    .insert(&*state.db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok((model, secret))
 }
 
@@ -189,11 +199,13 @@ pub async fn list_app_keys(
 
 /// Revokes (deletes) an app key of the admin's app.
 pub async fn revoke_app_key(state: &AppState, admin: &AppAdmin, id: Uuid) -> Result<()> {
+    let txn = state.db.begin_write().await?;
     let result = api_key::Entity::delete_many()
         .filter(api_key::Column::Id.eq(id))
         .filter(api_key::Column::AppId.eq(admin.app().id))
-        .exec(&*state.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     if result.rows_affected == 0 {
         return Err(Error::not_found("api key not found"));
     }

@@ -116,11 +116,14 @@ pub async fn check_live(state: &AppState, principal: &EndUser) -> Result<()> {
     if state.touch.due(principal.session_id).await {
         let (db, now, id) = (state.db.clone(), state.now(), principal.session_id);
         tokio::spawn(async move {
-            let _ = session::Entity::update_many()
-                .col_expr(session::Column::LastUsedAt, Expr::value(now))
-                .filter(session::Column::Id.eq(id))
-                .exec(&*db)
-                .await;
+            if let Ok(txn) = db.begin_write().await {
+                let _ = session::Entity::update_many()
+                    .col_expr(session::Column::LastUsedAt, Expr::value(now))
+                    .filter(session::Column::Id.eq(id))
+                    .exec(&txn)
+                    .await;
+                let _ = txn.commit().await;
+            }
         });
     }
     Ok(())
@@ -278,24 +281,28 @@ pub async fn verify_password(
 ) -> Result<user::Model> {
     let account = account_key(app.id, email);
     let ip = ip_key(app.id, meta);
-    throttle::check(state, &account, throttle::SIGNIN_ACCOUNT).await?;
+    let account_failures = throttle::check(state, &account, throttle::SIGNIN_ACCOUNT).await?;
     throttle::check(state, &ip, throttle::SIGNIN_IP).await?;
     let found = users::find_by_email(&*state.db, app.id, email).await?;
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
     if state.passwords.verify(password, stored.as_deref()).await?
         && let Some(user) = found
     {
-        throttle::clear(state, &account).await?;
+        if account_failures {
+            throttle::clear(state, &account).await?;
+        }
         if state
             .passwords
             .needs_rehash(stored.as_deref().unwrap_or_default())
         {
             let hash = state.passwords.hash(password).await?;
+            let txn = state.db.begin_write().await?;
             user::Entity::update_many()
                 .col_expr(user::Column::PasswordHash, Expr::value(hash))
                 .filter(user::Column::Id.eq(user.id))
-                .exec(&*state.db)
+                .exec(&txn)
                 .await?;
+            txn.commit().await?;
         }
         return Ok(user);
     }
@@ -313,7 +320,9 @@ pub async fn verify_password(
     if let Some(user) = &found {
         entry = entry.target(Target::user(user.id));
     }
-    audit::record(&*state.db, state, meta, entry).await?;
+    let txn = state.db.begin_write().await?;
+    audit::record(&txn, state, meta, entry).await?;
+    txn.commit().await?;
     Err(Error::unauthenticated("invalid email or password"))
 }
 

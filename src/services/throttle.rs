@@ -37,12 +37,14 @@ fn retry_after(window_start: DateTime<Utc>, limit: Limit, now: DateTime<Utc>) ->
     ((window_start + limit.window) - now).num_seconds().max(1) as u64
 }
 
-/// 429 when `key` has reached its limit in the current window.
-pub async fn check(state: &AppState, key: &str, limit: Limit) -> Result<()> {
+/// 429 when `key` has reached its limit in the current window. Returns whether
+/// failures are on record, so that a success knows whether there is anything to clear.
+pub async fn check(state: &AppState, key: &str, limit: Limit) -> Result<bool> {
     let now = state.now();
-    if let Some(row) = auth_throttle::Entity::find_by_id(key.to_owned())
+    let row = auth_throttle::Entity::find_by_id(key.to_owned())
         .one(&*state.db)
-        .await?
+        .await?;
+    if let Some(row) = &row
         && row.window_start + limit.window > now
         && row.failures >= limit.max_failures
     {
@@ -50,7 +52,7 @@ pub async fn check(state: &AppState, key: &str, limit: Limit) -> Result<()> {
             retry_after: retry_after(row.window_start, limit, now),
         });
     }
-    Ok(())
+    Ok(row.is_some())
 }
 
 /// Counts one failure against `key`.
@@ -89,8 +91,10 @@ pub async fn fail(state: &AppState, key: &str, limit: Limit) -> Result<()> {
 
 /// Clears `key` (after a success).
 pub async fn clear(state: &AppState, key: &str) -> Result<()> {
+    let txn = state.db.begin_write().await?;
     auth_throttle::Entity::delete_by_id(key.to_owned())
-        .exec(&*state.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(())
 }

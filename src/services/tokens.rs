@@ -5,12 +5,12 @@ use chrono::Duration;
 use entity::{app, refresh_token, session, user};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::{
     crypto::{self, prefix},
     db,
-    error::{Error, Result},
+    error::Result,
     services::apps::AppSettings,
     state::AppState,
 };
@@ -108,12 +108,4 @@ pub fn response(tokens: &IssuedTokens, user: Value) -> Value {
         "refresh_token": tokens.refresh_token,
         "user": user,
     })
-}
-
-/// Reads a claim map's string value.
-pub fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a str> {
-    claims
-        .get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::invalid_token(format!("token claim `{name}` is missing")))
 }
