@@ -25,6 +25,8 @@ pub struct Db {
     /// each as soon as the previous commits, instead of SQLite's sleep-and-retry
     /// busy handler (which sleeps up to 100 ms per try).
     writer: Option<Arc<Mutex<()>>>,
+    /// Statements executed through this pool (tests assert query counts with it).
+    statements: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::ops::Deref for Db {
@@ -49,10 +51,24 @@ impl Db {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
             });
-        let conn = Database::connect(options).await?;
+        let mut conn = Database::connect(options).await?;
+        let statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
         let writer = (conn.get_database_backend() == DatabaseBackend::Sqlite)
             .then(|| Arc::new(Mutex::new(())));
-        Ok(Self { conn, writer })
+        Ok(Self {
+            conn,
+            writer,
+            statements,
+        })
+    }
+
+    /// How many statements have run through this pool so far.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn backend(&self) -> DatabaseBackend {

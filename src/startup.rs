@@ -40,7 +40,11 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     }
     let master = state::master_keys(&config).map_err(anyhow::Error::msg)?;
     let db = connect_and_migrate(&config).await?;
-    AppState::new(config, db, clock, master).map_err(anyhow::Error::msg)
+    let state = AppState::new(config, db, clock, master).map_err(anyhow::Error::msg)?;
+    crate::services::roles::ensure_system_roles(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating system roles failed: {e:?}"))?;
+    Ok(state)
 }
 
 impl Application {

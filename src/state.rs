@@ -32,6 +32,7 @@ pub struct Inner {
     pub touch: TouchThrottle,
     pub passwords: Passwords,
     pub sessions: SessionCache,
+    pub authz: crate::services::authz::AuthzCache,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
 }
@@ -68,6 +69,7 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             passwords,
             sessions: SessionCache::new(),
+            authz: crate::services::authz::AuthzCache::new(),
             graphql: crate::graphql::build_schema(config.graphql_introspection),
             apps: AppCache::new(db.clone()),
             touch: TouchThrottle::new(),

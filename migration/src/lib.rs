@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_foundation;
 mod m20260102_000001_users_sessions;
+mod m20260103_000001_roles_tenants;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_foundation::Migration),
             Box::new(m20260102_000001_users_sessions::Migration),
+            Box::new(m20260103_000001_roles_tenants::Migration),
         ]
     }
 }

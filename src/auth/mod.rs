@@ -111,12 +111,22 @@ impl RootAccess {
     }
 }
 
-/// Capability: the holder administers `app` (root, or that app's key). Only the
+/// What a capability's holder may grant: everything (root, app keys) or the
+/// permissions it holds itself (end users and machine clients).
+#[derive(Clone, Debug)]
+pub enum Grants {
+    All,
+    Only(Arc<Vec<String>>),
+}
+
+/// Capability: the holder administers `app` — as a root key or the app's key, or as
+/// an end user or machine client that passed the guard's permission check. Only the
 /// guard creates it.
 #[derive(Clone, Debug)]
 pub struct AppAdmin {
     app: Arc<app::Model>,
     actor: Actor,
+    grants: Grants,
 }
 
 impl AppAdmin {
@@ -126,5 +136,30 @@ impl AppAdmin {
 
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    pub fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
+    /// Services re-check what they need (the guard checked the entry permission).
+    pub fn require(&self, permissions: &[&str]) -> crate::error::Result<()> {
+        self.check_can_grant(permissions)
+    }
+
+    /// Caller-narrowing: nobody grants (assigns, or puts into a role) a permission
+    /// they do not hold. 403 with `details.missing` otherwise.
+    pub fn check_can_grant<S: AsRef<str>>(&self, permissions: &[S]) -> crate::error::Result<()> {
+        match &self.grants {
+            Grants::All => Ok(()),
+            Grants::Only(held) => {
+                let missing = crate::services::permissions::missing(held, permissions);
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(crate::error::Error::missing_permissions(missing))
+                }
+            }
+        }
     }
 }

@@ -63,7 +63,15 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         let error = Error::invalid(format!("at most {MAX_BATCH} operations per batch"));
         return transport_error(StatusCode::BAD_REQUEST, &error);
     }
-    let batch = batch.data(principal).data(meta).data(state.clone());
+    let loaders = std::sync::Arc::new(async_graphql::dataloader::DataLoader::new(
+        super::loaders::Loaders::new(state.clone()),
+        tokio::spawn,
+    ));
+    let batch = batch
+        .data(principal)
+        .data(meta)
+        .data(loaders)
+        .data(state.clone());
     let response = match state.graphql.execute_batch(batch).await {
         BatchResponse::Single(response) => BatchResponse::Single(with_codes(response)),
         BatchResponse::Batch(responses) => {
@@ -77,14 +85,18 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
 /// everything else (parse, validation, limits, bad arguments) as `BAD_USER_INPUT`.
 fn with_codes(mut response: GqlResponse) -> GqlResponse {
     for error in &mut response.errors {
-        let domain = error.source::<Error>().map(|e| {
+        // Domain errors arrive as the error itself, or shared (from DataLoaders).
+        let source = error
+            .source::<Error>()
+            .or_else(|| error.source::<std::sync::Arc<Error>>().map(AsRef::as_ref));
+        let domain = source.map(|e| {
             (
                 e.graphql_code(),
                 e.details(),
                 matches!(e, Error::Internal(_)),
             )
         });
-        if let Some(source) = error.source::<Error>() {
+        if let Some(source) = source {
             source.log();
         }
         let extensions = error

@@ -5,7 +5,10 @@ pub mod apps;
 pub mod guards;
 pub mod http;
 pub mod limits;
+pub mod loaders;
 pub mod relay;
+pub mod roles;
+pub mod tenants;
 pub mod users;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
@@ -18,10 +21,20 @@ pub const MAX_ALIASES: usize = 50;
 pub const MAX_BATCH: usize = 10;
 
 #[derive(MergedObject, Default)]
-pub struct Query(apps::AppQuery, users::UserQuery);
+pub struct Query(
+    apps::AppQuery,
+    users::UserQuery,
+    roles::RoleQuery,
+    tenants::TenantQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(apps::AppMutation, users::UserMutation);
+pub struct Mutation(
+    apps::AppMutation,
+    users::UserMutation,
+    roles::RoleMutation,
+    tenants::TenantMutation,
+);
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -51,6 +64,8 @@ pub trait ContextExt {
     fn principal(&self) -> Result<&Principal, Error>;
     /// Where the request came from (for sessions and the audit log).
     fn meta(&self) -> &RequestMeta;
+    /// The request's batching loaders.
+    fn loader(&self) -> &async_graphql::dataloader::DataLoader<loaders::Loaders>;
 }
 
 impl ContextExt for Context<'_> {
@@ -71,5 +86,10 @@ impl ContextExt for Context<'_> {
             user_agent: None,
         };
         self.data_opt::<RequestMeta>().unwrap_or(&NONE)
+    }
+
+    fn loader(&self) -> &async_graphql::dataloader::DataLoader<loaders::Loaders> {
+        // The HTTP handler creates one per request.
+        self.data_unchecked::<std::sync::Arc<async_graphql::dataloader::DataLoader<loaders::Loaders>>>()
     }
 }

@@ -8,16 +8,39 @@ use chrono::{DateTime, Utc};
 use entity::{session, user};
 use uuid::Uuid;
 
-use super::{ContextExt, guards::Authenticated, relay};
+use super::{
+    ContextExt,
+    guards::Authenticated,
+    loaders::{MembershipsOf, RoleKey},
+    relay,
+    roles::Role,
+    tenants::TenantMembership,
+};
 use crate::{
     auth::{EndUser, Principal, guard},
     db::PageRequest,
     error::Error,
     services::{
-        sessions,
+        permissions, sessions,
         users::{self, NewUser, UserFilter, UserPatch},
     },
 };
+
+/// A placeholder for a role that no longer exists (deletion reassigns holders, so
+/// this only shows in a race).
+fn missing_role(user: &user::Model) -> entity::role::Model {
+    entity::role::Model {
+        id: Uuid::nil(),
+        app_id: user.app_id,
+        name: user.role.clone(),
+        display_name: None,
+        description: None,
+        permissions: serde_json::json!([]),
+        is_system: false,
+        created_at: user.created_at,
+        updated_at: user.updated_at,
+    }
+}
 
 fn parse_id(id: &ID, what: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(id).map_err(|_| Error::not_found(format!("{what} not found")))
@@ -42,8 +65,34 @@ impl User {
         self.0.display_name.as_deref()
     }
     /// The app-level role.
-    async fn role(&self) -> &str {
-        &self.0.role
+    async fn role(&self, ctx: &Context<'_>) -> Result<Role> {
+        let loaded = ctx
+            .loader()
+            .load_one(RoleKey(self.0.app_id, self.0.role.clone()))
+            .await?;
+        Ok(Role(loaded.unwrap_or_else(|| missing_role(&self.0))))
+    }
+    /// The permissions of the app-level role (tenant roles add theirs within a tenant).
+    async fn permissions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let loaded = ctx
+            .loader()
+            .load_one(RoleKey(self.0.app_id, self.0.role.clone()))
+            .await?;
+        Ok(loaded
+            .map(|r| permissions::of_json(&r.permissions))
+            .unwrap_or_default())
+    }
+    /// The tenants the user belongs to, with the tenant role in each.
+    async fn tenants(&self, ctx: &Context<'_>) -> Result<Vec<TenantMembership>> {
+        let loaded = ctx
+            .loader()
+            .load_one(MembershipsOf(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(loaded
+            .into_iter()
+            .map(|(t, m)| TenantMembership(t, m))
+            .collect())
     }
     /// `active` or `deactivated`.
     async fn status(&self) -> &str {
@@ -67,7 +116,14 @@ impl User {
                 Some(u.session_id)
             }
             _ => {
-                guard::app_admin(state, principal, &self.0.app_id.to_string()).await?;
+                guard::graphql_access(
+                    state,
+                    principal,
+                    Some(&self.0.app_id.to_string()),
+                    &["user.read"],
+                    None,
+                )
+                .await?;
                 None
             }
         };
@@ -142,6 +198,8 @@ pub struct UserFilterInput {
     pub role: Option<String>,
     /// `active` or `deactivated`.
     pub status: Option<String>,
+    /// Members of this tenant.
+    pub tenant_id: Option<ID>,
 }
 
 #[derive(InputObject, Default)]
@@ -182,12 +240,28 @@ impl UserQuery {
         after: Option<String>,
     ) -> Result<Connection<String, User>> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = guard::graphql_access(
+            state,
+            ctx.principal()?,
+            app.as_deref(),
+            &["user.read"],
+            None,
+        )
+        .await?;
         let filter = filter.unwrap_or_default();
+        let tenant_id = filter
+            .tenant_id
+            .as_ref()
+            .map(|t| {
+                Uuid::parse_str(t)
+                    .map_err(|_| Error::invalid_field("tenantId", "must be a tenant id"))
+            })
+            .transpose()?;
         let filter = UserFilter {
             email: filter.email,
             role: filter.role,
             status: filter.status,
+            tenant_id,
         };
         let had_cursor = after.is_some();
         let page = users::list(
@@ -204,7 +278,14 @@ impl UserQuery {
     #[graphql(guard = "Authenticated")]
     async fn user(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<Option<User>> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = guard::graphql_access(
+            state,
+            ctx.principal()?,
+            app.as_deref(),
+            &["user.read"],
+            None,
+        )
+        .await?;
         Ok(Some(User(
             users::get(&*state.db, admin.app().id, parse_id(&id, "user")?).await?,
         )))
@@ -247,7 +328,14 @@ impl UserMutation {
         input: CreateUserInput,
     ) -> Result<User> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = guard::graphql_access(
+            state,
+            ctx.principal()?,
+            app.as_deref(),
+            &["user.update"],
+            None,
+        )
+        .await?;
         let user = users::create(
             state,
             &admin,
@@ -274,7 +362,14 @@ impl UserMutation {
         input: UpdateUserInput,
     ) -> Result<User> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = guard::graphql_access(
+            state,
+            ctx.principal()?,
+            app.as_deref(),
+            &["user.update"],
+            None,
+        )
+        .await?;
         let patch = UserPatch {
             email: input.email,
             display_name: maybe(input.display_name),
@@ -282,15 +377,7 @@ impl UserMutation {
             email_verified: input.email_verified,
             password: input.password,
         };
-        let user = users::update(
-            state,
-            admin.app(),
-            admin.actor(),
-            parse_id(&id, "user")?,
-            patch,
-            ctx.meta(),
-        )
-        .await?;
+        let user = users::update(state, &admin, parse_id(&id, "user")?, patch, ctx.meta()).await?;
         Ok(User(user))
     }
 
@@ -303,16 +390,16 @@ impl UserMutation {
         id: ID,
     ) -> Result<User> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
-        let user = users::set_active(
+        let admin = guard::graphql_access(
             state,
-            admin.app().id,
-            admin.actor(),
-            parse_id(&id, "user")?,
-            false,
-            ctx.meta(),
+            ctx.principal()?,
+            app.as_deref(),
+            &["user.update"],
+            None,
         )
         .await?;
+        let user =
+            users::set_active(state, &admin, parse_id(&id, "user")?, false, ctx.meta()).await?;
         Ok(User(user))
     }
 
@@ -325,16 +412,16 @@ impl UserMutation {
         id: ID,
     ) -> Result<User> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
-        let user = users::set_active(
+        let admin = guard::graphql_access(
             state,
-            admin.app().id,
-            admin.actor(),
-            parse_id(&id, "user")?,
-            true,
-            ctx.meta(),
+            ctx.principal()?,
+            app.as_deref(),
+            &["user.update"],
+            None,
         )
         .await?;
+        let user =
+            users::set_active(state, &admin, parse_id(&id, "user")?, true, ctx.meta()).await?;
         Ok(User(user))
     }
 
@@ -342,15 +429,15 @@ impl UserMutation {
     #[graphql(guard = "Authenticated")]
     async fn delete_user(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<bool> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
-        users::delete(
+        let admin = guard::graphql_access(
             state,
-            admin.app().id,
-            admin.actor(),
-            parse_id(&id, "user")?,
-            ctx.meta(),
+            ctx.principal()?,
+            app.as_deref(),
+            &["user.update"],
+            None,
         )
         .await?;
+        users::delete(state, &admin, parse_id(&id, "user")?, ctx.meta()).await?;
         Ok(true)
     }
 
@@ -363,15 +450,17 @@ impl UserMutation {
         id: ID,
     ) -> Result<i32> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
-        let count = sessions::revoke_user_sessions(
+        let admin = guard::graphql_access(
             state,
-            admin.app().id,
-            parse_id(&id, "user")?,
-            admin.actor(),
-            ctx.meta(),
+            ctx.principal()?,
+            app.as_deref(),
+            &["user.update"],
+            None,
         )
         .await?;
+        let count =
+            sessions::revoke_user_sessions(state, &admin, parse_id(&id, "user")?, ctx.meta())
+                .await?;
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 
@@ -398,19 +487,17 @@ impl UserMutation {
     async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> Result<User> {
         let state = ctx.state();
         let caller = end_user(ctx)?;
-        let app = state
-            .apps
-            .by_id(caller.app_id)
-            .await?
-            .ok_or_else(|| Error::not_found("app not found"))?;
-        let patch = UserPatch {
-            display_name: maybe(input.display_name),
-            ..UserPatch::default()
-        };
         let actor = ctx.principal()?.actor();
-        Ok(User(
-            users::update(state, &app, &actor, caller.user_id, patch, ctx.meta()).await?,
-        ))
+        let user = users::update_profile(
+            state,
+            caller.app_id,
+            &actor,
+            caller.user_id,
+            maybe(input.display_name),
+            ctx.meta(),
+        )
+        .await?;
+        Ok(User(user))
     }
 
     /// Changes the caller's password; every other session is revoked.

@@ -10,6 +10,7 @@ use axum::{
 use entity::app;
 use serde::Deserialize;
 use serde_json::json;
+use uuid::Uuid;
 
 use super::{
     extract::{ApiJson, ApiPath, uuid_param},
@@ -23,8 +24,9 @@ use crate::{
     request::RequestMeta,
     services::{
         sessions::{self, Signup},
+        tenants,
         tokens::{self, IssuedTokens},
-        users::{self, UserPatch},
+        users,
     },
     state::AppState,
 };
@@ -91,6 +93,8 @@ pub async fn signup(
 pub struct SigninBody {
     email: String,
     password: String,
+    /// Sign in straight into a tenant: the tokens carry `org_id` and `org_role`.
+    tenant_id: Option<Uuid>,
 }
 
 pub async fn signin(
@@ -100,7 +104,15 @@ pub async fn signin(
     ApiJson(body): ApiJson<SigninBody>,
 ) -> Result<Response> {
     let app = app_of(&state, &slug).await?;
-    let (tokens, user) = sessions::signin(&state, &app, &body.email, &body.password, &meta).await?;
+    let (tokens, user) = sessions::signin(
+        &state,
+        &app,
+        &body.email,
+        &body.password,
+        body.tenant_id,
+        &meta,
+    )
+    .await?;
     Ok(token_response(StatusCode::OK, &tokens, user))
 }
 
@@ -164,16 +176,12 @@ pub async fn update_me(
 ) -> Result<impl IntoResponse> {
     let app = app_of(&state, &slug).await?;
     let caller = guard::end_user(&principal, &app)?;
-    let patch = UserPatch {
-        display_name: body.display_name,
-        ..UserPatch::default()
-    };
-    let user = users::update(
+    let user = users::update_profile(
         &state,
-        &app,
+        app.id,
         &principal.actor(),
         caller.user_id,
-        patch,
+        body.display_name,
         &meta,
     )
     .await?;
@@ -244,4 +252,62 @@ pub async fn revoke_my_session(
     )
     .await?;
     Ok(no_content())
+}
+
+/// `GET /{slug}/v1/me/permissions`: the caller's live role, tenant role and flat
+/// effective permissions (app role ∪ active tenant role).
+pub async fn my_permissions(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Response> {
+    let app = app_of(&state, &slug).await?;
+    let caller = guard::end_user(&principal, &app)?;
+    let effective =
+        crate::services::authz::effective(&state, app.id, caller.user_id, caller.org_id).await?;
+    Ok(axum::Json(json!({
+        "role": effective.role,
+        "org_role": effective.org_role,
+        "permissions": effective.permissions,
+    }))
+    .into_response())
+}
+
+/// `GET /{slug}/v1/me/tenants`: the caller's tenants and role in each.
+pub async fn my_tenants(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<impl IntoResponse> {
+    let app = app_of(&state, &slug).await?;
+    let caller = guard::end_user(&principal, &app)?;
+    let rows = tenants::of_user(&*state.db, app.id, caller.user_id).await?;
+    let items = rows
+        .into_iter()
+        .map(|(tenant, member)| {
+            json!({
+                "tenant": super::tenants::TenantDto::from(tenant),
+                "role": member.role,
+                "active": caller.org_id == Some(member.tenant_id),
+            })
+        })
+        .collect();
+    Ok(List(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// `POST /{slug}/v1/me/tenants/{id}/switch`: a new token pair in that tenant.
+pub async fn switch_tenant(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((slug, id)): ApiPath<(String, String)>,
+) -> Result<Response> {
+    let app = app_of(&state, &slug).await?;
+    let caller = guard::end_user(&principal, &app)?;
+    let tenant_id = uuid_param(&id, "tenant")?;
+    let (tokens, user) = tenants::switch(&state, &app, caller, tenant_id, &meta).await?;
+    Ok(token_response(StatusCode::OK, &tokens, user))
 }

@@ -4,9 +4,12 @@ pub mod api_keys;
 pub mod apps;
 pub mod consumer;
 pub mod extract;
+pub mod lane;
 pub mod ops;
 pub mod response;
+pub mod roles;
 pub mod signing_keys;
+pub mod tenants;
 pub mod users;
 pub mod well_known;
 
@@ -17,7 +20,7 @@ use axum::{
     extract::{DefaultBodyLimit, MatchedPath},
     http::{HeaderName, HeaderValue, Method, Request, header, request::Parts},
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
+    routing::{delete, get, patch, post},
 };
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -29,6 +32,7 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{error::Error, graphql, services::apps::AppSettings, state::AppState};
+use lane::{AdminLane as A, ConsumerLane as C};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -50,22 +54,58 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/signing-keys/rotate",
             post(signing_keys::rotate),
         )
-        .route("/v1/apps/{app}/users", post(users::create).get(users::list))
+        .route(
+            "/v1/apps/{app}/users",
+            post(users::create::<A>).get(users::list::<A>),
+        )
         .route(
             "/v1/apps/{app}/users/{id}",
-            get(users::get).patch(users::update).delete(users::delete),
+            get(users::get::<A>)
+                .patch(users::update::<A>)
+                .delete(users::delete::<A>),
         )
         .route(
             "/v1/apps/{app}/users/{id}/deactivate",
-            post(users::deactivate),
+            post(users::deactivate::<A>),
         )
         .route(
             "/v1/apps/{app}/users/{id}/reactivate",
-            post(users::reactivate),
+            post(users::reactivate::<A>),
         )
         .route(
             "/v1/apps/{app}/users/{id}/sessions",
-            get(users::list_sessions).delete(users::revoke_sessions),
+            get(users::list_sessions::<A>).delete(users::revoke_sessions::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/roles",
+            get(roles::list::<A>)
+                .post(roles::create::<A>)
+                .put(roles::sync::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/roles/{name}",
+            get(roles::get::<A>)
+                .patch(roles::update::<A>)
+                .delete(roles::delete::<A>),
+        )
+        .route("/v1/apps/{app}/permissions", get(roles::permissions::<A>))
+        .route(
+            "/v1/apps/{app}/tenants",
+            post(tenants::create::<A>).get(tenants::list::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/tenants/{id}",
+            get(tenants::get::<A>)
+                .patch(tenants::update::<A>)
+                .delete(tenants::delete::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/tenants/{id}/members",
+            post(tenants::add_member::<A>).get(tenants::list_members::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/tenants/{id}/members/{user_id}",
+            patch(tenants::update_member::<A>).delete(tenants::remove_member::<A>),
         )
         .method_not_allowed_fallback(method_not_allowed);
 
@@ -83,6 +123,52 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{slug}/v1/me/sessions/{id}",
             delete(consumer::revoke_my_session),
+        )
+        .route("/{slug}/v1/me/permissions", get(consumer::my_permissions))
+        .route("/{slug}/v1/me/tenants", get(consumer::my_tenants))
+        .route(
+            "/{slug}/v1/me/tenants/{id}/switch",
+            post(consumer::switch_tenant),
+        )
+        // The consumer-API admin lane: end users, as far as their permissions go.
+        .route(
+            "/{slug}/v1/users",
+            get(users::list::<C>).post(users::create::<C>),
+        )
+        .route(
+            "/{slug}/v1/users/{id}",
+            get(users::get::<C>).patch(users::update::<C>),
+        )
+        .route(
+            "/{slug}/v1/users/{id}/deactivate",
+            post(users::deactivate::<C>),
+        )
+        .route(
+            "/{slug}/v1/users/{id}/reactivate",
+            post(users::reactivate::<C>),
+        )
+        .route(
+            "/{slug}/v1/users/{id}/sessions",
+            get(users::list_sessions::<C>).delete(users::revoke_sessions::<C>),
+        )
+        .route(
+            "/{slug}/v1/roles",
+            get(roles::list::<C>).post(roles::create::<C>),
+        )
+        .route(
+            "/{slug}/v1/roles/{name}",
+            get(roles::get::<C>)
+                .patch(roles::update::<C>)
+                .delete(roles::delete::<C>),
+        )
+        .route("/{slug}/v1/permissions", get(roles::permissions::<C>))
+        .route(
+            "/{slug}/v1/tenants/{id}/members",
+            get(tenants::list_members::<C>).post(tenants::add_member::<C>),
+        )
+        .route(
+            "/{slug}/v1/tenants/{id}/members/{user_id}",
+            patch(tenants::update_member::<C>).delete(tenants::remove_member::<C>),
         )
         .route("/{slug}/v1/.well-known/jwks.json", get(well_known::jwks))
         .route(

@@ -1,5 +1,6 @@
-//! End users over REST: the admin lane (`/v1/apps/{app}/users`) and the DTOs shared
-//! with the consumer lane.
+//! End users over REST: `/v1/apps/{app}/users` (keys) and `/{slug}/v1/users`
+//! (end users with `user.read` / `user.update`), plus the DTOs shared with the
+//! consumer lane.
 
 use axum::{extract::State, response::IntoResponse, response::Response};
 use chrono::{DateTime, Utc};
@@ -10,12 +11,13 @@ use uuid::Uuid;
 
 use super::{
     extract::{ApiJson, ApiPath, ApiQuery, Pagination, uuid_param},
+    lane::Lane,
     response::{List, Resource, no_content},
 };
 use crate::{
-    auth::{Principal, guard},
+    auth::Principal,
     db::Page,
-    error::Result,
+    error::{Error, Result},
     request::RequestMeta,
     services::{
         sessions,
@@ -95,8 +97,8 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-fn link(state: &AppState, app: &str, id: Uuid) -> String {
-    format!("{}/v1/apps/{app}/users/{id}", state.config.base_path)
+fn link<L: Lane>(state: &AppState, app: &entity::app::Model, id: Uuid) -> String {
+    format!("{}/users/{id}", L::base(state, app))
 }
 
 #[derive(Deserialize)]
@@ -110,14 +112,14 @@ pub struct CreateUser {
     email_verified: bool,
 }
 
-pub async fn create(
+pub async fn create<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     meta: RequestMeta,
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
     let user = users::create(
         &state,
         &admin,
@@ -131,7 +133,7 @@ pub async fn create(
         &meta,
     )
     .await?;
-    let self_link = link(&state, &admin.app().name, user.id);
+    let self_link = link::<L>(&state, admin.app(), user.id);
     Ok(Resource::created(UserDto::from(user), self_link))
 }
 
@@ -140,33 +142,42 @@ pub struct ListQuery {
     email: Option<String>,
     role: Option<String>,
     status: Option<String>,
+    tenant_id: Option<String>,
 }
 
-pub async fn list(
+pub async fn list<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(app): ApiPath<String>,
     ApiQuery(query): ApiQuery<ListQuery>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = L::access(&state, &principal, &app, &["user.read"], None).await?;
+    let tenant_id = query
+        .tenant_id
+        .as_deref()
+        .map(|t| {
+            Uuid::parse_str(t).map_err(|_| Error::invalid_field("tenant_id", "must be a tenant id"))
+        })
+        .transpose()?;
     let filter = UserFilter {
         email: query.email,
         role: query.role,
         status: query.status,
+        tenant_id,
     };
     let page = users::list(&state, admin.app().id, &filter, page).await?;
     Ok(List(page.map(UserDto::from)))
 }
 
-pub async fn get(
+pub async fn get<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = L::access(&state, &principal, &app, &["user.read"], None).await?;
     let user = users::get(&*state.db, admin.app().id, uuid_param(&id, "user")?).await?;
-    let self_link = link(&state, &admin.app().name, user.id);
+    let self_link = link::<L>(&state, admin.app(), user.id);
     Ok(Resource::ok(UserDto::from(user), self_link))
 }
 
@@ -181,14 +192,14 @@ pub struct UpdateUser {
     password: Option<String>,
 }
 
-pub async fn update(
+pub async fn update<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
     let patch = UserPatch {
         email: body.email,
         display_name: body.display_name,
@@ -196,38 +207,23 @@ pub async fn update(
         email_verified: body.email_verified,
         password: body.password,
     };
-    let user = users::update(
-        &state,
-        admin.app(),
-        admin.actor(),
-        uuid_param(&id, "user")?,
-        patch,
-        &meta,
-    )
-    .await?;
-    let self_link = link(&state, &admin.app().name, user.id);
+    let user = users::update(&state, &admin, uuid_param(&id, "user")?, patch, &meta).await?;
+    let self_link = link::<L>(&state, admin.app(), user.id);
     Ok(Resource::ok(UserDto::from(user), self_link))
 }
 
-pub async fn delete(
+pub async fn delete<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
-    users::delete(
-        &state,
-        admin.app().id,
-        admin.actor(),
-        uuid_param(&id, "user")?,
-        &meta,
-    )
-    .await?;
+    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
+    users::delete(&state, &admin, uuid_param(&id, "user")?, &meta).await?;
     Ok(no_content())
 }
 
-async fn set_active(
+async fn set_active<L: Lane>(
     state: AppState,
     principal: Principal,
     meta: RequestMeta,
@@ -235,44 +231,36 @@ async fn set_active(
     id: String,
     active: bool,
 ) -> Result<Resource<UserDto>> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
-    let user = users::set_active(
-        &state,
-        admin.app().id,
-        admin.actor(),
-        uuid_param(&id, "user")?,
-        active,
-        &meta,
-    )
-    .await?;
-    let self_link = link(&state, &admin.app().name, user.id);
+    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
+    let user = users::set_active(&state, &admin, uuid_param(&id, "user")?, active, &meta).await?;
+    let self_link = link::<L>(&state, admin.app(), user.id);
     Ok(Resource::ok(UserDto::from(user), self_link))
 }
 
-pub async fn deactivate(
+pub async fn deactivate<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    set_active(state, principal, meta, app, id, false).await
+    set_active::<L>(state, principal, meta, app, id, false).await
 }
 
-pub async fn reactivate(
+pub async fn reactivate<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    set_active(state, principal, meta, app, id, true).await
+    set_active::<L>(state, principal, meta, app, id, true).await
 }
 
-pub async fn list_sessions(
+pub async fn list_sessions<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = L::access(&state, &principal, &app, &["user.read"], None).await?;
     let user = users::get(&*state.db, admin.app().id, uuid_param(&id, "user")?).await?;
     let items = sessions::list_active(&state, admin.app().id, user.id).await?;
     Ok(List(Page {
@@ -284,20 +272,14 @@ pub async fn list_sessions(
     }))
 }
 
-pub async fn revoke_sessions(
+pub async fn revoke_sessions<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
-    let revoked = sessions::revoke_user_sessions(
-        &state,
-        admin.app().id,
-        uuid_param(&id, "user")?,
-        admin.actor(),
-        &meta,
-    )
-    .await?;
+    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
+    let revoked =
+        sessions::revoke_user_sessions(&state, &admin, uuid_param(&id, "user")?, &meta).await?;
     Ok(axum::Json(json!({ "revoked": revoked })))
 }

@@ -260,6 +260,16 @@ pub async fn create(state: &AppState, _root: &RootAccess, input: NewApp) -> Resu
         Some(patch) => AppSettings::default().merged(patch)?,
         None => AppSettings::default(),
     };
+    // A new app's catalogue holds only the system roles.
+    if crate::services::permissions::system_role(&settings.default_role).is_none() {
+        return Err(Error::invalid_field(
+            "settings.default_role",
+            format!(
+                "unknown role '{}': a new app has only the system roles (owner, admin, developer, member)",
+                settings.default_role
+            ),
+        ));
+    }
     let generated = state.signing.generate(settings.signing_alg).await?;
     let now = state.now();
     let id = db::new_id();
@@ -279,6 +289,7 @@ pub async fn create(state: &AppState, _root: &RootAccess, input: NewApp) -> Resu
         input.name
     )))?;
     state.signing.insert_active(&txn, id, generated).await?;
+    crate::services::roles::create_system_roles(&txn, state, id).await?;
     txn.commit().await?;
     Ok(app)
 }
@@ -322,6 +333,15 @@ pub async fn update(state: &AppState, admin: &AppAdmin, patch: AppPatch) -> Resu
     let mut rotate_to = None;
     if let Some(settings_patch) = &patch.settings {
         let settings = old_settings.merged(settings_patch)?;
+        if settings.default_role != old_settings.default_role {
+            crate::services::roles::require_existing(
+                &*state.db,
+                current.id,
+                "settings.default_role",
+                &settings.default_role,
+            )
+            .await?;
+        }
         if settings.signing_alg != old_settings.signing_alg {
             rotate_to = Some(settings.signing_alg);
         }

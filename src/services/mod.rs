@@ -3,10 +3,14 @@
 
 pub mod apps;
 pub mod audit;
+pub mod authz;
 pub mod keys;
 pub mod passwords;
+pub mod permissions;
+pub mod roles;
 pub mod sessions;
 pub mod signing;
+pub mod tenants;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

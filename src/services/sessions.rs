@@ -175,8 +175,10 @@ pub async fn issue(
     session: &session::Model,
     refresh_token: String,
 ) -> Result<IssuedTokens> {
+    let (org_role, permissions) =
+        crate::services::authz::token_extras(state, app, user, session).await?;
     let (access_token, expires_in) =
-        tokens::access_token(state, app, user, session, None, None).await?;
+        tokens::access_token(state, app, user, session, org_role.as_deref(), permissions).await?;
     Ok(IssuedTokens {
         access_token,
         expires_in,
@@ -205,9 +207,7 @@ pub async fn signup(
     if !settings.signup_enabled {
         return Err(Error::forbidden("sign-up is disabled for this app"));
     }
-    let txn = state.db.begin_write().await?;
-    let user = users::insert(
-        &txn,
+    let prepared = users::prepare(
         state,
         app,
         NewUser {
@@ -219,6 +219,8 @@ pub async fn signup(
         },
     )
     .await?;
+    let txn = state.db.begin_write().await?;
+    let user = users::insert(&txn, state, app.id, prepared).await?;
     audit::record(
         &txn,
         state,
@@ -348,6 +350,7 @@ pub async fn signin(
     app: &app::Model,
     email: &str,
     password: &str,
+    tenant_id: Option<Uuid>,
     meta: &RequestMeta,
 ) -> Result<(IssuedTokens, user::Model)> {
     let email = validate::email("email", email)?;
@@ -356,8 +359,11 @@ pub async fn signin(
     }
     let user = verify_password(state, app, &email, password, meta).await?;
     check_may_sign_in(app, &user)?;
+    if let Some(tenant_id) = tenant_id {
+        crate::services::tenants::require_member(&*state.db, app.id, tenant_id, user.id).await?;
+    }
     let txn = state.db.begin_write().await?;
-    let (session, refresh) = open(&txn, state, app, &user, None, meta).await?;
+    let (session, refresh) = open(&txn, state, app, &user, tenant_id, meta).await?;
     let user = mark_signed_in(&txn, state, user).await?;
     audit::record(
         &txn,
@@ -564,16 +570,20 @@ pub async fn revoke_one(
     Ok(())
 }
 
-/// Revokes every session of a user (admin lane).
+/// Revokes every session of a user (administrators).
 pub async fn revoke_user_sessions(
     state: &AppState,
-    app_id: Uuid,
+    admin: &crate::auth::AppAdmin,
     user_id: Uuid,
-    actor: &Actor,
     meta: &RequestMeta,
 ) -> Result<usize> {
+    admin.require(&["user.update"])?;
+    let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
-    users::get(&txn, app_id, user_id).await?;
+    let target = users::get(&txn, app_id, user_id).await?;
+    admin.check_can_grant(
+        &crate::services::roles::permissions_of(&txn, app_id, &target.role).await?,
+    )?;
     let revoked = revoke_all(
         &txn,
         state,
@@ -581,7 +591,7 @@ pub async fn revoke_user_sessions(
         user_id,
         None,
         "revoked_by_admin",
-        actor,
+        admin.actor(),
         meta,
     )
     .await?;

@@ -1,5 +1,10 @@
-//! End users: creation (admin lane and signup), lookup, updates, deactivation,
+//! End users: creation (admin lane and sign-up), lookup, updates, deactivation,
 //! deletion. Each write records its audit entry in the same transaction.
+//!
+//! Caller-narrowing applies to every administrative action on a user: nobody assigns
+//! a role whose permissions they do not hold, and nobody changes, deactivates or
+//! deletes a user who holds permissions they lack (an administrator must not be able
+//! to reset the owner's password).
 
 use entity::{session, user};
 use sea_orm::{
@@ -17,7 +22,7 @@ use crate::{
     services::{
         apps::AppSettings,
         audit::{self, Entry, Target},
-        passwords, sessions, validate,
+        passwords, roles, sessions, validate,
     },
     state::AppState,
 };
@@ -29,7 +34,7 @@ fn email_taken(email: &str) -> String {
     format!("a user with email '{email}' already exists in this app")
 }
 
-/// A validated new user.
+/// A new user as requested.
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
     pub email: String,
@@ -39,13 +44,33 @@ pub struct NewUser {
     pub email_verified: bool,
 }
 
-/// Validates and inserts a user (no audit; callers record their own action).
-pub async fn insert(
-    conn: &impl ConnectionTrait,
+/// A new user validated and with its password hashed: ready to insert without doing
+/// slow work inside a write transaction.
+#[derive(Debug, Clone)]
+pub struct PreparedUser {
+    email: String,
+    display_name: Option<String>,
+    password_hash: Option<String>,
+    role: String,
+    email_verified: bool,
+}
+
+impl PreparedUser {
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+}
+
+/// Validates and hashes (no database access).
+pub async fn prepare(
     state: &AppState,
     app: &entity::app::Model,
     input: NewUser,
-) -> Result<user::Model> {
+) -> Result<PreparedUser> {
     let settings = AppSettings::from_stored(&app.settings);
     let email = validate::email("email", &input.email)?;
     let display_name = validate::display_name("display_name", input.display_name.as_deref())?;
@@ -58,15 +83,33 @@ pub async fn insert(
         }
         None => None,
     };
+    Ok(PreparedUser {
+        email,
+        display_name,
+        password_hash,
+        role,
+        email_verified: input.email_verified,
+    })
+}
+
+/// Inserts a prepared user (no audit; callers record their own action). The role
+/// must exist in the catalogue.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    app_id: Uuid,
+    prepared: PreparedUser,
+) -> Result<user::Model> {
+    roles::require_existing(conn, app_id, "role", &prepared.role).await?;
     let now = state.now();
     user::ActiveModel {
         id: Set(db::new_id()),
-        app_id: Set(app.id),
-        email: Set(email.clone()),
-        email_verified: Set(input.email_verified),
-        display_name: Set(display_name),
-        password_hash: Set(password_hash),
-        role: Set(role),
+        app_id: Set(app_id),
+        email: Set(prepared.email.clone()),
+        email_verified: Set(prepared.email_verified),
+        display_name: Set(prepared.display_name),
+        password_hash: Set(prepared.password_hash),
+        role: Set(prepared.role),
         status: Set(STATUS_ACTIVE.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -74,7 +117,7 @@ pub async fn insert(
     }
     .insert(conn)
     .await
-    .map_err(conflict_on_unique(email_taken(&email)))
+    .map_err(conflict_on_unique(email_taken(&prepared.email)))
 }
 
 /// Finds a user of the app by (normalised) email.
@@ -99,20 +142,40 @@ pub async fn get(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<
         .ok_or_else(|| Error::not_found("user not found"))
 }
 
-/// Creates a user through the admin lane.
+/// Refuses to act on a user who holds permissions the caller lacks.
+async fn check_may_manage(
+    conn: &impl ConnectionTrait,
+    admin: &AppAdmin,
+    target: &user::Model,
+) -> Result<()> {
+    let held = roles::permissions_of(conn, admin.app().id, &target.role).await?;
+    admin.check_can_grant(&held)
+}
+
+/// Creates a user (administrators).
 pub async fn create(
     state: &AppState,
     admin: &AppAdmin,
     input: NewUser,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
+    admin.require(&["user.update"])?;
+    let explicit_role = input.role.is_some();
+    let prepared = prepare(state, admin.app(), input).await?;
+    let app_id = admin.app().id;
+    let role_permissions =
+        roles::require_existing(&*state.db, app_id, "role", prepared.role()).await?;
+    if explicit_role {
+        admin.require(&["role.assign"])?;
+    }
+    admin.check_can_grant(&role_permissions)?;
     let txn = state.db.begin_write().await?;
-    let user = insert(&txn, state, admin.app(), input).await?;
+    let user = insert(&txn, state, app_id, prepared).await?;
     audit::record(
         &txn,
         state,
         meta,
-        Entry::new(user.app_id, "user.created", admin.actor().clone())
+        Entry::new(app_id, "user.created", admin.actor().clone())
             .target(Target::user(user.id))
             .metadata(json!({ "email": user.email, "role": user.role })),
     )
@@ -121,12 +184,13 @@ pub async fn create(
     Ok(user)
 }
 
-/// List filters of the admin lane.
+/// List filters.
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
     pub email: Option<String>,
     pub role: Option<String>,
     pub status: Option<String>,
+    pub tenant_id: Option<Uuid>,
 }
 
 pub async fn list(
@@ -152,10 +216,21 @@ pub async fn list(
         }
         select = select.filter(user::Column::Status.eq(status.as_str()));
     }
+    if let Some(tenant_id) = filter.tenant_id {
+        let members: Vec<Uuid> = entity::tenant_member::Entity::find()
+            .select_only()
+            .column(entity::tenant_member::Column::UserId)
+            .filter(entity::tenant_member::Column::TenantId.eq(tenant_id))
+            .filter(entity::tenant_member::Column::AppId.eq(app_id))
+            .into_tuple()
+            .all(&*state.db)
+            .await?;
+        select = select.filter(user::Column::Id.is_in(members));
+    }
     db::paginate(&*state.db, select, user::Column::Id, page, |u| u.id).await
 }
 
-/// An admin update. `display_name: Some(None)` clears the name.
+/// An administrative update. `display_name: Some(None)` clears the name.
 #[derive(Debug, Clone, Default)]
 pub struct UserPatch {
     pub email: Option<String>,
@@ -167,12 +242,13 @@ pub struct UserPatch {
 
 pub async fn update(
     state: &AppState,
-    app: &entity::app::Model,
-    actor: &Actor,
+    admin: &AppAdmin,
     id: Uuid,
     patch: UserPatch,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
+    admin.require(&["user.update"])?;
+    let app = admin.app();
     let settings = AppSettings::from_stored(&app.settings);
     // Validate and hash before taking the write lock.
     let email = patch
@@ -197,6 +273,7 @@ pub async fn update(
 
     let txn = state.db.begin_write().await?;
     let current = get(&txn, app.id, id).await?;
+    check_may_manage(&txn, admin, &current).await?;
     let mut model = current.clone().into_active_model();
     let mut changed = Vec::new();
     if let Some(email) = &email
@@ -222,6 +299,9 @@ pub async fn update(
     }
     let role_change = patch.role.as_ref().filter(|r| **r != current.role).cloned();
     if let Some(role) = &role_change {
+        admin.require(&["role.assign"])?;
+        let granted = roles::require_existing(&txn, app.id, "role", role).await?;
+        admin.check_can_grant(&granted)?;
         model.role = Set(role.clone());
         changed.push("role");
     }
@@ -230,7 +310,6 @@ pub async fn update(
         changed.push("password");
     }
     if changed.is_empty() {
-        txn.commit().await?;
         return Ok(current);
     }
     model.updated_at = Set(state.now());
@@ -244,7 +323,7 @@ pub async fn update(
         &txn,
         state,
         meta,
-        Entry::new(app.id, "user.updated", actor.clone())
+        Entry::new(app.id, "user.updated", admin.actor().clone())
             .target(Target::user(id))
             .metadata(json!({ "changed": changed })),
     )
@@ -254,7 +333,7 @@ pub async fn update(
             &txn,
             state,
             meta,
-            Entry::new(app.id, "role.assigned", actor.clone())
+            Entry::new(app.id, "role.assigned", admin.actor().clone())
                 .target(Target::user(id))
                 .metadata(json!({ "user_id": id, "role": role, "previous_role": current.role })),
         )
@@ -269,7 +348,7 @@ pub async fn update(
             id,
             None,
             "password_changed",
-            actor,
+            admin.actor(),
             meta,
         )
         .await?
@@ -278,27 +357,66 @@ pub async fn update(
     };
     txn.commit().await?;
     state.sessions.forget(&revoked).await;
+    if role_change.is_some() {
+        state.authz.bump(app.id);
+    }
+    Ok(updated)
+}
+
+/// The caller's own profile (`PATCH me`): only the display name.
+pub async fn update_profile(
+    state: &AppState,
+    app_id: Uuid,
+    actor: &Actor,
+    user_id: Uuid,
+    display_name: Option<Option<String>>,
+    meta: &RequestMeta,
+) -> Result<user::Model> {
+    let Some(display_name) = display_name else {
+        return get(&*state.db, app_id, user_id).await;
+    };
+    let display_name = validate::display_name("display_name", display_name.as_deref())?;
+    let txn = state.db.begin_write().await?;
+    let current = get(&txn, app_id, user_id).await?;
+    if current.display_name == display_name {
+        return Ok(current);
+    }
+    let mut model = current.into_active_model();
+    model.display_name = Set(display_name);
+    model.updated_at = Set(state.now());
+    let updated = model.update(&txn).await?;
+    audit::record(
+        &txn,
+        state,
+        meta,
+        Entry::new(app_id, "user.updated", actor.clone())
+            .target(Target::user(user_id))
+            .metadata(json!({ "changed": ["display_name"] })),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(updated)
 }
 
 /// Deactivates (revoking every session) or reactivates a user.
 pub async fn set_active(
     state: &AppState,
-    app_id: Uuid,
-    actor: &Actor,
+    admin: &AppAdmin,
     id: Uuid,
     active: bool,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
+    admin.require(&["user.update"])?;
+    let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
     let current = get(&txn, app_id, id).await?;
+    check_may_manage(&txn, admin, &current).await?;
     let status = if active {
         STATUS_ACTIVE
     } else {
         STATUS_DEACTIVATED
     };
     if current.status == status {
-        txn.commit().await?;
         return Ok(current);
     }
     let mut model = current.into_active_model();
@@ -314,7 +432,7 @@ pub async fn set_active(
         &txn,
         state,
         meta,
-        Entry::new(app_id, action, actor.clone()).target(Target::user(id)),
+        Entry::new(app_id, action, admin.actor().clone()).target(Target::user(id)),
     )
     .await?;
     let revoked = if active {
@@ -327,7 +445,7 @@ pub async fn set_active(
             id,
             None,
             "user_deactivated",
-            actor,
+            admin.actor(),
             meta,
         )
         .await?
@@ -337,16 +455,18 @@ pub async fn set_active(
     Ok(updated)
 }
 
-/// Deletes a user with their sessions.
+/// Deletes a user with their sessions and memberships.
 pub async fn delete(
     state: &AppState,
-    app_id: Uuid,
-    actor: &Actor,
+    admin: &AppAdmin,
     id: Uuid,
     meta: &RequestMeta,
 ) -> Result<()> {
+    admin.require(&["user.update"])?;
+    let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
     let current = get(&txn, app_id, id).await?;
+    check_may_manage(&txn, admin, &current).await?;
     let session_ids: Vec<Uuid> = session::Entity::find()
         .select_only()
         .column(session::Column::Id)
@@ -359,12 +479,13 @@ pub async fn delete(
         &txn,
         state,
         meta,
-        Entry::new(app_id, "user.deleted", actor.clone())
+        Entry::new(app_id, "user.deleted", admin.actor().clone())
             .target(Target::user(id))
             .metadata(json!({ "email": current.email })),
     )
     .await?;
     txn.commit().await?;
     state.sessions.forget(&session_ids).await;
+    state.authz.bump(app_id);
     Ok(())
 }

@@ -224,7 +224,22 @@ async fn signup_and_verification_settings_are_respected() {
     .await
     .error(403, "forbidden");
 
-    let app = app_with(json!({"require_verified_email": true, "default_role": "viewer"})).await;
+    let app = app_with(json!({"require_verified_email": true})).await;
+    let roles = json!({"roles": [{"name": "viewer", "permissions": ["post.read"]}]});
+    assert_eq!(
+        app.put("/v1/apps/acme/roles", Some(&app.root_key), roles)
+            .await
+            .status,
+        200
+    );
+    let resp = app
+        .patch(
+            "/v1/apps/acme",
+            Some(&app.root_key),
+            json!({"settings": {"default_role": "viewer"}}),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
     let resp = app
         .post(
             "/acme/v1/auth/signup",

@@ -10,6 +10,16 @@ async fn setup() -> (TestApp, String) {
     let app = spawn_app().await;
     app.create_app("acme").await;
     let pak = app.create_pak("acme").await;
+    let roles = json!({"roles": [
+        {"name": "editor", "permissions": ["post.write"]},
+        {"name": "viewer", "permissions": ["post.read"]},
+    ]});
+    assert_eq!(
+        app.put("/v1/apps/acme/roles", Some(&pak), roles)
+            .await
+            .status,
+        200
+    );
     (app, pak)
 }
 
@@ -330,7 +340,7 @@ async fn users_over_graphql() {
     let resp = app
         .graphql(
             Some(&pak),
-            q("mutation($input: CreateUserInput!) { createUser(input: $input) { id email role emailVerified } }"),
+            q("mutation($input: CreateUserInput!) { createUser(input: $input) { id email role { name } emailVerified } }"),
             json!({"input": {"email": "L@example.com", "password": PW, "role": "editor"}}),
         )
         .await;
@@ -372,12 +382,12 @@ async fn users_over_graphql() {
     let resp = app
         .graphql(
             Some(&pak),
-            q("mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"Lena\", role: \"viewer\"}) { displayName role } }"),
+            q("mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"Lena\", role: \"viewer\"}) { displayName role { name } } }"),
             json!({"id": id}),
         )
         .await;
     assert_eq!(
-        resp.body["data"]["updateUser"]["role"], "viewer",
+        resp.body["data"]["updateUser"]["role"]["name"], "viewer",
         "{}",
         resp.text
     );

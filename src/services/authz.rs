@@ -1,0 +1,131 @@
+//! Effective permissions: the union of the user's app role and, with a tenant, of
+//! their tenant role. This is the one resolution the guard uses everywhere.
+//!
+//! Cached per instance; every write to roles, role assignments or memberships on
+//! this instance bumps the app's generation, so the next check recomputes at once.
+//! Other instances see changes within [`AUTHZ_CACHE_TTL`].
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use entity::{app, session, tenant_member, user};
+use moka::future::Cache;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    error::{Error, Result},
+    services::{apps::AppSettings, roles},
+    state::AppState,
+};
+
+pub const AUTHZ_CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// A user's live role, tenant role and flat permissions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Effective {
+    pub role: String,
+    pub org_id: Option<Uuid>,
+    /// `None` without an active tenant, or when the user is no longer a member.
+    pub org_role: Option<String>,
+    /// Sorted, without duplicates.
+    pub permissions: Vec<String>,
+}
+
+type Key = (Uuid, u64, Uuid, Option<Uuid>);
+
+pub struct AuthzCache {
+    cache: Cache<Key, Arc<Effective>>,
+    generations: Mutex<HashMap<Uuid, u64>>,
+}
+
+impl Default for AuthzCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AuthzCache {
+    pub fn new() -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(200_000)
+                .time_to_live(AUTHZ_CACHE_TTL)
+                .build(),
+            generations: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn generation(&self, app_id: Uuid) -> u64 {
+        match self.generations.lock() {
+            Ok(map) => map.get(&app_id).copied().unwrap_or(0),
+            Err(poisoned) => poisoned.into_inner().get(&app_id).copied().unwrap_or(0),
+        }
+    }
+
+    /// Invalidates every cached resolution of the app on this instance.
+    pub fn bump(&self, app_id: Uuid) {
+        let mut map = match self.generations.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *map.entry(app_id).or_insert(0) += 1;
+    }
+}
+
+/// The effective permissions of `user_id` in `app_id`, with `tenant_id` active.
+pub async fn effective(
+    state: &AppState,
+    app_id: Uuid,
+    user_id: Uuid,
+    tenant_id: Option<Uuid>,
+) -> Result<Arc<Effective>> {
+    let key = (app_id, state.authz.generation(app_id), user_id, tenant_id);
+    if let Some(hit) = state.authz.cache.get(&key).await {
+        return Ok(hit);
+    }
+    let user = user::Entity::find_by_id(user_id)
+        .filter(user::Column::AppId.eq(app_id))
+        .one(&*state.db)
+        .await?
+        .ok_or_else(|| Error::invalid_token("the user no longer exists"))?;
+    let mut permissions = roles::permissions_of(&*state.db, app_id, &user.role).await?;
+    let mut org_role = None;
+    if let Some(tenant_id) = tenant_id
+        && let Some(member) = tenant_member::Entity::find_by_id((tenant_id, user_id))
+            .one(&*state.db)
+            .await?
+        && member.app_id == app_id
+    {
+        permissions.extend(roles::permissions_of(&*state.db, app_id, &member.role).await?);
+        org_role = Some(member.role);
+    }
+    permissions.sort();
+    permissions.dedup();
+    let effective = Arc::new(Effective {
+        role: user.role,
+        org_id: org_role.as_ref().and(tenant_id),
+        org_role,
+        permissions,
+    });
+    state.authz.cache.insert(key, effective.clone()).await;
+    Ok(effective)
+}
+
+/// `org_role` and (when the app embeds them) `permissions` for a new access token.
+pub async fn token_extras(
+    state: &AppState,
+    app: &app::Model,
+    user: &user::Model,
+    session: &session::Model,
+) -> Result<(Option<String>, Option<Vec<String>>)> {
+    let effective = effective(state, app.id, user.id, session.tenant_id).await?;
+    let embed = AppSettings::from_stored(&app.settings).embed_permissions;
+    Ok((
+        effective.org_role.clone(),
+        embed.then(|| effective.permissions.clone()),
+    ))
+}
