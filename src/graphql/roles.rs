@@ -270,8 +270,9 @@ impl RoleMutation {
         ctx: &Context<'_>,
         app: Option<String>,
         input: SyncRolesInput,
-        #[graphql(default)] dry_run: bool,
+        dry_run: Option<bool>,
     ) -> Result<RoleSyncResult> {
+        let dry_run = dry_run.unwrap_or(false);
         let state = ctx.state();
         let admin = guard::graphql_access(
             state,

@@ -73,7 +73,13 @@ pub async fn create_system_roles(
             name: Set(system.name.to_owned()),
             display_name: Set(Some(system.display_name.to_owned())),
             description: Set(Some(system.description.to_owned())),
-            permissions: Set(json!(system.permissions)),
+            permissions: Set(json!(permissions::normalise(
+                &system
+                    .permissions
+                    .iter()
+                    .map(|p| (*p).to_owned())
+                    .collect::<Vec<_>>()
+            )?)),
             is_system: Set(true),
             created_at: Set(now),
             updated_at: Set(now),

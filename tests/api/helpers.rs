@@ -358,6 +358,34 @@ impl TestApp {
         .await
     }
 
+    /// Creates a user with `role` through the admin lane and signs them in; returns
+    /// the access token.
+    pub async fn user_token(&self, slug: &str, email: &str, role: &str) -> String {
+        let resp = self
+            .post(
+                &format!("/v1/apps/{slug}/users"),
+                Some(&self.root_key),
+                json!({ "email": email, "password": "correct horse battery", "role": role }),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "{}", resp.text);
+        let signin = self.signin(slug, email, "correct horse battery").await;
+        assert_eq!(signin.status, 200, "{}", signin.text);
+        signin.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Replaces the custom roles of an app (root key).
+    pub async fn sync_roles(&self, slug: &str, roles: Value) {
+        let resp = self
+            .put(
+                &format!("/v1/apps/{slug}/roles"),
+                Some(&self.root_key),
+                json!({ "roles": roles }),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.text);
+    }
+
     /// Audit entries of an app, oldest first.
     pub async fn audit(&self, action: &str) -> Vec<entity::audit_entry::Model> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};

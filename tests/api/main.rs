@@ -12,6 +12,8 @@ mod errors;
 mod graphql;
 mod helpers;
 mod ops;
+mod roles;
 mod signing_keys;
+mod tenants;
 mod tokens;
 mod users;
