@@ -33,6 +33,9 @@ pub struct Inner {
     pub passwords: Passwords,
     pub sessions: SessionCache,
     pub authz: crate::services::authz::AuthzCache,
+    pub audit_buffer: crate::services::audit::AuditBuffer,
+    pub m2m: crate::services::m2m::ClientCache,
+    pub throttle_hints: crate::services::throttle::Hints,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
 }
@@ -70,6 +73,9 @@ impl AppState {
             passwords,
             sessions: SessionCache::new(),
             authz: crate::services::authz::AuthzCache::new(),
+            audit_buffer: crate::services::audit::AuditBuffer::start(db.clone()),
+            m2m: crate::services::m2m::ClientCache::new(),
+            throttle_hints: crate::services::throttle::Hints::new(),
             graphql: crate::graphql::build_schema(config.graphql_introspection),
             apps: AppCache::new(db.clone()),
             touch: TouchThrottle::new(),

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod app;
 pub mod audit_entry;
 pub mod auth_throttle;
+pub mod m2m_client;
 pub mod refresh_token;
 pub mod role;
 pub mod root_key;

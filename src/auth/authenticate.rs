@@ -8,7 +8,7 @@ use super::{EndUser, M2m, Principal};
 use crate::{
     crypto::prefix,
     error::{Error, Result},
-    services::{keys, sessions},
+    services::{keys, m2m, sessions},
     state::AppState,
 };
 
@@ -83,23 +83,28 @@ pub async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal
             sessions::check_live(state, &user).await?;
             Ok(Principal::EndUser(user))
         }
-        Some("m2m") => Ok(Principal::M2m(M2m {
-            app_id: app.id,
-            client_id: str_claim("sub").ok_or_else(malformed)?.to_owned(),
-            scopes: claims
-                .get("scopes")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            token_id,
-            expires_at: int_claim("exp"),
-            issued_at: int_claim("iat"),
-        })),
+        Some("m2m") => {
+            let client = M2m {
+                app_id: app.id,
+                client_id: str_claim("sub").ok_or_else(malformed)?.to_owned(),
+                scopes: claims
+                    .get("scopes")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                token_id,
+                expires_at: int_claim("exp"),
+                issued_at: int_claim("iat"),
+            };
+            // A deleted client or a rotated-out secret ends its tokens at once.
+            m2m::check_live(state, &client).await?;
+            Ok(Principal::M2m(client))
+        }
         _ => Err(Error::invalid_token("the token is not an access token")),
     }
 }

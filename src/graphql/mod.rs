@@ -6,6 +6,7 @@ pub mod guards;
 pub mod http;
 pub mod limits;
 pub mod loaders;
+pub mod m2m;
 pub mod relay;
 pub mod roles;
 pub mod tenants;
@@ -26,6 +27,7 @@ pub struct Query(
     users::UserQuery,
     roles::RoleQuery,
     tenants::TenantQuery,
+    m2m::M2mQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +36,7 @@ pub struct Mutation(
     users::UserMutation,
     roles::RoleMutation,
     tenants::TenantMutation,
+    m2m::M2mMutation,
 );
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;

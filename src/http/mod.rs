@@ -5,12 +5,15 @@ pub mod apps;
 pub mod consumer;
 pub mod extract;
 pub mod lane;
+pub mod m2m;
+pub mod oauth;
 pub mod ops;
 pub mod response;
 pub mod roles;
 pub mod signing_keys;
 pub mod tenants;
 pub mod users;
+pub mod verify;
 pub mod well_known;
 
 use std::time::Duration;
@@ -107,6 +110,20 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/tenants/{id}/members/{user_id}",
             patch(tenants::update_member::<A>).delete(tenants::remove_member::<A>),
         )
+        .route(
+            "/v1/apps/{app}/m2m-clients",
+            post(m2m::create).get(m2m::list),
+        )
+        .route(
+            "/v1/apps/{app}/m2m-clients/{client_id}",
+            get(m2m::get).patch(m2m::update).delete(m2m::delete),
+        )
+        .route(
+            "/v1/apps/{app}/m2m-clients/{client_id}/rotate-secret",
+            post(m2m::rotate_secret),
+        )
+        // Public: client credentials with seed 001's JSON body.
+        .route("/v1/apps/{app}/tokens", post(oauth::app_token))
         .method_not_allowed_fallback(method_not_allowed);
 
     let consumer = Router::new()
@@ -170,6 +187,11 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/v1/tenants/{id}/members/{user_id}",
             patch(tenants::update_member::<C>).delete(tenants::remove_member::<C>),
         )
+        .route("/{slug}/v1/oauth/token", post(oauth::token))
+        .route("/{slug}/v1/oauth/introspect", post(oauth::introspect))
+        .route("/{slug}/v1/verify", post(verify::verify))
+        .route("/{slug}/v1/authorize", post(verify::authorize))
+        .route("/{slug}/v1/authorize/batch", post(verify::authorize_batch))
         .route("/{slug}/v1/.well-known/jwks.json", get(well_known::jwks))
         .route(
             "/{slug}/v1/.well-known/openid-configuration",

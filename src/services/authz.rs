@@ -129,3 +129,59 @@ pub async fn token_extras(
         embed.then(|| effective.permissions.clone()),
     ))
 }
+
+/// What a principal holds in its app, for `/authorize`: an end user's effective
+/// permissions (app role ∪ the token's tenant role), a machine client's scopes, or
+/// everything for keys (`None`).
+pub async fn held_by(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+) -> Result<Option<Vec<String>>> {
+    use crate::auth::Principal;
+    Ok(match principal {
+        Principal::Root { .. } | Principal::AppKey { .. } => None,
+        Principal::EndUser(user) => Some(
+            effective(state, user.app_id, user.user_id, user.org_id)
+                .await?
+                .permissions
+                .clone(),
+        ),
+        Principal::M2m(client) => Some(client.scopes.clone()),
+    })
+}
+
+/// The principal as `/verify` and `/authorize` describe it.
+pub async fn describe(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+) -> Result<serde_json::Value> {
+    use crate::auth::Principal;
+    use serde_json::json;
+    Ok(match principal {
+        Principal::Root { key_id } => json!({ "id": key_id, "type": "root" }),
+        Principal::AppKey { app_id, key_id } => {
+            json!({ "id": key_id, "type": "api_key", "app_id": app_id })
+        }
+        Principal::EndUser(user) => {
+            let live = effective(state, user.app_id, user.user_id, user.org_id).await?;
+            let mut out = json!({
+                "id": user.user_id,
+                "type": "end_user",
+                "app_id": user.app_id,
+                "session_id": user.session_id,
+                "role": live.role,
+            });
+            if let Some(org_id) = live.org_id {
+                out["org_id"] = json!(org_id);
+                out["org_role"] = json!(live.org_role);
+            }
+            out
+        }
+        Principal::M2m(client) => json!({
+            "id": client.client_id,
+            "type": "m2m",
+            "app_id": client.app_id,
+            "scopes": client.scopes,
+        }),
+    })
+}

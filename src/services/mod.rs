@@ -5,6 +5,7 @@ pub mod apps;
 pub mod audit;
 pub mod authz;
 pub mod keys;
+pub mod m2m;
 pub mod passwords;
 pub mod permissions;
 pub mod roles;

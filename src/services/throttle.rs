@@ -32,6 +32,50 @@ pub const CLIENT_AUTH: Limit = Limit {
     max_failures: 20,
     window: Duration::minutes(15),
 };
+/// Failed client authentications per client IP (per app).
+pub const CLIENT_AUTH_IP: Limit = Limit {
+    max_failures: 100,
+    window: Duration::minutes(15),
+};
+
+/// Keys that failed recently on this instance. Hot paths (the token endpoint, at
+/// thousands of requests per second) consult the database counters only for such
+/// keys: an attacker hitting several instances produces failures, and hints, on each.
+#[derive(Clone)]
+pub struct Hints {
+    recent: moka::future::Cache<String, ()>,
+}
+
+impl Default for Hints {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hints {
+    pub fn new() -> Self {
+        Self {
+            recent: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(15 * 60))
+                .build(),
+        }
+    }
+}
+
+/// [`check`] for hot paths: free unless this instance saw a failure for `key`.
+pub async fn check_hinted(state: &AppState, key: &str, limit: Limit) -> Result<()> {
+    if state.throttle_hints.recent.contains_key(key) {
+        check(state, key, limit).await?;
+    }
+    Ok(())
+}
+
+/// [`fail`] for hot paths: counts the failure and remembers the key locally.
+pub async fn fail_hinted(state: &AppState, key: &str, limit: Limit) -> Result<()> {
+    state.throttle_hints.recent.insert(key.to_owned(), ()).await;
+    fail(state, key, limit).await
+}
 
 fn retry_after(window_start: DateTime<Utc>, limit: Limit, now: DateTime<Utc>) -> u64 {
     ((window_start + limit.window) - now).num_seconds().max(1) as u64

@@ -1,0 +1,569 @@
+//! OAuth 2.0 protocol endpoints of an app: the token endpoint (client credentials;
+//! issue 6 adds the authorization code and refresh grants) and introspection
+//! (RFC 7662). Errors here are RFC 6749 JSON, not SPEC §5's shape.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Bytes,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::extract::{ApiPath, is_json, read_body};
+use crate::{
+    auth::{Principal, authenticate},
+    error::Error,
+    request::RequestMeta,
+    services::m2m::{self, ClientAuthError},
+    state::AppState,
+};
+
+/// An RFC 6749 §5.2 error.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub description: String,
+    pub retry_after: Option<u64>,
+}
+
+impl OAuthError {
+    pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+
+    pub fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
+    }
+
+    pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            description,
+        )
+    }
+
+    pub fn unauthorized_client(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
+    }
+}
+
+impl From<Error> for OAuthError {
+    fn from(error: Error) -> Self {
+        error.log();
+        match &error {
+            Error::RateLimited { retry_after } => Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                error: "rate_limited",
+                description: error.to_string(),
+                retry_after: Some(*retry_after),
+            },
+            Error::PayloadTooLarge(message) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", message)
+            }
+            Error::NotFound(message) => {
+                Self::new(StatusCode::NOT_FOUND, "invalid_request", message)
+            }
+            Error::Internal(_) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal server error",
+            ),
+            Error::Unavailable(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the service is temporarily unavailable",
+            ),
+            _ => Self::invalid_request(error.to_string()),
+        }
+    }
+}
+
+/// `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
+pub fn no_store(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            axum::Json(json!({ "error": self.error, "error_description": self.description })),
+        )
+            .into_response();
+        no_store(&mut response);
+        if self.status == StatusCode::UNAUTHORIZED {
+            let challenge = if self.error == "invalid_client" {
+                r#"Basic realm="heimdall""#
+            } else {
+                r#"Bearer realm="heimdall""#
+            };
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+/// Request parameters from a form or JSON body. Repeated parameters are refused
+/// (RFC 6749 §3.1); parameters without a value count as omitted.
+#[derive(Debug, Default)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)
+            .ok_or_else(|| OAuthError::invalid_request(format!("the {name} parameter is required")))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    fn insert(&mut self, name: String, value: String) -> Result<(), OAuthError> {
+        if self.0.contains_key(&name) {
+            return Err(OAuthError::invalid_request(format!(
+                "the {name} parameter is repeated"
+            )));
+        }
+        if name.len() > 100 || value.len() > 8192 {
+            return Err(OAuthError::invalid_request("a parameter is too long"));
+        }
+        if !value.is_empty() {
+            self.0.insert(name, value);
+        }
+        Ok(())
+    }
+
+    /// Parses `application/x-www-form-urlencoded`.
+    pub fn from_form(bytes: &[u8]) -> Result<Self, OAuthError> {
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(OAuthError::invalid_request(
+                "the request body is not valid UTF-8",
+            ));
+        }
+        let mut params = Params::default();
+        let mut seen = std::collections::HashSet::new();
+        for (name, value) in url::form_urlencoded::parse(bytes) {
+            // A repeated name is refused even when one of the values is empty.
+            if !seen.insert(name.to_string()) {
+                return Err(OAuthError::invalid_request(format!(
+                    "the {name} parameter is repeated"
+                )));
+            }
+            params.insert(name.into_owned(), value.into_owned())?;
+        }
+        Ok(params)
+    }
+
+    /// Parses a JSON object whose values are strings.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, OAuthError> {
+        let entries: Entries = serde_json::from_slice(bytes).map_err(|e| {
+            OAuthError::invalid_request(format!(
+                "the request body is not a JSON object of strings: {e}"
+            ))
+        })?;
+        let mut params = Params::default();
+        let mut seen = std::collections::HashSet::new();
+        for (name, value) in entries.0 {
+            if !seen.insert(name.clone()) {
+                return Err(OAuthError::invalid_request(format!(
+                    "the {name} parameter is repeated"
+                )));
+            }
+            let value = match value {
+                Value::String(s) => s,
+                Value::Null => String::new(),
+                _ => {
+                    return Err(OAuthError::invalid_request(format!(
+                        "the {name} parameter must be a string"
+                    )));
+                }
+            };
+            params.insert(name, value)?;
+        }
+        Ok(params)
+    }
+
+    /// Form or JSON by `Content-Type`; an empty body is no parameters.
+    pub fn from_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Self, OAuthError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Params::default());
+        }
+        if is_json(headers) {
+            return Self::from_json(bytes);
+        }
+        let form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if form {
+            Self::from_form(bytes)
+        } else {
+            Err(OAuthError::invalid_request(
+                "the request body must be application/x-www-form-urlencoded or application/json",
+            ))
+        }
+    }
+}
+
+/// A JSON object read in document order, so repeated keys can be detected.
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Reads the request's parameters.
+pub async fn read_params(
+    request: Request,
+    state: &AppState,
+) -> Result<(HeaderMap, Params), OAuthError> {
+    let headers = request.headers().clone();
+    let bytes = read_body(request, state).await?;
+    let params = Params::from_body(&headers, &bytes)?;
+    Ok((headers, params))
+}
+
+/// How the client authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Basic,
+    Post,
+    None,
+}
+
+/// The client's credentials from `Authorization: Basic` (RFC 6749 §2.3.1: id and
+/// secret are form-urlencoded inside the Basic credentials) or from the body.
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub method: AuthMethod,
+}
+
+fn form_decode(part: &str) -> String {
+    url::form_urlencoded::parse(format!("v={part}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+pub fn client_credentials(
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<ClientCredentials, OAuthError> {
+    let basic = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => {
+            let value = value.to_str().map_err(|_| {
+                OAuthError::invalid_client("the Authorization header is not valid text")
+            })?;
+            let (scheme, encoded) = value.split_once(' ').ok_or_else(|| {
+                OAuthError::invalid_client("the Authorization header is malformed")
+            })?;
+            if !scheme.eq_ignore_ascii_case("basic") {
+                return Err(OAuthError::invalid_client(
+                    "client authentication uses the Basic scheme",
+                ));
+            }
+            let decoded = STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    OAuthError::invalid_client("the Basic credentials are not valid base64")
+                })?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(|| OAuthError::invalid_client("the Basic credentials are malformed"))?;
+            Some((form_decode(id), form_decode(secret)))
+        }
+    };
+    match basic {
+        Some((id, secret)) => {
+            if params.contains("client_secret") {
+                return Err(OAuthError::invalid_request(
+                    "use one client authentication method, not two",
+                ));
+            }
+            if params.get("client_id").is_some_and(|body_id| body_id != id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id differs from the authenticated client",
+                ));
+            }
+            Ok(ClientCredentials {
+                client_id: id,
+                secret: Some(secret),
+                method: AuthMethod::Basic,
+            })
+        }
+        None => {
+            let client_id = params
+                .get("client_id")
+                .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?
+                .to_owned();
+            let secret = params.get("client_secret").map(str::to_owned);
+            let method = if secret.is_some() {
+                AuthMethod::Post
+            } else {
+                AuthMethod::None
+            };
+            Ok(ClientCredentials {
+                client_id,
+                secret,
+                method,
+            })
+        }
+    }
+}
+
+fn token_success(body: Value) -> Response {
+    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    no_store(&mut response);
+    response
+}
+
+/// The client-credentials grant for machine clients.
+async fn client_credentials_grant(
+    state: &AppState,
+    app: &entity::app::Model,
+    credentials: ClientCredentials,
+    params: &Params,
+    meta: &RequestMeta,
+) -> Result<Response, OAuthError> {
+    let Some(secret) = credentials.secret.as_deref() else {
+        return Err(OAuthError::invalid_client(
+            "machine clients authenticate with their secret",
+        ));
+    };
+    let (client, generation) =
+        match m2m::authenticate(state, app.id, &credentials.client_id, secret, meta).await {
+            Ok(found) => found,
+            Err(ClientAuthError::Invalid) => {
+                return Err(OAuthError::invalid_client("client authentication failed"));
+            }
+            Err(ClientAuthError::RateLimited(retry_after)) => {
+                return Err(Error::RateLimited { retry_after }.into());
+            }
+            Err(ClientAuthError::Other(e)) => return Err(e.into()),
+        };
+    let scopes = m2m::narrow_scopes(&client, params.get("scope")).ok_or_else(|| {
+        OAuthError::invalid_scope("a requested scope is not allowed for this client")
+    })?;
+    let issued = m2m::issue(state, app, &client, generation, scopes, meta).await?;
+    Ok(token_success(json!({
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": issued.scopes.join(" "),
+    })))
+}
+
+async fn token_for(
+    state: &AppState,
+    app: &entity::app::Model,
+    request: Request,
+    meta: RequestMeta,
+) -> Result<Response, OAuthError> {
+    let (headers, params) = read_params(request, state).await?;
+    let grant_type = params.require("grant_type")?;
+    match grant_type {
+        "client_credentials" => {
+            let credentials = client_credentials(&headers, &params)?;
+            client_credentials_grant(state, app, credentials, &params, &meta).await
+        }
+        "password" | "implicit" => Err(OAuthError::unsupported_grant_type(format!(
+            "the {grant_type} grant is not supported"
+        ))),
+        other => Err(OAuthError::unsupported_grant_type(format!(
+            "unsupported grant_type '{}'",
+            other.chars().take(64).collect::<String>()
+        ))),
+    }
+}
+
+async fn app_by_slug(
+    state: &AppState,
+    slug: &str,
+) -> Result<std::sync::Arc<entity::app::Model>, OAuthError> {
+    state.apps.by_name(slug).await?.ok_or_else(|| {
+        OAuthError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request",
+            format!("app '{slug}' not found"),
+        )
+    })
+}
+
+/// `POST /{slug}/v1/oauth/token`.
+pub async fn token(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+    request: Request,
+) -> Response {
+    let result = async {
+        let app = app_by_slug(&state, &slug).await?;
+        token_for(&state, &app, request, meta).await
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /v1/apps/{app}/tokens`: client credentials with the JSON body of seed 001.
+pub async fn app_token(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiPath(app): ApiPath<String>,
+    request: Request,
+) -> Response {
+    let result = async {
+        let app = state.apps.resolve(&app).await?.ok_or_else(|| {
+            OAuthError::new(StatusCode::NOT_FOUND, "invalid_request", "app not found")
+        })?;
+        token_for(&state, &app, request, meta).await
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /{slug}/v1/oauth/introspect` (RFC 7662). The token inspected is the bearer
+/// of the request itself; a `token` parameter is refused (no cross-token probes).
+pub async fn introspect(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+    request: Request,
+) -> Response {
+    let result = async {
+        let app = app_by_slug(&state, &slug).await?;
+        let headers = request.headers().clone();
+        let bytes = read_body(request, &state).await?;
+        if !bytes.iter().all(u8::is_ascii_whitespace) {
+            let params = Params::from_body(&headers, &bytes)?;
+            if params.contains("token") {
+                return Err(OAuthError::invalid_request(
+                    "the token to introspect is the request's bearer token; a token parameter is not accepted",
+                ));
+            }
+        }
+        let bearer = match headers.get(header::AUTHORIZATION) {
+            None => {
+                return Err(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_request", "a bearer token is required"));
+            }
+            Some(value) => value
+                .to_str()
+                .ok()
+                .and_then(|v| authenticate::bearer_token(v).ok())
+                .map(str::to_owned),
+        };
+        let inactive = || Ok(token_success(json!({ "active": false })));
+        let Some(bearer) = bearer else { return inactive() };
+        let principal = match authenticate::authenticate(&state, &bearer).await {
+            Ok(principal) => principal,
+            Err(Error::Internal(cause)) => return Err(Error::Internal(cause).into()),
+            Err(Error::Unavailable(cause)) => return Err(Error::Unavailable(cause).into()),
+            Err(_) => return inactive(),
+        };
+        let issuer = state.issuer(&app.name);
+        let body = match principal {
+            Principal::EndUser(user) if user.app_id == app.id => {
+                let mut body = json!({
+                    "active": true,
+                    "token_type": "Bearer",
+                    "sub": user.user_id,
+                    "aid": user.app_id,
+                    "sid": user.session_id,
+                    "type": "end_user",
+                    "role": user.role,
+                    "iss": issuer,
+                    "exp": user.expires_at,
+                    "iat": user.issued_at,
+                    "jti": user.token_id,
+                });
+                if let Some(org_id) = user.org_id {
+                    body["org_id"] = json!(org_id);
+                    body["org_role"] = json!(user.org_role);
+                }
+                body
+            }
+            Principal::M2m(client) if client.app_id == app.id => json!({
+                "active": true,
+                "token_type": "Bearer",
+                "sub": client.client_id,
+                "client_id": client.client_id,
+                "aid": client.app_id,
+                "type": "m2m",
+                "scopes": client.scopes,
+                "scope": client.scopes.join(" "),
+                "iss": issuer,
+                "exp": client.expires_at,
+                "iat": client.issued_at,
+                "jti": client.token_id,
+            }),
+            _ => return inactive(),
+        };
+        Ok(token_success(body))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
