@@ -39,8 +39,8 @@ fn default_app(state: &AppState) -> Result<String> {
         .ok_or_else(|| Error::not_found("no default app is configured (HEIMDALL_DEFAULT_APP)"))
 }
 
-fn cacheable_json(body: String) -> Response {
-    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+fn cacheable_json(body: impl Into<axum::body::Body>) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body.into()).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
@@ -54,7 +54,7 @@ pub async fn jwks(
 ) -> Result<Response> {
     let app = app_by_slug(&state, &slug).await?;
     let doc = state.signing.jwks(app.id).await?;
-    Ok(cacheable_json(doc.as_ref().clone()))
+    Ok(cacheable_json(doc))
 }
 
 pub async fn jwks_default(State(state): State<AppState>) -> Result<Response> {

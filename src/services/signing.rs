@@ -84,12 +84,16 @@ pub struct SigningService {
     signers: Cache<Uuid, Arc<Signer>>,
     verifiers: Cache<String, Arc<Verifier>>,
     jwks: Cache<Uuid, Arc<CachedJwks>>,
+    /// Tokens whose signature already checked out, by SHA-256 of the token: services
+    /// present the same token many times, and a signature check costs more than the
+    /// rest of a request. Expiry and key publication are still checked on every use.
+    verified: Cache<[u8; 32], Arc<VerifiedJwt>>,
 }
 
 /// A serialised JWKS and the time (by the injected clock) at which it goes stale:
 /// the moment the next retired key stops being published.
 struct CachedJwks {
-    doc: Arc<String>,
+    doc: bytes::Bytes,
     stale_at: Option<DateTime<Utc>>,
 }
 
@@ -109,6 +113,10 @@ impl SigningService {
                 .build(),
             jwks: Cache::builder()
                 .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            verified: Cache::builder()
+                .max_capacity(20_000)
                 .time_to_live(Duration::from_secs(60))
                 .build(),
         }
@@ -210,6 +218,10 @@ impl SigningService {
 
     /// Drops cached state for an app after its keys changed.
     pub async fn forget(&self, app_id: Uuid, kids: &[String]) {
+        if !kids.is_empty() {
+            // Rare (rotation, app deletion): drop every cached verification.
+            self.verified.invalidate_all();
+        }
         self.signers.invalidate(&app_id).await;
         self.jwks.invalidate(&app_id).await;
         for kid in kids {
@@ -295,6 +307,39 @@ impl SigningService {
     /// published key, the key's own algorithm, the signature, `exp`/`nbf`/`iat`, and
     /// that `aid` names the key's app.
     pub async fn verify(&self, token: &str) -> Result<std::result::Result<VerifiedJwt, JwtError>> {
+        let digest: Option<[u8; 32]> = crypto::sha256(token.as_bytes()).try_into().ok();
+        if let Some(digest) = digest
+            && let Some(hit) = self.verified.get(&digest).await
+        {
+            return Ok(self.recheck(&hit).await.map(|()| (*hit).clone()));
+        }
+        let verified = self.verify_uncached(token).await?;
+        if let (Ok(verified), Some(digest)) = (&verified, digest) {
+            self.verified
+                .insert(digest, Arc::new(verified.clone()))
+                .await;
+        }
+        Ok(verified)
+    }
+
+    /// What may have changed since a cached token was verified: time and the key's
+    /// publication.
+    async fn recheck(&self, verified: &VerifiedJwt) -> std::result::Result<(), JwtError> {
+        let now = self.clock.now();
+        jwt::validate_times(&verified.claims, now.timestamp(), LEEWAY_SECONDS)?;
+        match self.verifier(&verified.kid).await {
+            Ok(Some(v)) if v.publish_until.is_none_or(|until| now < until) => Ok(()),
+            Ok(Some(_)) => Err(JwtError(
+                "token is signed with a key that is no longer published",
+            )),
+            _ => Err(JwtError("token is signed with an unknown key")),
+        }
+    }
+
+    async fn verify_uncached(
+        &self,
+        token: &str,
+    ) -> Result<std::result::Result<VerifiedJwt, JwtError>> {
         let unverified = match jwt::decode_unverified(token) {
             Ok(u) => u,
             Err(e) => return Ok(Err(e)),
@@ -333,7 +378,7 @@ impl SigningService {
     }
 
     /// The app's JWKS document (active key and keys still published), serialised.
-    pub async fn jwks(&self, app_id: Uuid) -> Result<Arc<String>> {
+    pub async fn jwks(&self, app_id: Uuid) -> Result<bytes::Bytes> {
         let now = self.clock.now();
         if let Some(cached) = self.jwks.get(&app_id).await
             && cached.stale_at.is_none_or(|t| now < t)
@@ -351,7 +396,7 @@ impl SigningService {
             .all(&*self.db)
             .await?;
         let keys: Vec<Value> = models.iter().filter_map(public_jwk).collect();
-        let doc = Arc::new(json!({ "keys": keys }).to_string());
+        let doc = bytes::Bytes::from(json!({ "keys": keys }).to_string());
         let stale_at = models.iter().filter_map(|m| m.publish_until).min();
         self.jwks
             .insert(
