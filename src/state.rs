@@ -33,6 +33,8 @@ pub struct Inner {
     pub passwords: Passwords,
     pub sessions: SessionCache,
     pub authz: crate::services::authz::AuthzCache,
+    /// Upstream identity providers: outbound HTTP, JWKS and discovery caches.
+    pub federation: crate::services::federation::Federation,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
 }
@@ -70,6 +72,7 @@ impl AppState {
             passwords,
             sessions: SessionCache::new(),
             authz: crate::services::authz::AuthzCache::new(),
+            federation: crate::services::federation::Federation::new()?,
             graphql: crate::graphql::build_schema(config.graphql_introspection),
             apps: AppCache::new(db.clone()),
             touch: TouchThrottle::new(),
