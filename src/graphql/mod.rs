@@ -2,6 +2,7 @@
 //! REST. Query and mutation roots are merged from one object per domain area.
 
 pub mod apps;
+pub mod federation;
 pub mod guards;
 pub mod http;
 pub mod limits;
@@ -26,6 +27,7 @@ pub struct Query(
     users::UserQuery,
     roles::RoleQuery,
     tenants::TenantQuery,
+    federation::FederationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +36,7 @@ pub struct Mutation(
     users::UserMutation,
     roles::RoleMutation,
     tenants::TenantMutation,
+    federation::FederationMutation,
 );
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;
