@@ -596,6 +596,41 @@ async fn apple_native_creates_the_user_then_signs_the_same_sub_in() {
     for entry in created.iter().chain(&linked).chain(&signed_in) {
         assert!(!entry.metadata.to_string().contains("eyJ"));
     }
+
+    // Concurrent first sign-ins of one new identity make one user and one identity.
+    let token =
+        apple
+            .key
+            .mint(&apple.claims("race.sub", Some("race@example.com"), true, BUNDLE_ID));
+    let attempts = (0..6).map(|_| apple.native_token(&token));
+    let results = futures_util::future::join_all(attempts).await;
+    let mut created = 0;
+    for resp in &results {
+        assert!(resp.status == 200 || resp.status == 201, "{}", resp.text);
+        created += usize::from(resp.status == 201);
+    }
+    assert_eq!(created, 1);
+    let ids: std::collections::BTreeSet<&str> = results
+        .iter()
+        .map(|r| r.body["user"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(count_users(app).await, 2);
+    assert_eq!(count_identities(app).await, 2);
+
+    // A disabled provider signs nobody in.
+    let resp = app
+        .put(
+            "/v1/apps/acme/providers/apple",
+            Some(&app.root_key),
+            json!({"bundle_ids": [BUNDLE_ID], "private_key": null, "enabled": false}),
+        )
+        .await;
+    assert_eq!(resp.body["data"]["enabled"], false, "{}", resp.text);
+    apple
+        .native_token(&token)
+        .await
+        .error(403, "provider_disabled");
 }
 
 #[tokio::test]
