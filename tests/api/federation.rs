@@ -1599,3 +1599,51 @@ async fn identities_are_listed_and_unlinked_but_never_the_last_way_in() {
     .await;
     assert_eq!(count_identities(app).await, 0);
 }
+
+#[tokio::test]
+async fn provider_secrets_survive_a_master_key_rotation() {
+    let mut apple = apple_setup().await;
+    apple.configure().await;
+    // Rotate: a new master key, the old one kept as previous.
+    let old = apple.app.config.master_key.clone().unwrap();
+    let new = heimdall::crypto::vault::MasterKey::new(
+        heimdall::crypto::random_bytes(32)
+            .unwrap()
+            .try_into()
+            .unwrap(),
+    );
+    apple.app.config.master_key = Some(heimdall::config::Secret::new(new.to_base64()));
+    apple.app.config.master_key_previous = Some(old);
+    apple.app.restart().await;
+
+    // The web flow signs a client secret with the key sealed under the old master key.
+    let (state, nonce, cookie) = apple_start(&apple).await;
+    apple_grant(&apple, "rot-1", "rot.sub", "rot@example.com", &nonce);
+    let resp = post_form(
+        &apple.app,
+        "/acme/v1/auth/apple/callback",
+        &[("state", &state), ("code", "rot-1")],
+        Some(&cookie),
+        true,
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(apple.idp.client_secrets().len(), 1);
+
+    // A new key is sealed under the new master key; without the old one it still opens.
+    apple.configure().await;
+    apple.app.config.master_key_previous = None;
+    apple.app.restart().await;
+    let row = identity_provider::Entity::find()
+        .one(&*apple.app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed = row.secret.unwrap();
+    assert!(sealed.starts_with(&format!("v1.{}.", new.id())));
+    let aad = format!("provider:{}:{}", row.app_id, row.id);
+    assert_eq!(
+        apple.app.state.vault.open(&sealed, &aad).unwrap(),
+        apple.p8.pem.as_bytes()
+    );
+}
