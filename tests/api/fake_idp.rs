@@ -181,6 +181,7 @@ impl FakeIdp {
             .route("/jwks", get(jwks))
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/token", post(token))
+            .route("/huge", get(huge))
             .with_state(inner.clone());
         tokio::spawn(async move {
             axum::serve(listener, router).await.ok();
@@ -231,6 +232,11 @@ async fn jwks(State(inner): State<Arc<Inner>>) -> Json<Value> {
         .map(|k| k.jwk.clone())
         .collect();
     Json(json!({ "keys": keys }))
+}
+
+/// A JSON document larger than Heimdall accepts from a provider.
+async fn huge() -> Json<Value> {
+    Json(json!({ "padding": "x".repeat(300 * 1024) }))
 }
 
 async fn discovery(State(inner): State<Arc<Inner>>) -> Json<Value> {

@@ -1433,6 +1433,21 @@ async fn generic_oidc_upstream_end_to_end() {
             .load(std::sync::atomic::Ordering::SeqCst),
         4
     );
+
+    // Oversized upstream answers are refused (503), not read whole.
+    app.put(
+        "/v1/apps/acme/providers/huge",
+        Some(&app.root_key),
+        json!({"discovery_url": idp.url("/huge"), "client_id": "c", "redirect_uri": REDIRECT}),
+    )
+    .await;
+    let resp = get_with(&app, "/acme/v1/auth/huge/start", None, true).await;
+    let error = resp.error(503, "unavailable");
+    assert!(
+        error["message"].as_str().unwrap().contains("too large"),
+        "{}",
+        resp.text
+    );
 }
 
 // ------------------------------------------------------------------------------
