@@ -92,6 +92,9 @@ pub struct Config {
     pub apple_token_url: String,
     pub apple_authorize_url: String,
     pub apple_issuer: String,
+    /// `HEIMDALL_FEDERATION_ALLOW_LOOPBACK`: let generic OIDC providers live on
+    /// `http://` loopback hosts (development and tests); otherwise `https` only.
+    pub federation_allow_loopback: bool,
     /// `HEIMDALL_GRAPHQL_INTROSPECTION`: serve introspection and field suggestions.
     pub graphql_introspection: bool,
     /// `HEIMDALL_BODY_LIMIT`: maximum request body in bytes.
@@ -128,6 +131,7 @@ impl Default for Config {
             apple_token_url: "https://appleid.apple.com/auth/token".into(),
             apple_authorize_url: "https://appleid.apple.com/auth/authorize".into(),
             apple_issuer: "https://appleid.apple.com".into(),
+            federation_allow_loopback: false,
             graphql_introspection: true,
             body_limit: 1024 * 1024,
             db_max_connections: 10,

@@ -26,6 +26,10 @@ pub enum Error {
         /// A token was presented and rejected (RFC 6750 `error="invalid_token"`).
         invalid_token: bool,
     },
+    /// 401 with a specific code, e.g. `invalid_identity_token` or `invalid_state`: a
+    /// credential from an upstream identity provider, or a sign-in flow, was refused.
+    #[error("{message}")]
+    Rejected { code: &'static str, message: String },
     /// 403 `forbidden`; `missing` lists the permissions the caller lacks.
     #[error("{message}")]
     Forbidden {
@@ -119,6 +123,13 @@ impl Error {
         }
     }
 
+    pub fn rejected(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Rejected {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
     }
@@ -137,7 +148,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated { .. } | Self::Rejected { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } | Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -157,7 +168,7 @@ impl Error {
             Self::InvalidRequest { .. } => "invalid_request",
             Self::Unauthenticated { .. } => "unauthenticated",
             Self::Forbidden { .. } => "forbidden",
-            Self::Refused { code, .. } => code,
+            Self::Refused { code, .. } | Self::Rejected { code, .. } => code,
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict { .. } => "conflict",
@@ -177,7 +188,7 @@ impl Error {
             | Self::PayloadTooLarge(_)
             | Self::UnsupportedMediaType(_)
             | Self::MethodNotAllowed => "BAD_USER_INPUT",
-            Self::Unauthenticated { .. } => "UNAUTHENTICATED",
+            Self::Unauthenticated { .. } | Self::Rejected { .. } => "UNAUTHENTICATED",
             Self::Forbidden { .. } | Self::Refused { .. } => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict { .. } => "CONFLICT",
@@ -197,7 +208,9 @@ impl Error {
                 Some(json!({ "missing": missing }))
             }
             Self::RateLimited { retry_after } => Some(json!({ "retry_after": retry_after })),
-            Self::Refused { code, .. } => Some(json!({ "reason": code })),
+            Self::Refused { code, .. } | Self::Rejected { code, .. } => {
+                Some(json!({ "reason": code }))
+            }
             _ => None,
         }
     }
@@ -255,6 +268,12 @@ impl IntoResponse for Error {
                     r#"Bearer realm="heimdall""#
                 };
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(value));
+            }
+            Self::Rejected { .. } => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="heimdall""#),
+                );
             }
             Self::RateLimited { retry_after } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {

@@ -36,6 +36,8 @@ pub struct Inner {
     pub audit_buffer: crate::services::audit::AuditBuffer,
     pub m2m: crate::services::m2m::ClientCache,
     pub throttle_hints: crate::services::throttle::Hints,
+    /// Upstream identity providers: outbound HTTP, JWKS and discovery caches.
+    pub federation: crate::services::federation::Federation,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
 }
@@ -76,6 +78,7 @@ impl AppState {
             audit_buffer: crate::services::audit::AuditBuffer::start(db.clone()),
             m2m: crate::services::m2m::ClientCache::new(),
             throttle_hints: crate::services::throttle::Hints::new(),
+            federation: crate::services::federation::Federation::new()?,
             graphql: crate::graphql::build_schema(config.graphql_introspection),
             apps: AppCache::new(db.clone()),
             touch: TouchThrottle::new(),

@@ -2,6 +2,7 @@
 //! REST. Query and mutation roots are merged from one object per domain area.
 
 pub mod apps;
+pub mod federation;
 pub mod guards;
 pub mod http;
 pub mod limits;
@@ -28,6 +29,7 @@ pub struct Query(
     roles::RoleQuery,
     tenants::TenantQuery,
     m2m::M2mQuery,
+    federation::FederationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -37,6 +39,7 @@ pub struct Mutation(
     roles::RoleMutation,
     tenants::TenantMutation,
     m2m::M2mMutation,
+    federation::FederationMutation,
 );
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;

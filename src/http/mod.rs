@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod apps;
 pub mod consumer;
 pub mod extract;
+pub mod federation;
 pub mod lane;
 pub mod m2m;
 pub mod oauth;
@@ -124,6 +125,28 @@ pub fn router(state: AppState) -> Router {
         )
         // Public: client credentials with seed 001's JSON body.
         .route("/v1/apps/{app}/tokens", post(oauth::app_token))
+        // Federated sign-in: provider configuration and users' identities.
+        .route("/v1/apps/{app}/providers", get(federation::list_providers))
+        .route(
+            "/v1/apps/{app}/providers/apple",
+            get(federation::get_apple)
+                .put(federation::put_apple)
+                .delete(federation::delete_apple),
+        )
+        .route(
+            "/v1/apps/{app}/providers/{id}",
+            get(federation::get_provider)
+                .put(federation::put_provider)
+                .delete(federation::delete_provider),
+        )
+        .route(
+            "/v1/apps/{app}/users/{id}/identities",
+            get(federation::list_user_identities::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/users/{id}/identities/{identity_id}",
+            delete(federation::unlink_user_identity::<A>),
+        )
         .method_not_allowed_fallback(method_not_allowed);
 
     let consumer = Router::new()
@@ -192,6 +215,34 @@ pub fn router(state: AppState) -> Router {
         .route("/{slug}/v1/verify", post(verify::verify))
         .route("/{slug}/v1/authorize", post(verify::authorize))
         .route("/{slug}/v1/authorize/batch", post(verify::authorize_batch))
+        // Federated sign-in (Sign in with Apple, generic OIDC upstreams).
+        .route("/{slug}/v1/auth/apple", post(federation::apple_native))
+        .route("/{slug}/v1/auth/apple/start", get(federation::apple_start))
+        .route(
+            "/{slug}/v1/auth/apple/callback",
+            post(federation::apple_callback),
+        )
+        .route(
+            "/{slug}/v1/auth/{provider}/start",
+            get(federation::oidc_start),
+        )
+        .route(
+            "/{slug}/v1/auth/{provider}/callback",
+            get(federation::oidc_callback).post(federation::oidc_callback),
+        )
+        .route("/{slug}/v1/me/identities", get(federation::my_identities))
+        .route(
+            "/{slug}/v1/me/identities/{id}",
+            delete(federation::unlink_my_identity),
+        )
+        .route(
+            "/{slug}/v1/users/{id}/identities",
+            get(federation::list_user_identities::<C>),
+        )
+        .route(
+            "/{slug}/v1/users/{id}/identities/{identity_id}",
+            delete(federation::unlink_user_identity::<C>),
+        )
         .route("/{slug}/v1/.well-known/jwks.json", get(well_known::jwks))
         .route(
             "/{slug}/v1/.well-known/openid-configuration",

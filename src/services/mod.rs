@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod audit;
 pub mod authz;
+pub mod federation;
 pub mod keys;
 pub mod m2m;
 pub mod passwords;

@@ -250,7 +250,8 @@ pub async fn signup(
     Ok(Signup::SignedIn(tokens, user))
 }
 
-async fn mark_signed_in(
+/// Records the time of a successful sign-in on the user.
+pub async fn mark_signed_in(
     conn: &impl ConnectionTrait,
     state: &AppState,
     user: user::Model,

@@ -9,6 +9,8 @@ mod apps;
 mod auth;
 mod cli;
 mod errors;
+mod fake_idp;
+mod federation;
 mod graphql;
 mod helpers;
 mod m2m;
