@@ -35,6 +35,8 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
         keys::authenticate_root(state, token).await?
     } else if token.starts_with(prefix::APP_KEY) {
         keys::authenticate_app_key(state, token).await?
+    } else if token.starts_with(prefix::ACCESS_TOKEN) {
+        oauth_access(state, token).await?
     } else if token.bytes().filter(|b| *b == b'.').count() == 2 {
         return authenticate_jwt(state, token).await;
     } else {
@@ -107,4 +109,21 @@ pub async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal
         }
         _ => Err(Error::invalid_token("the token is not an access token")),
     }
+}
+
+/// An opaque OAuth access token, looked up live (revocation is immediate).
+async fn oauth_access(state: &AppState, token: &str) -> Result<Option<Principal>> {
+    let Some(live) = crate::services::oauth::grants::live_access_token(state, token).await? else {
+        return Ok(None);
+    };
+    let t = &live.token;
+    Ok(Some(Principal::OAuth(super::OAuthAccess {
+        app_id: t.app_id,
+        user_id: t.user_id,
+        client_id: t.client_id,
+        scopes: crate::services::oauth::scopes_of(&t.scopes),
+        token_id: t.id,
+        expires_at: t.expires_at.timestamp(),
+        issued_at: t.created_at.timestamp(),
+    })))
 }

@@ -94,6 +94,8 @@ pub async fn app_access(
             Some(effective.permissions.clone())
         }
         Principal::M2m(client) if client.app_id == app.id => Some(client.scopes.clone()),
+        // Third-party clients do not administer the app on a user's behalf.
+        Principal::OAuth(access) if access.app_id == app.id => Some(Vec::new()),
         _ => return Err(Error::not_found(format!("app '{}' not found", app.name))),
     };
     let grants = match held {

@@ -24,6 +24,20 @@ pub enum Principal {
     EndUser(EndUser),
     /// A machine client's access token.
     M2m(M2m),
+    /// An opaque access token (`hm_at_…`) issued to an OAuth client for a user.
+    OAuth(OAuthAccess),
+}
+
+/// A live OAuth access token: the user it acts for, the client, the granted scopes.
+#[derive(Clone, Debug)]
+pub struct OAuthAccess {
+    pub app_id: Uuid,
+    pub user_id: Uuid,
+    pub client_id: Uuid,
+    pub scopes: Vec<String>,
+    pub token_id: Uuid,
+    pub expires_at: i64,
+    pub issued_at: i64,
 }
 
 /// The verified claims of an end-user access token (SPEC §4).
@@ -59,6 +73,7 @@ impl Principal {
             Principal::AppKey { app_id, .. } => Some(*app_id),
             Principal::EndUser(u) => Some(u.app_id),
             Principal::M2m(m) => Some(m.app_id),
+            Principal::OAuth(o) => Some(o.app_id),
         }
     }
 
@@ -81,6 +96,11 @@ impl Principal {
             Principal::M2m(m) => Actor {
                 kind: "m2m",
                 id: m.client_id.clone(),
+            },
+            // A user acting through a third-party client.
+            Principal::OAuth(o) => Actor {
+                kind: "end_user",
+                id: o.user_id.to_string(),
             },
         }
     }

@@ -8,6 +8,7 @@ pub mod http;
 pub mod limits;
 pub mod loaders;
 pub mod m2m;
+pub mod oauth;
 pub mod relay;
 pub mod roles;
 pub mod tenants;
@@ -29,6 +30,7 @@ pub struct Query(
     roles::RoleQuery,
     tenants::TenantQuery,
     m2m::M2mQuery,
+    oauth::OAuthQuery,
     federation::FederationQuery,
 );
 
@@ -39,6 +41,7 @@ pub struct Mutation(
     roles::RoleMutation,
     tenants::TenantMutation,
     m2m::M2mMutation,
+    oauth::OAuthMutation,
     federation::FederationMutation,
 );
 

@@ -26,6 +26,9 @@ pub trait Lane: Send + Sync + 'static {
 
     /// The path prefix of this lane's resources of `app`, for `_links`.
     fn base(state: &AppState, app: &entity::app::Model) -> String;
+
+    /// Where OAuth clients live below [`Lane::base`].
+    const OAUTH_CLIENTS: &'static str;
 }
 
 /// `/v1/apps/{app}/…`: root key or the app's key.
@@ -45,6 +48,8 @@ impl Lane for AdminLane {
     fn base(state: &AppState, app: &entity::app::Model) -> String {
         format!("{}/v1/apps/{}", state.config.base_path, app.name)
     }
+
+    const OAUTH_CLIENTS: &'static str = "oauth-clients";
 }
 
 /// `/{slug}/v1/…`: any principal of the app with the permissions.
@@ -69,4 +74,6 @@ impl Lane for ConsumerLane {
     fn base(state: &AppState, app: &entity::app::Model) -> String {
         format!("{}/{}/v1", state.config.base_path, app.name)
     }
+
+    const OAUTH_CLIENTS: &'static str = "oauth/clients";
 }

@@ -2,12 +2,14 @@
 
 pub mod api_keys;
 pub mod apps;
+pub mod authorize;
 pub mod consumer;
 pub mod extract;
 pub mod federation;
 pub mod lane;
 pub mod m2m;
 pub mod oauth;
+pub mod oauth_clients;
 pub mod ops;
 pub mod response;
 pub mod roles;
@@ -123,6 +125,20 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/m2m-clients/{client_id}/rotate-secret",
             post(m2m::rotate_secret),
         )
+        .route(
+            "/v1/apps/{app}/oauth-clients",
+            get(oauth_clients::list::<A>).post(oauth_clients::create::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/oauth-clients/{id}",
+            get(oauth_clients::get::<A>)
+                .patch(oauth_clients::update::<A>)
+                .delete(oauth_clients::delete::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/oauth-clients/{id}/regenerate-secret",
+            post(oauth_clients::regenerate_secret::<A>),
+        )
         // Public: client credentials with seed 001's JSON body.
         .route("/v1/apps/{app}/tokens", post(oauth::app_token))
         // Federated sign-in: provider configuration and users' identities.
@@ -209,6 +225,25 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{slug}/v1/tenants/{id}/members/{user_id}",
             patch(tenants::update_member::<C>).delete(tenants::remove_member::<C>),
+        )
+        .route("/{slug}/v1/oauth/authorize", get(authorize::authorize))
+        .route("/{slug}/v1/oauth/authorize/consent", post(authorize::consent))
+        .route("/{slug}/v1/oauth/userinfo", get(oauth::userinfo).post(oauth::userinfo))
+        .route("/{slug}/v1/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/{slug}/v1/oauth/clients",
+            get(oauth_clients::list::<C>).post(oauth_clients::create::<C>),
+        )
+        .route("/{slug}/v1/oauth/clients/all", get(oauth_clients::list_all::<C>))
+        .route(
+            "/{slug}/v1/oauth/clients/{id}",
+            get(oauth_clients::get::<C>)
+                .patch(oauth_clients::update::<C>)
+                .delete(oauth_clients::delete::<C>),
+        )
+        .route(
+            "/{slug}/v1/oauth/clients/{id}/regenerate-secret",
+            post(oauth_clients::regenerate_secret::<C>),
         )
         .route("/{slug}/v1/oauth/token", post(oauth::token))
         .route("/{slug}/v1/oauth/introspect", post(oauth::introspect))

@@ -15,92 +15,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{ApiPath, is_json, read_body};
+pub use crate::services::oauth::OAuthError;
 use crate::{
     auth::{Principal, authenticate},
     error::Error,
     request::RequestMeta,
-    services::m2m::{self, ClientAuthError},
+    services::{
+        m2m::{self, ClientAuthError},
+        oauth::grants,
+    },
     state::AppState,
 };
-
-/// An RFC 6749 §5.2 error.
-#[derive(Debug)]
-pub struct OAuthError {
-    pub status: StatusCode,
-    pub error: &'static str,
-    pub description: String,
-    pub retry_after: Option<u64>,
-}
-
-impl OAuthError {
-    pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        Self {
-            status,
-            error,
-            description: description.into(),
-            retry_after: None,
-        }
-    }
-
-    pub fn invalid_request(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
-    }
-
-    pub fn invalid_client(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
-    }
-
-    pub fn invalid_grant(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
-    }
-
-    pub fn invalid_scope(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
-    }
-
-    pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            description,
-        )
-    }
-
-    pub fn unauthorized_client(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
-    }
-}
-
-impl From<Error> for OAuthError {
-    fn from(error: Error) -> Self {
-        error.log();
-        match &error {
-            Error::RateLimited { retry_after } => Self {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                error: "rate_limited",
-                description: error.to_string(),
-                retry_after: Some(*retry_after),
-            },
-            Error::PayloadTooLarge(message) => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", message)
-            }
-            Error::NotFound(message) => {
-                Self::new(StatusCode::NOT_FOUND, "invalid_request", message)
-            }
-            Error::Internal(_) => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "internal server error",
-            ),
-            Error::Unavailable(_) => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "the service is temporarily unavailable",
-            ),
-            _ => Self::invalid_request(error.to_string()),
-        }
-    }
-}
 
 /// `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
 pub fn no_store(response: &mut Response) {
@@ -430,7 +355,40 @@ async fn token_for(
     match grant_type {
         "client_credentials" => {
             let credentials = client_credentials(&headers, &params)?;
+            if !credentials.client_id.starts_with(crate::services::m2m::CLIENT_ID_PREFIX) {
+                return Err(OAuthError::unauthorized_client(
+                    "client_credentials is for machine clients; OAuth clients use authorization_code",
+                ));
+            }
             client_credentials_grant(state, app, credentials, &params, &meta).await
+        }
+        "authorization_code" | "refresh_token" => {
+            let credentials = client_credentials(&headers, &params)?;
+            let client = grants::authenticate_client(
+                state,
+                app.id,
+                grants::ClientAuth {
+                    client_id: &credentials.client_id,
+                    secret: credentials.secret.as_deref(),
+                },
+                &meta,
+            )
+            .await?;
+            let issued = if grant_type == "authorization_code" {
+                grants::authorization_code(
+                    state,
+                    app,
+                    &client,
+                    params.require("code")?,
+                    params.get("redirect_uri"),
+                    params.get("code_verifier"),
+                    &meta,
+                )
+                .await?
+            } else {
+                grants::refresh(state, app, &client, params.require("refresh_token")?, params.get("scope"), &meta).await?
+            };
+            Ok(token_success(issued.body()))
         }
         "password" | "implicit" => Err(OAuthError::unsupported_grant_type(format!(
             "the {grant_type} grant is not supported"
@@ -560,9 +518,87 @@ pub async fn introspect(
                 "iat": client.issued_at,
                 "jti": client.token_id,
             }),
+            Principal::OAuth(access) if access.app_id == app.id => json!({
+                "active": true,
+                "token_type": "Bearer",
+                "sub": access.user_id,
+                "client_id": access.client_id,
+                "aid": access.app_id,
+                "type": "oauth",
+                "scope": access.scopes.join(" "),
+                "iss": issuer,
+                "exp": access.expires_at,
+                "iat": access.issued_at,
+            }),
             _ => return inactive(),
         };
         Ok(token_success(body))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `GET|POST /{slug}/v1/oauth/userinfo`: the user's claims for the token's scopes,
+/// read live from the database.
+pub async fn userinfo(State(state): State<AppState>, ApiPath(slug): ApiPath<String>, headers: HeaderMap) -> Response {
+    let result = async {
+        let app = app_by_slug(&state, &slug).await?;
+        let invalid = || OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", "a valid OAuth access token is required");
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| authenticate::bearer_token(v).ok())
+            .ok_or_else(invalid)?;
+        let access = match authenticate::authenticate(&state, token).await {
+            Ok(Principal::OAuth(access)) if access.app_id == app.id => access,
+            Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => return Err(e.into()),
+            _ => return Err(invalid()),
+        };
+        let user = crate::services::users::get(&*state.db, app.id, access.user_id).await?;
+        let claims = grants::profile_claims(&state, &user, &access.scopes).await?;
+        Ok(token_success(Value::Object(claims)))
+    }
+    .await;
+    result.unwrap_or_else(|e: OAuthError| {
+        let mut response = e.into_response();
+        if response.status() == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="heimdall", error="invalid_token""#),
+            );
+        }
+        response
+    })
+}
+
+/// `POST /{slug}/v1/oauth/revoke` (RFC 7009): always 200 for a well-formed request
+/// of an authenticated client, whether or not the token existed.
+pub async fn revoke(State(state): State<AppState>, meta: RequestMeta, ApiPath(slug): ApiPath<String>, request: Request) -> Response {
+    let result = async {
+        let app = app_by_slug(&state, &slug).await?;
+        let (headers, params) = read_params(request, &state).await?;
+        let credentials = client_credentials(&headers, &params)?;
+        let client = grants::authenticate_client(
+            &state,
+            app.id,
+            grants::ClientAuth {
+                client_id: &credentials.client_id,
+                secret: credentials.secret.as_deref(),
+            },
+            &meta,
+        )
+        .await?;
+        let token = params.require("token")?;
+        if let Some(hint) = params.get("token_type_hint")
+            && hint != "access_token"
+            && hint != "refresh_token"
+        {
+            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_token_type", "token_type_hint must be access_token or refresh_token"));
+        }
+        grants::revoke(&state, &app, &client, token, &meta).await?;
+        let mut response = StatusCode::OK.into_response();
+        no_store(&mut response);
+        Ok(response)
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)

@@ -147,6 +147,12 @@ pub async fn held_by(
                 .clone(),
         ),
         Principal::M2m(client) => Some(client.scopes.clone()),
+        // With the `permissions` scope, a client may check the user's permissions.
+        Principal::OAuth(access) => Some(if access.scopes.iter().any(|s| s == "permissions") {
+            effective(state, access.app_id, access.user_id, None).await?.permissions.clone()
+        } else {
+            Vec::new()
+        }),
     })
 }
 
@@ -182,6 +188,13 @@ pub async fn describe(
             "type": "m2m",
             "app_id": client.app_id,
             "scopes": client.scopes,
+        }),
+        Principal::OAuth(access) => json!({
+            "id": access.user_id,
+            "type": "oauth",
+            "app_id": access.app_id,
+            "client_id": access.client_id,
+            "scopes": access.scopes,
         }),
     })
 }

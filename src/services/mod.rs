@@ -7,6 +7,7 @@ pub mod authz;
 pub mod federation;
 pub mod keys;
 pub mod m2m;
+pub mod oauth;
 pub mod passwords;
 pub mod permissions;
 pub mod roles;

@@ -14,6 +14,7 @@ mod federation;
 mod graphql;
 mod helpers;
 mod m2m;
+mod oauth;
 mod ops;
 mod roles;
 mod signing_keys;

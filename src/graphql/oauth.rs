@@ -1,0 +1,293 @@
+//! The OAuth family of seed 003: `myOauthClients`, `createOauthClient`,
+//! `regenerateOauthClientSecret`, `deleteOauthClient`, `oauthScopes`,
+//! `myOauthConsents`, `myOauthTokens`, `revokeOauthConsent`, `revokeOauthToken`.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::oauth_client;
+
+use super::{ContextExt, guards::Authenticated};
+use crate::{
+    auth::{AppAdmin, EndUser, Principal, guard},
+    db::PageRequest,
+    error::Error,
+    services::oauth::{
+        SCOPES, authorize,
+        clients::{self, ClientInput},
+        grants, scopes_of,
+    },
+    state::AppState,
+};
+
+/// A third-party application that signs users in with this app.
+pub struct OAuthClient(pub oauth_client::Model);
+
+#[Object]
+impl OAuthClient {
+    /// The `client_id`.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Shown on the consent screen.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn logo_url(&self) -> Option<&str> {
+        self.0.logo_url.as_deref()
+    }
+    async fn homepage_url(&self) -> Option<&str> {
+        self.0.homepage_url.as_deref()
+    }
+    async fn privacy_policy_url(&self) -> Option<&str> {
+        self.0.privacy_policy_url.as_deref()
+    }
+    async fn terms_of_service_url(&self) -> Option<&str> {
+        self.0.terms_of_service_url.as_deref()
+    }
+    /// Matched exactly at authorization time.
+    async fn redirect_uris(&self) -> Vec<String> {
+        clients::redirect_uris(&self.0)
+    }
+    async fn allowed_scopes(&self) -> Vec<String> {
+        clients::allowed_scopes(&self.0)
+    }
+    /// `confidential` or `public`.
+    async fn client_type(&self) -> &str {
+        &self.0.client_type
+    }
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+    /// First-party clients skip the consent screen.
+    async fn is_first_party(&self) -> bool {
+        self.0.is_first_party
+    }
+    /// `HS256` when ID tokens are signed with the client secret.
+    async fn id_token_signed_response_alg(&self) -> Option<&str> {
+        self.0.id_token_signed_response_alg.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(InputObject)]
+#[graphql(name = "CreateOAuthClientInput")]
+pub struct CreateOAuthClientInput {
+    pub name: String,
+    pub description: Option<String>,
+    pub logo_url: Option<String>,
+    pub homepage_url: Option<String>,
+    pub privacy_policy_url: Option<String>,
+    pub terms_of_service_url: Option<String>,
+    pub redirect_uris: Vec<String>,
+    /// Required here (the REST API defaults it to openid, profile, email).
+    pub allowed_scopes: Vec<String>,
+    /// `confidential` (default) or `public`.
+    pub client_type: Option<String>,
+    pub id_token_signed_response_alg: Option<String>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "CreateOAuthClientPayload")]
+pub struct CreateOAuthClientPayload {
+    pub client: OAuthClient,
+    /// `hm_sec_…`, shown once (confidential clients).
+    pub client_secret: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct RegenerateSecretPayload {
+    pub success: bool,
+    pub client_secret: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    pub success: bool,
+    pub error: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct OAuthScope {
+    pub name: String,
+    pub description: String,
+}
+
+/// A user's consent to a client.
+#[derive(SimpleObject)]
+pub struct OAuthConsent {
+    pub client_id: ID,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    pub is_first_party: bool,
+    pub granted_at: DateTime<Utc>,
+}
+
+/// A live token a client holds for the user.
+#[derive(SimpleObject)]
+pub struct OAuthTokenInfo {
+    pub id: ID,
+    pub client_id: ID,
+    pub client_name: String,
+    /// `access` or `refresh`.
+    pub kind: String,
+    pub scopes: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn end_user<'a>(ctx: &'a Context<'_>) -> Result<&'a EndUser, Error> {
+    match ctx.principal()? {
+        Principal::EndUser(user) => Ok(user),
+        _ => Err(Error::forbidden("this field requires an end user's access token")),
+    }
+}
+
+/// The caller as a client manager of their own app (end users), or an app's keys.
+async fn manager(state: &AppState, ctx: &Context<'_>, app: Option<&str>) -> Result<AppAdmin, Error> {
+    guard::graphql_access(state, ctx.principal()?, app, &[], None).await
+}
+
+#[derive(Default)]
+pub struct OAuthQuery;
+
+#[Object]
+impl OAuthQuery {
+    /// The OAuth clients the caller owns.
+    #[graphql(guard = "Authenticated")]
+    async fn my_oauth_clients(&self, ctx: &Context<'_>) -> Result<Vec<OAuthClient>> {
+        let state = ctx.state();
+        end_user(ctx)?;
+        let admin = manager(state, ctx, None).await?;
+        let page = clients::list(state, &admin, false, PageRequest { limit: 200, after: None }).await?;
+        Ok(page.items.into_iter().map(OAuthClient).collect())
+    }
+
+    /// Every scope a client can request, with what it grants.
+    async fn oauth_scopes(&self) -> Vec<OAuthScope> {
+        SCOPES
+            .iter()
+            .map(|(name, description)| OAuthScope {
+                name: (*name).to_owned(),
+                description: (*description).to_owned(),
+            })
+            .collect()
+    }
+
+    /// The caller's consents.
+    #[graphql(guard = "Authenticated")]
+    async fn my_oauth_consents(&self, ctx: &Context<'_>) -> Result<Vec<OAuthConsent>> {
+        let caller = end_user(ctx)?;
+        Ok(authorize::consents_of(ctx.state(), caller.app_id, caller.user_id)
+            .await?
+            .into_iter()
+            .map(|(consent, client)| OAuthConsent {
+                client_id: ID(client.id.to_string()),
+                client_name: client.name,
+                scopes: scopes_of(&consent.scopes),
+                is_first_party: client.is_first_party,
+                granted_at: consent.updated_at,
+            })
+            .collect())
+    }
+
+    /// Tokens clients hold for the caller.
+    #[graphql(guard = "Authenticated")]
+    async fn my_oauth_tokens(&self, ctx: &Context<'_>) -> Result<Vec<OAuthTokenInfo>> {
+        let caller = end_user(ctx)?;
+        Ok(grants::tokens_of(ctx.state(), caller.app_id, caller.user_id)
+            .await?
+            .into_iter()
+            .map(|(token, client)| OAuthTokenInfo {
+                id: ID(token.id.to_string()),
+                client_id: ID(client.id.to_string()),
+                client_name: client.name,
+                kind: token.kind,
+                scopes: scopes_of(&token.scopes),
+                expires_at: token.expires_at,
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct OAuthMutation;
+
+#[Object]
+impl OAuthMutation {
+    /// Registers an OAuth client owned by the caller; the secret is returned once.
+    #[graphql(guard = "Authenticated")]
+    async fn create_oauth_client(&self, ctx: &Context<'_>, input: CreateOAuthClientInput) -> Result<CreateOAuthClientPayload> {
+        let state = ctx.state();
+        let admin = manager(state, ctx, None).await?;
+        let (client, client_secret) = clients::create(
+            state,
+            &admin,
+            ClientInput {
+                name: Some(input.name),
+                description: Some(input.description),
+                logo_url: Some(input.logo_url),
+                homepage_url: Some(input.homepage_url),
+                privacy_policy_url: Some(input.privacy_policy_url),
+                terms_of_service_url: Some(input.terms_of_service_url),
+                redirect_uris: Some(input.redirect_uris),
+                allowed_scopes: Some(input.allowed_scopes),
+                client_type: input.client_type,
+                is_active: None,
+                is_first_party: None,
+                id_token_signed_response_alg: Some(input.id_token_signed_response_alg),
+            },
+            ctx.meta(),
+        )
+        .await?;
+        Ok(CreateOAuthClientPayload {
+            client: OAuthClient(client),
+            client_secret,
+        })
+    }
+
+    /// A new secret for a confidential client (owner or `oauth_clients:update`).
+    #[graphql(guard = "Authenticated")]
+    async fn regenerate_oauth_client_secret(&self, ctx: &Context<'_>, id: ID) -> Result<RegenerateSecretPayload> {
+        let state = ctx.state();
+        let admin = manager(state, ctx, None).await?;
+        let (_, secret) = clients::regenerate_secret(state, &admin, &id, ctx.meta()).await?;
+        Ok(RegenerateSecretPayload {
+            success: true,
+            client_secret: Some(secret),
+            error: None,
+        })
+    }
+
+    /// Deletes a client (owner or `oauth_clients:delete`).
+    #[graphql(guard = "Authenticated")]
+    async fn delete_oauth_client(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+        let state = ctx.state();
+        let admin = manager(state, ctx, None).await?;
+        clients::delete(state, &admin, &id, ctx.meta()).await?;
+        Ok(DeletePayload {
+            success: true,
+            error: None,
+        })
+    }
+
+    /// Deletes the caller's consent to a client and revokes its tokens.
+    #[graphql(guard = "Authenticated")]
+    async fn revoke_oauth_consent(&self, ctx: &Context<'_>, client_id: ID) -> Result<bool> {
+        let caller = end_user(ctx)?;
+        authorize::revoke_consent(ctx.state(), caller.app_id, caller.user_id, &client_id, ctx.meta()).await?;
+        Ok(true)
+    }
+
+    /// Revokes one token a client holds for the caller (and the rest of its grant).
+    #[graphql(guard = "Authenticated")]
+    async fn revoke_oauth_token(&self, ctx: &Context<'_>, token_id: ID) -> Result<bool> {
+        let caller = end_user(ctx)?;
+        grants::revoke_by_id(ctx.state(), caller.app_id, caller.user_id, &token_id, ctx.meta()).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,199 @@
+//! `GET /{slug}/v1/oauth/authorize` and `POST /{slug}/v1/oauth/authorize/consent`.
+//!
+//! The user is known from an end-user access token (`Authorization: Bearer`, the API
+//! path of custom login UIs) or from the hosted pages' session cookie. API requests
+//! (a bearer, or `Accept: application/json`) get JSON: the consent payload when the
+//! user must decide. Browsers are sent to the login and consent pages.
+
+use axum::{
+    extract::{RawQuery, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    consumer::app_of,
+    extract::{ApiJson, ApiPath},
+    oauth::Params,
+    pages,
+};
+use crate::{
+    auth::{Principal, authenticate},
+    error::{Error, Result},
+    request::RequestMeta,
+    services::{
+        apps::AppSettings,
+        oauth::{
+            authorize::{self, AuthorizeError, AuthorizeParams, Decision},
+            web,
+        },
+        users,
+    },
+    state::AppState,
+};
+
+/// Whether the caller wants JSON rather than pages.
+pub fn wants_json(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/json"))
+}
+
+fn params_of(query: Option<&str>) -> std::result::Result<AuthorizeParams, String> {
+    let params = Params::from_form(query.unwrap_or_default().as_bytes()).map_err(|e| e.description)?;
+    let get = |name: &str| params.get(name).map(str::to_owned);
+    Ok(AuthorizeParams {
+        response_type: get("response_type"),
+        client_id: get("client_id"),
+        redirect_uri: get("redirect_uri"),
+        scope: get("scope"),
+        state: get("state"),
+        nonce: get("nonce"),
+        code_challenge: get("code_challenge"),
+        code_challenge_method: get("code_challenge_method"),
+        prompt: get("prompt"),
+    })
+}
+
+/// An error the user sees (never a redirect to an unverified URI).
+fn error_page(json: bool, message: &str) -> Response {
+    if json {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "error": "invalid_request", "error_description": message })),
+        )
+            .into_response()
+    } else {
+        pages::message_page(StatusCode::BAD_REQUEST, "This sign-in request cannot be completed", message)
+    }
+}
+
+/// The signed-in user: from the bearer (end-user token of this app) or the cookie.
+async fn current_user(
+    state: &AppState,
+    app: &entity::app::Model,
+    headers: &HeaderMap,
+) -> Result<Option<(entity::user::Model, uuid::Uuid, chrono::DateTime<chrono::Utc>)>> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| Error::invalid_token("the Authorization header is not valid text"))?;
+        let token = authenticate::bearer_token(value)?;
+        return match authenticate::authenticate(state, token).await? {
+            Principal::EndUser(user) if user.app_id == app.id => {
+                let model = users::get(&*state.db, app.id, user.user_id).await?;
+                use sea_orm::EntityTrait;
+                let auth_time = entity::session::Entity::find_by_id(user.session_id)
+                    .one(&*state.db)
+                    .await?
+                    .map(|s| s.created_at)
+                    .unwrap_or_else(|| state.now());
+                Ok(Some((model, user.session_id, auth_time)))
+            }
+            _ => Err(Error::invalid_token("an end-user access token of this app is required")),
+        };
+    }
+    if let Some(cookie) = pages::cookie(headers, web::COOKIE)
+        && let Some(session) = web::resolve(state, app.id, &cookie).await?
+    {
+        let model = users::get(&*state.db, app.id, session.user_id).await?;
+        return Ok(Some((model, session.id, session.created_at)));
+    }
+    Ok(None)
+}
+
+/// Where a browser signs in: the app's `login_url`, or the hosted page.
+fn login_location(state: &AppState, app: &entity::app::Model, return_to: &str) -> String {
+    let settings = AppSettings::from_stored(&app.settings);
+    let base = settings
+        .login_url
+        .unwrap_or_else(|| format!("{}/{}/login", state.config.base_path, app.name));
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let encoded: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+    format!("{base}{separator}return_to={encoded}")
+}
+
+pub async fn authorize(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let json = wants_json(&headers);
+    let app = match app_of(&state, &slug).await {
+        Ok(app) => app,
+        Err(e) => return error_page(json, &e.to_string()),
+    };
+    let params = match params_of(query.as_deref()) {
+        Ok(params) => params,
+        Err(message) => return error_page(json, &message),
+    };
+    let request = match authorize::validate(&state, &app, &params).await {
+        Ok(request) => request,
+        Err(AuthorizeError::Page(message)) => return error_page(json, &message),
+        Err(AuthorizeError::Redirect(location)) => return Redirect::to(&location).into_response(),
+        Err(AuthorizeError::Other(e)) => return e.into_response(),
+    };
+    let user = match current_user(&state, &app, &headers).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    let Some((user, session_id, auth_time)) = user else {
+        if request.prompt_none {
+            let mut params = vec![("error", "login_required"), ("error_description", "the user is not signed in")];
+            if let Some(s) = request.state.as_deref() {
+                params.push(("state", s));
+            }
+            let location = authorize::redirect_with(&request.redirect_uri, &state.issuer(&app.name), &params);
+            return Redirect::to(&location).into_response();
+        }
+        if json {
+            return Error::unauthenticated("sign the user in first: send their access token as a bearer").into_response();
+        }
+        let return_to = format!(
+            "{}/{}/v1/oauth/authorize?{}",
+            state.config.base_path,
+            app.name,
+            query.unwrap_or_default()
+        );
+        return Redirect::to(&login_location(&state, &app, &return_to)).into_response();
+    };
+    match authorize::decide(&state, &app, &request, &user, Some(session_id), auth_time).await {
+        Ok(Decision::Redirect(location)) => Redirect::to(&location).into_response(),
+        Ok(Decision::Consent(pending)) => {
+            if json {
+                axum::Json(authorize::consent_payload(&pending, &request.client)).into_response()
+            } else {
+                let location = format!("{}/{}/consent?request={}", state.config.base_path, app.name, pending.id);
+                Redirect::to(&location).into_response()
+            }
+        }
+        Err(AuthorizeError::Redirect(location)) => Redirect::to(&location).into_response(),
+        Err(AuthorizeError::Page(message)) => error_page(json, &message),
+        Err(AuthorizeError::Other(e)) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentBody {
+    pending_authorization_id: String,
+    approved: bool,
+}
+
+/// `POST /{slug}/v1/oauth/authorize/consent` (bearer): 302 to the client with a code,
+/// or with `error=access_denied`.
+pub async fn consent(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<ConsentBody>,
+) -> Result<Response> {
+    let app = app_of(&state, &slug).await?;
+    let user = crate::auth::guard::end_user(&principal, &app)?;
+    let location = authorize::answer(&state, &app, user.user_id, &body.pending_authorization_id, body.approved, &meta).await?;
+    Ok(Redirect::to(&location).into_response())
+}

@@ -1,0 +1,50 @@
+//! Browser sessions of the hosted pages (login, consent): a cookie holding a random
+//! secret, stored hashed and bound to a regular Heimdall session, so signing out or
+//! revoking the session ends it too.
+
+use entity::{session, web_session};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{crypto, db, error::Result, state::AppState};
+
+pub const COOKIE: &str = "hm_session";
+pub const PREFIX: &str = "hm_ws_";
+
+/// Creates a browser session for `session`; returns the cookie value.
+pub async fn create(state: &AppState, session: &session::Model) -> Result<String> {
+    let secret = crypto::generate_secret(PREFIX)?;
+    let txn = state.db.begin_write().await?;
+    web_session::ActiveModel {
+        id: Set(db::new_id()),
+        app_id: Set(session.app_id),
+        session_id: Set(session.id),
+        user_id: Set(session.user_id),
+        token_hash: Set(state.hasher.hash(&secret)),
+        created_at: Set(state.now()),
+        expires_at: Set(session.expires_at),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
+}
+
+/// The live session behind a cookie value, for `app_id`.
+pub async fn resolve(state: &AppState, app_id: Uuid, cookie: &str) -> Result<Option<session::Model>> {
+    if !cookie.starts_with(PREFIX) || cookie.len() > 200 {
+        return Ok(None);
+    }
+    let Some((web, Some(session))) = web_session::Entity::find()
+        .filter(web_session::Column::TokenHash.is_in(state.hasher.candidates(cookie)))
+        .filter(web_session::Column::AppId.eq(app_id))
+        .find_also_related(session::Entity)
+        .one(&*state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let now = state.now();
+    let live = web.expires_at > now && session.revoked_at.is_none() && session.expires_at > now;
+    Ok(live.then_some(session))
+}
