@@ -33,6 +33,8 @@ pub struct Inner {
     pub passwords: Passwords,
     pub sessions: SessionCache,
     pub authz: crate::services::authz::AuthzCache,
+    /// SMTP transport and the outbox worker's wake-up (issue 7).
+    pub mail: crate::services::mail::MailService,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
 }
@@ -66,10 +68,12 @@ impl AppState {
             .map(|key| hasher.candidates(key.expose()))
             .unwrap_or_default();
         let signing = SigningService::new(db.clone(), vault.clone(), clock.clone());
+        let mail = crate::services::mail::MailService::from_config(&config)?;
         Ok(Self(Arc::new(Inner {
             passwords,
             sessions: SessionCache::new(),
             authz: crate::services::authz::AuthzCache::new(),
+            mail,
             graphql: crate::graphql::build_schema(config.graphql_introspection),
             apps: AppCache::new(db.clone()),
             touch: TouchThrottle::new(),

@@ -2,10 +2,13 @@
 //! DTOs and GraphQL objects in the `heimdall` crate convert from them, so a column
 //! change never silently changes the API.
 
+pub mod account_token;
 pub mod api_key;
 pub mod app;
 pub mod audit_entry;
 pub mod auth_throttle;
+pub mod invite;
+pub mod mail_outbox;
 pub mod refresh_token;
 pub mod role;
 pub mod root_key;

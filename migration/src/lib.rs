@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_foundation;
 mod m20260102_000001_users_sessions;
 mod m20260103_000001_roles_tenants;
+mod m20260107_000001_lifecycle;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_foundation::Migration),
             Box::new(m20260102_000001_users_sessions::Migration),
             Box::new(m20260103_000001_roles_tenants::Migration),
+            Box::new(m20260107_000001_lifecycle::Migration),
         ]
     }
 }

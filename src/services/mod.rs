@@ -4,7 +4,10 @@
 pub mod apps;
 pub mod audit;
 pub mod authz;
+pub mod invites;
 pub mod keys;
+pub mod lifecycle;
+pub mod mail;
 pub mod passwords;
 pub mod permissions;
 pub mod roles;
