@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod guards;
 pub mod http;
+pub mod lifecycle;
 pub mod limits;
 pub mod loaders;
 pub mod relay;
@@ -26,6 +27,7 @@ pub struct Query(
     users::UserQuery,
     roles::RoleQuery,
     tenants::TenantQuery,
+    lifecycle::LifecycleQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +36,7 @@ pub struct Mutation(
     users::UserMutation,
     roles::RoleMutation,
     tenants::TenantMutation,
+    lifecycle::LifecycleMutation,
 );
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;
