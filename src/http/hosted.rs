@@ -6,7 +6,7 @@
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
@@ -127,7 +127,7 @@ pub async fn reset_password_submit(
     ApiForm(form): ApiForm<ResetForm>,
 ) -> Response {
     if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     let app = match app_of(&state, &slug).await {
         Ok(app) => app,
@@ -238,7 +238,7 @@ pub async fn verify_email_submit(
     ApiForm(form): ApiForm<TokenForm>,
 ) -> Response {
     if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     let app = match app_of(&state, &slug).await {
         Ok(app) => app,
@@ -359,7 +359,7 @@ pub async fn accept_invite_submit(
     ApiForm(form): ApiForm<InviteForm>,
 ) -> Response {
     if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     let app = match app_of(&state, &slug).await {
         Ok(app) => app,

@@ -17,7 +17,7 @@
 //! async fn submit(State(state): State<AppState>, headers: HeaderMap,
 //!                 ApiForm(form): ApiForm<MyForm>) -> Response {
 //!     if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-//!         return refused; // 403 page, nothing changed
+//!         return refused.into_response(); // 403 page, nothing changed
 //!     }
 //!     …
 //! }
@@ -265,25 +265,32 @@ impl Csrf {
     }
 }
 
-/// Checks a submitted form's CSRF token against the cookie, in constant time. A
-/// missing or different token is a 403 page: the handler must return it and
-/// change nothing.
-pub fn verify_csrf(headers: &HeaderMap, submitted: Option<&str>) -> Result<(), Response> {
-    let refused = || {
+/// A refused CSRF check; its response is a 403 page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsrfRejected;
+
+impl IntoResponse for CsrfRejected {
+    fn into_response(self) -> Response {
         message_page(
             StatusCode::FORBIDDEN,
             "This form has expired",
             "The form could not be verified (its security token is missing or does not match). \
              Go back, reload the page and try again.",
         )
-    };
+    }
+}
+
+/// Checks a submitted form's CSRF token against the cookie, in constant time. A
+/// missing or different token is [`CsrfRejected`] (a 403 page): the handler must
+/// return it and change nothing.
+pub fn verify_csrf(headers: &HeaderMap, submitted: Option<&str>) -> Result<(), CsrfRejected> {
     match (cookie_token(headers), submitted) {
         (Some(cookie), Some(submitted))
             if crypto::ct_eq(cookie.as_bytes(), submitted.as_bytes()) =>
         {
             Ok(())
         }
-        _ => Err(refused()),
+        _ => Err(CsrfRejected),
     }
 }
 

@@ -284,16 +284,15 @@ impl MailTemplates {
             ("email_verification", &self.email_verification),
             ("invite", &self.invite),
         ] {
-            if let Some(subject) = &template.subject {
-                if subject.trim().is_empty()
+            if let Some(subject) = &template.subject
+                && (subject.trim().is_empty()
                     || subject.chars().count() > MAX_SUBJECT
-                    || subject.chars().any(char::is_control)
-                {
-                    return Err(Error::invalid_field(
-                        &format!("{field}.{name}.subject"),
-                        format!("must be 1-{MAX_SUBJECT} characters on one line"),
-                    ));
-                }
+                    || subject.chars().any(char::is_control))
+            {
+                return Err(Error::invalid_field(
+                    &format!("{field}.{name}.subject"),
+                    format!("must be 1-{MAX_SUBJECT} characters on one line"),
+                ));
             }
             for (part, body) in [("text", &template.text), ("html", &template.html)] {
                 if let Some(body) = body
