@@ -653,6 +653,39 @@ mod tests {
     }
 
     #[test]
+    fn smtp_configuration_is_both_or_neither() {
+        let config = |url: Option<&str>, from: Option<&str>| Config {
+            smtp_url: url.map(Into::into),
+            smtp_from: from.map(Into::into),
+            ..Config::default()
+        };
+        assert!(Mailer::from_config(&config(None, None)).unwrap().is_none());
+        assert!(
+            Mailer::from_config(&config(Some("smtp://127.0.0.1:2525"), Some("a@b.io")))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            Mailer::from_config(&config(
+                Some("smtp+starttls://u:p@mail.example.com"),
+                Some("Acme <no-reply@acme.example>")
+            ))
+            .unwrap()
+            .is_some()
+        );
+        for (url, from) in [
+            (Some("smtp://127.0.0.1:2525"), None),
+            (None, Some("a@b.io")),
+            (Some("smtp://127.0.0.1:2525"), Some("not an address")),
+            (Some("ftp://u:hunter2@x"), Some("a@b.io")),
+        ] {
+            let err = Mailer::from_config(&config(url, from)).err().unwrap();
+            assert!(err.contains("HEIMDALL_SMTP"), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+
+    #[test]
     fn backoff_grows_and_is_bounded() {
         assert_eq!(backoff(1), Duration::seconds(30));
         assert_eq!(backoff(2), Duration::seconds(60));

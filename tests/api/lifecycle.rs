@@ -1140,6 +1140,30 @@ async fn hosted_reset_page_with_csrf() {
     )
     .await;
     assert_eq!(again.status, 410);
+    // The form extractor: wrong type 415, oversized 413, malformed 400.
+    app.post("/acme/reset-password", None, json!({"token": token}))
+        .await
+        .error(415, "unsupported_media_type");
+    let form = "application/x-www-form-urlencoded";
+    let huge = format!("token={}", "a".repeat(2 * 1024 * 1024)).into_bytes();
+    app.send_raw(
+        reqwest::Method::POST,
+        "/acme/reset-password",
+        None,
+        Some(form),
+        huge,
+    )
+    .await
+    .error(413, "payload_too_large");
+    app.send_raw(
+        reqwest::Method::POST,
+        "/acme/reset-password",
+        None,
+        Some(form),
+        b"csrf_token=x".to_vec(),
+    )
+    .await
+    .error(400, "invalid_request");
     // Malformed and unknown.
     let (missing, _, _) = get_form(&app, &app.url("/acme/reset-password")).await;
     assert_eq!(missing.status, 400);
