@@ -113,7 +113,7 @@ pub async fn create<L: Lane>(
         .map_err(crate::error::Error::internal)?;
     data["token"] = json!(created.token);
     data["invite_url"] = json!(created.invite_url);
-    data["email_sent"] = json!(body.send_email);
+    data["email_queued"] = json!(body.send_email);
     Ok(Resource::created(data, self_link))
 }
 

@@ -174,9 +174,15 @@ impl Mailer {
     /// Builds the transport from `HEIMDALL_SMTP_URL` and `HEIMDALL_SMTP_FROM`; `None`
     /// when neither is set (no mail), an error when only one is or either is invalid.
     pub fn from_config(config: &Config) -> std::result::Result<Option<Self>, String> {
-        let (url, from) = match (&config.smtp_url, &config.smtp_from) {
+        // An empty variable counts as unset.
+        let url = config
+            .smtp_url
+            .as_ref()
+            .filter(|u| !u.expose().trim().is_empty());
+        let from = config.smtp_from.as_ref().filter(|f| !f.trim().is_empty());
+        let (url, from) = match (url, from) {
             (None, None) => return Ok(None),
-            (Some(url), Some(from)) if !url.expose().trim().is_empty() => (url, from),
+            (Some(url), Some(from)) => (url, from),
             (Some(_), None) => {
                 return Err("HEIMDALL_SMTP_URL is set but HEIMDALL_SMTP_FROM is not".into());
             }
@@ -660,6 +666,11 @@ mod tests {
             ..Config::default()
         };
         assert!(Mailer::from_config(&config(None, None)).unwrap().is_none());
+        assert!(
+            Mailer::from_config(&config(Some(" "), Some("")))
+                .unwrap()
+                .is_none()
+        );
         assert!(
             Mailer::from_config(&config(Some("smtp://127.0.0.1:2525"), Some("a@b.io")))
                 .unwrap()

@@ -1341,3 +1341,39 @@ async fn graphql_verification_and_reset() {
         .await;
     assert_eq!(refused.body["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn concurrent_workers_never_send_a_mail_twice() {
+    let (app, sink) = mail_app().await;
+    let emails: Vec<String> = (0..6).map(|i| format!("user{i}@example.com")).collect();
+    for email in &emails {
+        app.signup("acme", email, PW).await;
+    }
+    // Several claimers race the instance's own worker over the same outbox.
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let state = app.state.clone();
+            tokio::spawn(async move {
+                for _ in 0..40 {
+                    heimdall::services::mail::deliver_due(&state).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        })
+        .collect();
+    for email in &emails {
+        let resp = app
+            .post("/acme/v1/password/forgot", None, json!({"email": email}))
+            .await;
+        assert_eq!(resp.status, 202);
+    }
+    for racer in racers {
+        racer.await.unwrap();
+    }
+    let mails = sink.wait_for(emails.len()).await;
+    sink.assert_count_stays(emails.len(), Duration::from_millis(300))
+        .await;
+    let mut recipients: Vec<String> = mails.iter().map(|m| m.to[0].clone()).collect();
+    recipients.sort();
+    assert_eq!(recipients, emails);
+}
