@@ -114,6 +114,9 @@ impl AppSettings {
             } else {
                 merge_patch(existing, value)
             };
+            if key == "mail_templates" {
+                crate::services::mail::check_template_keys("settings.mail_templates", value)?;
+            }
             // Validate each value on its own so the error names the right field.
             let mut probe = current.clone();
             probe.insert(key.clone(), value.clone());

@@ -262,7 +262,7 @@ impl MailService {
 
 /// One mail's template; unset parts use the built-in default.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct MailTemplate {
     pub subject: Option<String>,
     /// The plain-text body.
@@ -273,11 +273,36 @@ pub struct MailTemplate {
 
 /// The app setting `mail_templates`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct MailTemplates {
     pub password_reset: MailTemplate,
     pub email_verification: MailTemplate,
     pub invite: MailTemplate,
+}
+
+/// Refuses unknown keys in a `mail_templates` settings value (the stored form is
+/// read leniently, so that a setting written by another version never breaks an app).
+pub fn check_template_keys(field: &str, value: &serde_json::Value) -> Result<()> {
+    let Some(mails) = value.as_object() else {
+        return Ok(()); // the type check reports it
+    };
+    for (mail, template) in mails {
+        if !["password_reset", "email_verification", "invite"].contains(&mail.as_str()) {
+            return Err(Error::invalid_field(
+                &format!("{field}.{mail}"),
+                "is not a mail (password_reset, email_verification, invite)",
+            ));
+        }
+        for part in template.as_object().into_iter().flat_map(|t| t.keys()) {
+            if !["subject", "text", "html"].contains(&part.as_str()) {
+                return Err(Error::invalid_field(
+                    &format!("{field}.{mail}.{part}"),
+                    "is not a template part (subject, text, html)",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 const MAX_SUBJECT: usize = 200;

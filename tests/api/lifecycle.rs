@@ -649,6 +649,8 @@ async fn templates_and_link_templates_are_per_app() {
     for bad in [
         json!({"mail_templates": {"password_reset": {"text": "no link here"}}}),
         json!({"mail_templates": {"nope": {}}}),
+        json!({"mail_templates": {"invite": {"body": "{{link}}"}}}),
+        json!({"mail_templates": "plain"}),
         json!({"mail_templates": {"invite": {"subject": "a\r\nBcc: x@y.z"}}}),
         json!({"password_reset_url_template": "https://x/reset"}),
         json!({"password_reset_ttl": 5}),
