@@ -542,6 +542,16 @@ pub async fn deliver_due(state: &AppState) -> Result<usize> {
         return Ok(0);
     };
     let now = state.now();
+    // A plain read first, so that an idle poll never takes SQLite's writer lock.
+    let any_due = mail_outbox::Entity::find()
+        .filter(mail_outbox::Column::Status.eq(STATUS_PENDING))
+        .filter(mail_outbox::Column::NextAttemptAt.lte(now))
+        .one(&*state.db)
+        .await?
+        .is_some();
+    if !any_due {
+        return Ok(0);
+    }
     let txn = state.db.begin_write().await?;
     let mut due = mail_outbox::Entity::find()
         .filter(mail_outbox::Column::Status.eq(STATUS_PENDING))

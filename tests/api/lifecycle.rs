@@ -1379,3 +1379,36 @@ async fn concurrent_workers_never_send_a_mail_twice() {
     recipients.sort();
     assert_eq!(recipients, emails);
 }
+
+#[tokio::test]
+async fn queued_mail_survives_a_restart() {
+    let (mut app, sink) = mail_app().await;
+    app.signup("acme", "olga@example.com", PW).await;
+    sink.refuse_next(1);
+    app.post(
+        "/acme/v1/password/forgot",
+        None,
+        json!({"email": "olga@example.com"}),
+    )
+    .await;
+    for _ in 0..100 {
+        if !app.audit("mail.send_failed").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.audit("mail.send_failed").await.len(), 1);
+    assert!(sink.messages().is_empty());
+    app.restart().await;
+    app.clock.advance(chrono::Duration::seconds(31));
+    app.state.mail.wake();
+    let mail = &sink.wait_for(1).await[0];
+    let resp = app
+        .post(
+            "/acme/v1/password/reset",
+            None,
+            json!({"token": mail.token("hm_pr_"), "new_password": NEW_PW}),
+        )
+        .await;
+    assert_eq!(resp.status, 204, "{}", resp.text);
+}
