@@ -102,12 +102,23 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = crate::http::router(self.state.clone());
-        axum::serve(
+        // Background work stops with the server.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mail_worker = crate::services::mail::spawn_worker(self.state.clone(), stopped);
+        let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
+        .await;
+        if let Some(worker) = mail_worker {
+            // Let the mail in hand finish (bounded by the SMTP timeout).
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), worker).await;
+        }
+        served
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Inner {
     pub throttle_hints: crate::services::throttle::Hints,
     /// Upstream identity providers: outbound HTTP, JWKS and discovery caches.
     pub federation: crate::services::federation::Federation,
+    /// SMTP transport and the outbox worker's wake-up (issue 7).
+    pub mail: crate::services::mail::MailService,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
 }
@@ -71,6 +73,7 @@ impl AppState {
             .map(|key| hasher.candidates(key.expose()))
             .unwrap_or_default();
         let signing = SigningService::new(db.clone(), vault.clone(), clock.clone());
+        let mail = crate::services::mail::MailService::from_config(&config)?;
         Ok(Self(Arc::new(Inner {
             passwords,
             sessions: SessionCache::new(),
@@ -79,6 +82,7 @@ impl AppState {
             m2m: crate::services::m2m::ClientCache::new(),
             throttle_hints: crate::services::throttle::Hints::new(),
             federation: crate::services::federation::Federation::new()?,
+            mail,
             graphql: crate::graphql::build_schema(config.graphql_introspection),
             apps: AppCache::new(db.clone()),
             touch: TouchThrottle::new(),

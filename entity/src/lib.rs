@@ -2,6 +2,7 @@
 //! DTOs and GraphQL objects in the `heimdall` crate convert from them, so a column
 //! change never silently changes the API.
 
+pub mod account_token;
 pub mod api_key;
 pub mod app;
 pub mod audit_entry;
@@ -9,7 +10,9 @@ pub mod auth_throttle;
 pub mod federated_identity;
 pub mod federation_state;
 pub mod identity_provider;
+pub mod invite;
 pub mod m2m_client;
+pub mod mail_outbox;
 pub mod oauth_client;
 pub mod oauth_code;
 pub mod oauth_consent;

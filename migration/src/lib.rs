@@ -7,6 +7,7 @@ mod m20260101_000001_foundation;
 mod m20260102_000001_users_sessions;
 mod m20260103_000001_roles_tenants;
 mod m20260105_000001_m2m;
+mod m20260107_000001_lifecycle;
 mod m20260109_000001_federation;
 mod m20260110_000001_oauth;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260102_000001_users_sessions::Migration),
             Box::new(m20260103_000001_roles_tenants::Migration),
             Box::new(m20260105_000001_m2m::Migration),
+            Box::new(m20260107_000001_lifecycle::Migration),
             Box::new(m20260109_000001_federation::Migration),
             Box::new(m20260110_000001_oauth::Migration),
         ]

@@ -5,6 +5,7 @@ pub mod apps;
 pub mod federation;
 pub mod guards;
 pub mod http;
+pub mod lifecycle;
 pub mod limits;
 pub mod loaders;
 pub mod m2m;
@@ -32,6 +33,7 @@ pub struct Query(
     m2m::M2mQuery,
     oauth::OAuthQuery,
     federation::FederationQuery,
+    lifecycle::LifecycleQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct Mutation(
     m2m::M2mMutation,
     oauth::OAuthMutation,
     federation::FederationMutation,
+    lifecycle::LifecycleMutation,
 );
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -6,11 +6,14 @@ pub mod authorize;
 pub mod consumer;
 pub mod extract;
 pub mod federation;
+pub mod hosted;
 pub mod lane;
+pub mod lifecycle;
 pub mod m2m;
 pub mod oauth;
 pub mod oauth_clients;
 pub mod ops;
+pub mod pages;
 pub mod response;
 pub mod roles;
 pub mod signing_keys;
@@ -163,6 +166,24 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/users/{id}/identities/{identity_id}",
             delete(federation::unlink_user_identity::<A>),
         )
+        // Account lifecycle (issue 7).
+        .route(
+            "/v1/apps/{app}/invites",
+            post(lifecycle::create::<A>).get(lifecycle::list::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/invites/{id}",
+            get(lifecycle::get::<A>).delete(lifecycle::revoke::<A>),
+        )
+        .route("/v1/invites/{token}/accept", post(lifecycle::accept))
+        .route(
+            "/v1/apps/{app}/users/{id}/email-verification",
+            post(lifecycle::mint_email_verification),
+        )
+        .route(
+            "/v1/apps/{app}/password-resets",
+            post(lifecycle::mint_password_reset),
+        )
         .method_not_allowed_fallback(method_not_allowed);
 
     let consumer = Router::new()
@@ -278,6 +299,25 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/v1/users/{id}/identities/{identity_id}",
             delete(federation::unlink_user_identity::<C>),
         )
+        // Account lifecycle (issue 7).
+        .route(
+            "/{slug}/v1/invites",
+            get(lifecycle::list::<C>).post(lifecycle::create::<C>),
+        )
+        .route(
+            "/{slug}/v1/invites/{id}",
+            get(lifecycle::get::<C>).delete(lifecycle::revoke::<C>),
+        )
+        .route("/{slug}/v1/email/verify", post(lifecycle::verify_email))
+        .route(
+            "/{slug}/v1/email/verification/resend",
+            post(lifecycle::resend_verification),
+        )
+        .route(
+            "/{slug}/v1/password/forgot",
+            post(lifecycle::forgot_password),
+        )
+        .route("/{slug}/v1/password/reset", post(lifecycle::reset_password))
         .route("/{slug}/v1/.well-known/jwks.json", get(well_known::jwks))
         .route(
             "/{slug}/v1/.well-known/openid-configuration",
@@ -310,9 +350,26 @@ pub fn router(state: AppState) -> Router {
         )
         .method_not_allowed_fallback(method_not_allowed);
 
+    // Hosted pages (HTML, same-origin forms; no CORS).
+    let pages = Router::new()
+        .route(
+            "/{slug}/reset-password",
+            get(hosted::reset_password_page).post(hosted::reset_password_submit),
+        )
+        .route(
+            "/{slug}/verify-email",
+            get(hosted::verify_email_page).post(hosted::verify_email_submit),
+        )
+        .route(
+            "/{slug}/accept-invite",
+            get(hosted::accept_invite_page).post(hosted::accept_invite_submit),
+        )
+        .method_not_allowed_fallback(method_not_allowed);
+
     let app = Router::new()
         .merge(admin)
         .merge(consumer)
+        .merge(pages)
         .merge(ops)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))

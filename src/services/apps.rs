@@ -43,6 +43,19 @@ pub struct AppSettings {
     pub signing_alg: SigningAlg,
     /// Add the flat effective `permissions` to end-user access tokens.
     pub embed_permissions: bool,
+    /// Lifetime of email-verification tokens (`hm_ev_`), seconds.
+    pub email_verification_ttl: i64,
+    /// Lifetime of password-reset tokens (`hm_pr_`), seconds.
+    pub password_reset_ttl: i64,
+    /// Link of password-reset mail, e.g. `https://app.example.com/reset?token={token}`;
+    /// unset: `{email_link_base}/reset-password?token=…`, by default Heimdall's page.
+    pub password_reset_url_template: Option<String>,
+    /// Link of verification mail, e.g. `https://app.example.com/verify?token={token}`;
+    /// unset: `{email_link_base}/verify-email?token=…`, by default Heimdall's page.
+    pub email_verification_url_template: Option<String>,
+    /// Subject and bodies of Heimdall-sent mail (`{{link}}`, `{{app_name}}`,
+    /// `{{display_name}}`); unset parts use the built-in defaults.
+    pub mail_templates: crate::services::mail::MailTemplates,
 }
 
 impl Default for AppSettings {
@@ -60,6 +73,11 @@ impl Default for AppSettings {
             email_link_base: None,
             signing_alg: SigningAlg::RS256,
             embed_permissions: false,
+            email_verification_ttl: 24 * 3600,
+            password_reset_ttl: 3600,
+            password_reset_url_template: None,
+            email_verification_url_template: None,
+            mail_templates: crate::services::mail::MailTemplates::default(),
         }
     }
 }
@@ -67,6 +85,8 @@ impl Default for AppSettings {
 pub const ACCESS_TTL_RANGE: (i64, i64) = (60, 24 * 3600);
 pub const REFRESH_TTL_RANGE: (i64, i64) = (300, 365 * 24 * 3600);
 pub const PASSWORD_MIN_RANGE: (u32, u32) = (8, 128);
+pub const EMAIL_VERIFICATION_TTL_RANGE: (i64, i64) = (300, 30 * 24 * 3600);
+pub const PASSWORD_RESET_TTL_RANGE: (i64, i64) = (300, 7 * 24 * 3600);
 
 impl AppSettings {
     /// Reads stored settings leniently: unknown keys are ignored, missing ones default.
@@ -82,11 +102,20 @@ impl AppSettings {
             return Err(Error::internal("settings are not an object"));
         };
         for (key, value) in patch {
-            if !current.contains_key(key) {
+            let Some(existing) = current.get(key) else {
                 return Err(Error::invalid_field(
                     &format!("settings.{key}"),
                     "is not a known setting",
                 ));
+            };
+            // Object-valued settings (mail templates) merge like a JSON merge patch.
+            let value = &if value.is_null() && existing.is_object() {
+                Value::Object(Map::new())
+            } else {
+                merge_patch(existing, value)
+            };
+            if key == "mail_templates" {
+                crate::services::mail::check_template_keys("settings.mail_templates", value)?;
             }
             // Validate each value on its own so the error names the right field.
             let mut probe = current.clone();
@@ -149,20 +178,57 @@ impl AppSettings {
         if let Some(url) = &self.email_link_base {
             validate::http_url("settings.email_link_base", url)?;
         }
-        if let Some(template) = &self.invite_url_template {
+        for (field, template) in [
+            ("invite_url_template", &self.invite_url_template),
+            (
+                "password_reset_url_template",
+                &self.password_reset_url_template,
+            ),
+            (
+                "email_verification_url_template",
+                &self.email_verification_url_template,
+            ),
+        ] {
+            let Some(template) = template else { continue };
+            let field = format!("settings.{field}");
             if !template.contains("{token}") {
-                return Err(Error::invalid_field(
-                    "settings.invite_url_template",
-                    "must contain {token}",
-                ));
+                return Err(Error::invalid_field(&field, "must contain {token}"));
             }
-            validate::http_url(
-                "settings.invite_url_template",
-                &template.replace("{token}", "t"),
-            )?;
+            validate::http_url(&field, &template.replace("{token}", "t"))?;
         }
+        range(
+            "email_verification_ttl",
+            self.email_verification_ttl,
+            EMAIL_VERIFICATION_TTL_RANGE,
+        )?;
+        range(
+            "password_reset_ttl",
+            self.password_reset_ttl,
+            PASSWORD_RESET_TTL_RANGE,
+        )?;
+        self.mail_templates.validate("settings.mail_templates")?;
         validate::role_name("settings.default_role", &self.default_role)?;
         Ok(self)
+    }
+}
+
+/// RFC 7396 JSON merge patch of `patch` onto `current` when both are objects
+/// (`null` removes a key); any other patch value replaces the current one.
+fn merge_patch(current: &Value, patch: &Value) -> Value {
+    match (current, patch) {
+        (Value::Object(current), Value::Object(patch)) => {
+            let mut merged = current.clone();
+            for (key, value) in patch {
+                if value.is_null() {
+                    merged.remove(key);
+                } else {
+                    let next = merge_patch(merged.get(key).unwrap_or(&Value::Null), value);
+                    merged.insert(key.clone(), next);
+                }
+            }
+            Value::Object(merged)
+        }
+        _ => patch.clone(),
     }
 }
 

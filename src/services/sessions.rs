@@ -231,7 +231,20 @@ pub async fn signup(
     )
     .await?;
     if settings.require_verified_email {
+        // With SMTP configured, Heimdall mails the verification link (issue 7).
+        let queued = crate::services::lifecycle::queue_verification_mail(
+            &txn,
+            state,
+            app,
+            &user,
+            &actor_of(&user),
+            meta,
+        )
+        .await?;
         txn.commit().await?;
+        if queued {
+            state.mail.wake();
+        }
         return Ok(Signup::VerificationRequired(user));
     }
     let (session, refresh) = open(&txn, state, app, &user, None, meta).await?;
