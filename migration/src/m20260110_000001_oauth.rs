@@ -95,7 +95,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(OauthRequests::CreatedAt))
                     .col(timestamp_with_time_zone(OauthRequests::ExpiresAt))
                     .col(timestamp_with_time_zone_null(OauthRequests::DecidedAt))
-                    .foreign_key(&mut fk_client(OauthRequests::Table, OauthRequests::ClientId))
+                    .foreign_key(&mut fk_client(
+                        OauthRequests::Table,
+                        OauthRequests::ClientId,
+                    ))
                     .foreign_key(&mut fk_user(OauthRequests::Table, OauthRequests::UserId))
                     .to_owned(),
             )
@@ -137,7 +140,10 @@ impl MigrationTrait for Migration {
                     .col(json(OauthConsents::Scopes))
                     .col(timestamp_with_time_zone(OauthConsents::CreatedAt))
                     .col(timestamp_with_time_zone(OauthConsents::UpdatedAt))
-                    .foreign_key(&mut fk_client(OauthConsents::Table, OauthConsents::ClientId))
+                    .foreign_key(&mut fk_client(
+                        OauthConsents::Table,
+                        OauthConsents::ClientId,
+                    ))
                     .foreign_key(&mut fk_user(OauthConsents::Table, OauthConsents::UserId))
                     .to_owned(),
             )
@@ -181,7 +187,13 @@ impl MigrationTrait for Migration {
             ("idx_oauth_tokens_user", OauthTokens::UserId),
         ] {
             manager
-                .create_index(Index::create().name(name).table(OauthTokens::Table).col(col).to_owned())
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(OauthTokens::Table)
+                        .col(col)
+                        .to_owned(),
+                )
                 .await?;
         }
 
@@ -217,7 +229,9 @@ impl MigrationTrait for Migration {
             OauthRequests::Table.into_iden(),
             OauthClients::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

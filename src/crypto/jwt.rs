@@ -39,7 +39,11 @@ pub fn sign(encoded_header: &str, key: &PrivateKey, claims: &impl Serialize) -> 
 /// Signs `claims` with HMAC-SHA256 under `secret` (OIDC ID tokens of clients that
 /// chose `id_token_signed_response_alg = HS256`, verified with the client secret).
 pub fn sign_hs256(secret: &[u8], claims: &impl Serialize) -> Result<String> {
-    let header = b64url(serde_json::json!({ "alg": "HS256", "typ": "JWT" }).to_string().as_bytes());
+    let header = b64url(
+        serde_json::json!({ "alg": "HS256", "typ": "JWT" })
+            .to_string()
+            .as_bytes(),
+    );
     let payload = serde_json::to_vec(claims).map_err(Error::internal)?;
     let mut token = format!("{header}.{}", b64url(&payload));
     let sig = super::hmac_sha256(secret, token.as_bytes());

@@ -143,12 +143,18 @@ pub struct OAuthTokenInfo {
 fn end_user<'a>(ctx: &'a Context<'_>) -> Result<&'a EndUser, Error> {
     match ctx.principal()? {
         Principal::EndUser(user) => Ok(user),
-        _ => Err(Error::forbidden("this field requires an end user's access token")),
+        _ => Err(Error::forbidden(
+            "this field requires an end user's access token",
+        )),
     }
 }
 
 /// The caller as a client manager of their own app (end users), or an app's keys.
-async fn manager(state: &AppState, ctx: &Context<'_>, app: Option<&str>) -> Result<AppAdmin, Error> {
+async fn manager(
+    state: &AppState,
+    ctx: &Context<'_>,
+    app: Option<&str>,
+) -> Result<AppAdmin, Error> {
     guard::graphql_access(state, ctx.principal()?, app, &[], None).await
 }
 
@@ -163,7 +169,16 @@ impl OAuthQuery {
         let state = ctx.state();
         end_user(ctx)?;
         let admin = manager(state, ctx, None).await?;
-        let page = clients::list(state, &admin, false, PageRequest { limit: 200, after: None }).await?;
+        let page = clients::list(
+            state,
+            &admin,
+            false,
+            PageRequest {
+                limit: 200,
+                after: None,
+            },
+        )
+        .await?;
         Ok(page.items.into_iter().map(OAuthClient).collect())
     }
 
@@ -182,35 +197,39 @@ impl OAuthQuery {
     #[graphql(guard = "Authenticated")]
     async fn my_oauth_consents(&self, ctx: &Context<'_>) -> Result<Vec<OAuthConsent>> {
         let caller = end_user(ctx)?;
-        Ok(authorize::consents_of(ctx.state(), caller.app_id, caller.user_id)
-            .await?
-            .into_iter()
-            .map(|(consent, client)| OAuthConsent {
-                client_id: ID(client.id.to_string()),
-                client_name: client.name,
-                scopes: scopes_of(&consent.scopes),
-                is_first_party: client.is_first_party,
-                granted_at: consent.updated_at,
-            })
-            .collect())
+        Ok(
+            authorize::consents_of(ctx.state(), caller.app_id, caller.user_id)
+                .await?
+                .into_iter()
+                .map(|(consent, client)| OAuthConsent {
+                    client_id: ID(client.id.to_string()),
+                    client_name: client.name,
+                    scopes: scopes_of(&consent.scopes),
+                    is_first_party: client.is_first_party,
+                    granted_at: consent.updated_at,
+                })
+                .collect(),
+        )
     }
 
     /// Tokens clients hold for the caller.
     #[graphql(guard = "Authenticated")]
     async fn my_oauth_tokens(&self, ctx: &Context<'_>) -> Result<Vec<OAuthTokenInfo>> {
         let caller = end_user(ctx)?;
-        Ok(grants::tokens_of(ctx.state(), caller.app_id, caller.user_id)
-            .await?
-            .into_iter()
-            .map(|(token, client)| OAuthTokenInfo {
-                id: ID(token.id.to_string()),
-                client_id: ID(client.id.to_string()),
-                client_name: client.name,
-                kind: token.kind,
-                scopes: scopes_of(&token.scopes),
-                expires_at: token.expires_at,
-            })
-            .collect())
+        Ok(
+            grants::tokens_of(ctx.state(), caller.app_id, caller.user_id)
+                .await?
+                .into_iter()
+                .map(|(token, client)| OAuthTokenInfo {
+                    id: ID(token.id.to_string()),
+                    client_id: ID(client.id.to_string()),
+                    client_name: client.name,
+                    kind: token.kind,
+                    scopes: scopes_of(&token.scopes),
+                    expires_at: token.expires_at,
+                })
+                .collect(),
+        )
     }
 }
 
@@ -221,7 +240,11 @@ pub struct OAuthMutation;
 impl OAuthMutation {
     /// Registers an OAuth client owned by the caller; the secret is returned once.
     #[graphql(guard = "Authenticated")]
-    async fn create_oauth_client(&self, ctx: &Context<'_>, input: CreateOAuthClientInput) -> Result<CreateOAuthClientPayload> {
+    async fn create_oauth_client(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOAuthClientInput,
+    ) -> Result<CreateOAuthClientPayload> {
         let state = ctx.state();
         let admin = manager(state, ctx, None).await?;
         let (client, client_secret) = clients::create(
@@ -252,7 +275,11 @@ impl OAuthMutation {
 
     /// A new secret for a confidential client (owner or `oauth_clients:update`).
     #[graphql(guard = "Authenticated")]
-    async fn regenerate_oauth_client_secret(&self, ctx: &Context<'_>, id: ID) -> Result<RegenerateSecretPayload> {
+    async fn regenerate_oauth_client_secret(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<RegenerateSecretPayload> {
         let state = ctx.state();
         let admin = manager(state, ctx, None).await?;
         let (_, secret) = clients::regenerate_secret(state, &admin, &id, ctx.meta()).await?;
@@ -279,7 +306,14 @@ impl OAuthMutation {
     #[graphql(guard = "Authenticated")]
     async fn revoke_oauth_consent(&self, ctx: &Context<'_>, client_id: ID) -> Result<bool> {
         let caller = end_user(ctx)?;
-        authorize::revoke_consent(ctx.state(), caller.app_id, caller.user_id, &client_id, ctx.meta()).await?;
+        authorize::revoke_consent(
+            ctx.state(),
+            caller.app_id,
+            caller.user_id,
+            &client_id,
+            ctx.meta(),
+        )
+        .await?;
         Ok(true)
     }
 
@@ -287,7 +321,14 @@ impl OAuthMutation {
     #[graphql(guard = "Authenticated")]
     async fn revoke_oauth_token(&self, ctx: &Context<'_>, token_id: ID) -> Result<bool> {
         let caller = end_user(ctx)?;
-        grants::revoke_by_id(ctx.state(), caller.app_id, caller.user_id, &token_id, ctx.meta()).await?;
+        grants::revoke_by_id(
+            ctx.state(),
+            caller.app_id,
+            caller.user_id,
+            &token_id,
+            ctx.meta(),
+        )
+        .await?;
         Ok(true)
     }
 }

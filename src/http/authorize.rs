@@ -44,7 +44,8 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 fn params_of(query: Option<&str>) -> std::result::Result<AuthorizeParams, String> {
-    let params = Params::from_form(query.unwrap_or_default().as_bytes()).map_err(|e| e.description)?;
+    let params =
+        Params::from_form(query.unwrap_or_default().as_bytes()).map_err(|e| e.description)?;
     let get = |name: &str| params.get(name).map(str::to_owned);
     Ok(AuthorizeParams {
         response_type: get("response_type"),
@@ -68,7 +69,11 @@ fn error_page(json: bool, message: &str) -> Response {
         )
             .into_response()
     } else {
-        pages::message_page(StatusCode::BAD_REQUEST, "This sign-in request cannot be completed", message)
+        pages::message_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot be completed",
+            message,
+        )
     }
 }
 
@@ -77,9 +82,17 @@ async fn current_user(
     state: &AppState,
     app: &entity::app::Model,
     headers: &HeaderMap,
-) -> Result<Option<(entity::user::Model, uuid::Uuid, chrono::DateTime<chrono::Utc>)>> {
+) -> Result<
+    Option<(
+        entity::user::Model,
+        uuid::Uuid,
+        chrono::DateTime<chrono::Utc>,
+    )>,
+> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| Error::invalid_token("the Authorization header is not valid text"))?;
+        let value = value
+            .to_str()
+            .map_err(|_| Error::invalid_token("the Authorization header is not valid text"))?;
         let token = authenticate::bearer_token(value)?;
         return match authenticate::authenticate(state, token).await? {
             Principal::EndUser(user) if user.app_id == app.id => {
@@ -92,7 +105,9 @@ async fn current_user(
                     .unwrap_or_else(|| state.now());
                 Ok(Some((model, user.session_id, auth_time)))
             }
-            _ => Err(Error::invalid_token("an end-user access token of this app is required")),
+            _ => Err(Error::invalid_token(
+                "an end-user access token of this app is required",
+            )),
         };
     }
     if let Some(cookie) = pages::cookie(headers, web::COOKIE)
@@ -104,12 +119,18 @@ async fn current_user(
     Ok(None)
 }
 
-/// Where a browser signs in: the app's `login_url`, or the hosted page.
+/// Where a browser signs in: the hosted page (with a same-origin `return_to` path),
+/// or the app's `login_url` (with `return_to` as an absolute URL, since that page is
+/// elsewhere; it signs the user in and calls the authorize endpoint with a bearer).
 fn login_location(state: &AppState, app: &entity::app::Model, return_to: &str) -> String {
     let settings = AppSettings::from_stored(&app.settings);
-    let base = settings
-        .login_url
-        .unwrap_or_else(|| format!("{}/{}/login", state.config.base_path, app.name));
+    let (base, return_to) = match settings.login_url {
+        Some(url) => (url, format!("{}{return_to}", state.config.public_origin())),
+        None => (
+            format!("{}/{}/login", state.config.base_path, app.name),
+            return_to.to_owned(),
+        ),
+    };
     let separator = if base.contains('?') { '&' } else { '?' };
     let encoded: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
     format!("{base}{separator}return_to={encoded}")
@@ -142,15 +163,22 @@ pub async fn authorize(
     };
     let Some((user, session_id, auth_time)) = user else {
         if request.prompt_none {
-            let mut params = vec![("error", "login_required"), ("error_description", "the user is not signed in")];
+            let mut params = vec![
+                ("error", "login_required"),
+                ("error_description", "the user is not signed in"),
+            ];
             if let Some(s) = request.state.as_deref() {
                 params.push(("state", s));
             }
-            let location = authorize::redirect_with(&request.redirect_uri, &state.issuer(&app.name), &params);
+            let location =
+                authorize::redirect_with(&request.redirect_uri, &state.issuer(&app.name), &params);
             return Redirect::to(&location).into_response();
         }
         if json {
-            return Error::unauthenticated("sign the user in first: send their access token as a bearer").into_response();
+            return Error::unauthenticated(
+                "sign the user in first: send their access token as a bearer",
+            )
+            .into_response();
         }
         let return_to = format!(
             "{}/{}/v1/oauth/authorize?{}",
@@ -166,7 +194,10 @@ pub async fn authorize(
             if json {
                 axum::Json(authorize::consent_payload(&pending, &request.client)).into_response()
             } else {
-                let location = format!("{}/{}/consent?request={}", state.config.base_path, app.name, pending.id);
+                let location = format!(
+                    "{}/{}/consent?request={}",
+                    state.config.base_path, app.name, pending.id
+                );
                 Redirect::to(&location).into_response()
             }
         }
@@ -194,6 +225,14 @@ pub async fn consent(
 ) -> Result<Response> {
     let app = app_of(&state, &slug).await?;
     let user = crate::auth::guard::end_user(&principal, &app)?;
-    let location = authorize::answer(&state, &app, user.user_id, &body.pending_authorization_id, body.approved, &meta).await?;
+    let location = authorize::answer(
+        &state,
+        &app,
+        user.user_id,
+        &body.pending_authorization_id,
+        body.approved,
+        &meta,
+    )
+    .await?;
     Ok(Redirect::to(&location).into_response())
 }

@@ -9,6 +9,7 @@ pub mod federation;
 pub mod hosted;
 pub mod lane;
 pub mod lifecycle;
+pub mod login;
 pub mod m2m;
 pub mod oauth;
 pub mod oauth_clients;
@@ -248,14 +249,23 @@ pub fn router(state: AppState) -> Router {
             patch(tenants::update_member::<C>).delete(tenants::remove_member::<C>),
         )
         .route("/{slug}/v1/oauth/authorize", get(authorize::authorize))
-        .route("/{slug}/v1/oauth/authorize/consent", post(authorize::consent))
-        .route("/{slug}/v1/oauth/userinfo", get(oauth::userinfo).post(oauth::userinfo))
+        .route(
+            "/{slug}/v1/oauth/authorize/consent",
+            post(authorize::consent),
+        )
+        .route(
+            "/{slug}/v1/oauth/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
         .route("/{slug}/v1/oauth/revoke", post(oauth::revoke))
         .route(
             "/{slug}/v1/oauth/clients",
             get(oauth_clients::list::<C>).post(oauth_clients::create::<C>),
         )
-        .route("/{slug}/v1/oauth/clients/all", get(oauth_clients::list_all::<C>))
+        .route(
+            "/{slug}/v1/oauth/clients/all",
+            get(oauth_clients::list_all::<C>),
+        )
         .route(
             "/{slug}/v1/oauth/clients/{id}",
             get(oauth_clients::get::<C>)
@@ -361,6 +371,14 @@ pub fn router(state: AppState) -> Router {
             get(hosted::verify_email_page).post(hosted::verify_email_submit),
         )
         .route(
+            "/{slug}/login",
+            get(login::login_page).post(login::login_submit),
+        )
+        .route(
+            "/{slug}/consent",
+            get(login::consent_page).post(login::consent_submit),
+        )
+        .route(
             "/{slug}/accept-invite",
             get(hosted::accept_invite_page).post(hosted::accept_invite_submit),
         )
@@ -374,6 +392,17 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .with_state(state.clone());
+
+    // The default app (HEIMDALL_DEFAULT_APP) also serves the OAuth endpoints at the
+    // root paths of seed 003 (`/v1/oauth/token`, …): those requests are routed as if
+    // they had the app's slug in front.
+    let app = match state.config.default_app.clone() {
+        Some(slug) => Router::new().fallback_service(tower::util::MapRequest::new(
+            app,
+            move |req: Request<axum::body::Body>| with_default_app(req, &slug),
+        )),
+        None => app,
+    };
 
     let app = if state.config.base_path.is_empty() {
         app
@@ -421,6 +450,26 @@ pub fn router(state: AppState) -> Router {
             .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
     )
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// `/v1/oauth/…` → `/{slug}/v1/oauth/…` (query kept); other requests pass unchanged.
+fn with_default_app(mut req: Request<axum::body::Body>, slug: &str) -> Request<axum::body::Body> {
+    let uri = req.uri();
+    if !uri.path().starts_with("/v1/oauth/") {
+        return req;
+    }
+    let rewritten = match uri.query() {
+        Some(query) => format!("/{slug}{}?{query}", uri.path()),
+        None => format!("/{slug}{}", uri.path()),
+    };
+    let mut parts = uri.clone().into_parts();
+    if let Ok(path_and_query) = rewritten.parse() {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
 }
 
 async fn not_found() -> Response {

@@ -355,7 +355,10 @@ async fn token_for(
     match grant_type {
         "client_credentials" => {
             let credentials = client_credentials(&headers, &params)?;
-            if !credentials.client_id.starts_with(crate::services::m2m::CLIENT_ID_PREFIX) {
+            if !credentials
+                .client_id
+                .starts_with(crate::services::m2m::CLIENT_ID_PREFIX)
+            {
                 return Err(OAuthError::unauthorized_client(
                     "client_credentials is for machine clients; OAuth clients use authorization_code",
                 ));
@@ -386,7 +389,15 @@ async fn token_for(
                 )
                 .await?
             } else {
-                grants::refresh(state, app, &client, params.require("refresh_token")?, params.get("scope"), &meta).await?
+                grants::refresh(
+                    state,
+                    app,
+                    &client,
+                    params.require("refresh_token")?,
+                    params.get("scope"),
+                    &meta,
+                )
+                .await?
             };
             Ok(token_success(issued.body()))
         }
@@ -540,10 +551,20 @@ pub async fn introspect(
 
 /// `GET|POST /{slug}/v1/oauth/userinfo`: the user's claims for the token's scopes,
 /// read live from the database.
-pub async fn userinfo(State(state): State<AppState>, ApiPath(slug): ApiPath<String>, headers: HeaderMap) -> Response {
+pub async fn userinfo(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+    headers: HeaderMap,
+) -> Response {
     let result = async {
         let app = app_by_slug(&state, &slug).await?;
-        let invalid = || OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", "a valid OAuth access token is required");
+        let invalid = || {
+            OAuthError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "a valid OAuth access token is required",
+            )
+        };
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -573,7 +594,12 @@ pub async fn userinfo(State(state): State<AppState>, ApiPath(slug): ApiPath<Stri
 
 /// `POST /{slug}/v1/oauth/revoke` (RFC 7009): always 200 for a well-formed request
 /// of an authenticated client, whether or not the token existed.
-pub async fn revoke(State(state): State<AppState>, meta: RequestMeta, ApiPath(slug): ApiPath<String>, request: Request) -> Response {
+pub async fn revoke(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+    request: Request,
+) -> Response {
     let result = async {
         let app = app_by_slug(&state, &slug).await?;
         let (headers, params) = read_params(request, &state).await?;
@@ -593,7 +619,11 @@ pub async fn revoke(State(state): State<AppState>, meta: RequestMeta, ApiPath(sl
             && hint != "access_token"
             && hint != "refresh_token"
         {
-            return Err(OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_token_type", "token_type_hint must be access_token or refresh_token"));
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_token_type",
+                "token_type_hint must be access_token or refresh_token",
+            ));
         }
         grants::revoke(&state, &app, &client, token, &meta).await?;
         let mut response = StatusCode::OK.into_response();

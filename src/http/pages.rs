@@ -59,14 +59,17 @@ button{margin-top:1.5rem;width:100%;padding:.7rem;border:0;border-radius:4px;\
 background:#2456d3;color:#fff;font-size:1rem;cursor:pointer}\
 button:focus,input:focus{outline:3px solid #8fb0ff}\
 .error{color:#a40e26;background:#fdecee;padding:.6rem;border-radius:4px}\
-.note{color:#555;font-size:.9rem}";
+.note{color:#555;font-size:.9rem}\
+button.secondary{background:#e4e6eb;color:#1c1e21;margin-top:.75rem}\
+.logo{max-width:64px;max-height:64px;display:block;margin:0 auto 1rem}\
+ul.scopes{padding-left:1.2rem;line-height:1.5}";
 
 /// `Content-Security-Policy` of every page: nothing loads but the inline style
 /// (pinned by its hash); forms post only to Heimdall; no framing.
 static CSP: LazyLock<String> = LazyLock::new(|| {
     let hash = STANDARD.encode(crypto::sha256(STYLE.as_bytes()));
     format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data:; \
+        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data: https:; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
 });
@@ -102,6 +105,34 @@ pub fn security_headers(headers: &mut HeaderMap) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+}
+
+/// Lets the page's forms end in a redirect to `target`'s origin (or, for a native
+/// app's custom scheme, to that scheme). Browsers apply `form-action` to every
+/// redirect that follows a form submission, so the sign-in and consent pages, whose
+/// answers end at the OAuth client's `redirect_uri`, must name it.
+pub fn allow_form_redirect(mut response: Response, target: &str) -> Response {
+    let Ok(url) = url::Url::parse(target) else {
+        return response;
+    };
+    let source = match url.origin() {
+        origin @ url::Origin::Tuple(..) => origin.ascii_serialization(),
+        url::Origin::Opaque(_) => format!("{}:", url.scheme()),
+    };
+    // Origins and schemes never contain spaces, `;` or `,`; refuse anything else.
+    if source.is_empty() || source.contains([' ', ';', ',', '\'', '"']) {
+        return response;
+    }
+    let csp = CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {source}"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 /// A complete page with status 200. `title` is escaped here; `body_html` is

@@ -149,7 +149,10 @@ pub async fn held_by(
         Principal::M2m(client) => Some(client.scopes.clone()),
         // With the `permissions` scope, a client may check the user's permissions.
         Principal::OAuth(access) => Some(if access.scopes.iter().any(|s| s == "permissions") {
-            effective(state, access.app_id, access.user_id, None).await?.permissions.clone()
+            effective(state, access.app_id, access.user_id, None)
+                .await?
+                .permissions
+                .clone()
         } else {
             Vec::new()
         }),

@@ -367,6 +367,23 @@ pub async fn signin(
     tenant_id: Option<Uuid>,
     meta: &RequestMeta,
 ) -> Result<(IssuedTokens, user::Model)> {
+    let (session, refresh, user) =
+        password_session(state, app, email, password, tenant_id, meta).await?;
+    let tokens = issue(state, app, &user, &session, refresh).await?;
+    Ok((tokens, user))
+}
+
+/// Checks the password and opens a session (audited as `user.signed_in`), without
+/// issuing tokens: the hosted sign-in page binds a browser
+/// cookie to it instead.
+pub async fn password_session(
+    state: &AppState,
+    app: &app::Model,
+    email: &str,
+    password: &str,
+    tenant_id: Option<Uuid>,
+    meta: &RequestMeta,
+) -> Result<(session::Model, String, user::Model)> {
     let email = validate::email("email", email)?;
     if password.len() > crate::services::passwords::MAX_PASSWORD_BYTES {
         return Err(Error::invalid_field("password", "is too long"));
@@ -389,8 +406,7 @@ pub async fn signin(
     )
     .await?;
     txn.commit().await?;
-    let tokens = issue(state, app, &user, &session, refresh).await?;
-    Ok((tokens, user))
+    Ok((session, refresh, user))
 }
 
 /// Exchanges a refresh token for a new pair. The presented token is used up;

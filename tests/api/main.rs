@@ -16,6 +16,7 @@ mod helpers;
 mod lifecycle;
 mod m2m;
 mod oauth;
+mod oauth_pages;
 mod ops;
 mod roles;
 mod signing_keys;

@@ -91,7 +91,14 @@ pub fn redirect_with(redirect_uri: &str, issuer: &str, params: &[(&str, &str)]) 
     }
 }
 
-fn error_redirect(state: &AppState, slug: &str, redirect_uri: &str, error: &str, description: &str, client_state: Option<&str>) -> AuthorizeError {
+fn error_redirect(
+    state: &AppState,
+    slug: &str,
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    client_state: Option<&str>,
+) -> AuthorizeError {
     let mut params = vec![("error", error), ("error_description", description)];
     if let Some(s) = client_state {
         params.push(("state", s));
@@ -119,25 +126,51 @@ pub async fn validate(
     let client = clients::find(state, app.id, client_id)
         .await?
         .filter(|c| c.is_active)
-        .ok_or_else(|| AuthorizeError::Page("This application is not registered (unknown or inactive client).".into()))?;
+        .ok_or_else(|| {
+            AuthorizeError::Page(
+                "This application is not registered (unknown or inactive client).".into(),
+            )
+        })?;
     let redirect_uri = params
         .redirect_uri
         .as_deref()
         .ok_or_else(|| AuthorizeError::Page("The request has no redirect_uri.".into()))?;
-    if !clients::redirect_uris(&client).iter().any(|u| u == redirect_uri) {
+    if !clients::redirect_uris(&client)
+        .iter()
+        .any(|u| u == redirect_uri)
+    {
         return Err(AuthorizeError::Page(
             "The redirect URI is not registered for this application.".into(),
         ));
     }
     let client_state = params.state.as_deref();
-    let fail = |error: &str, description: &str| error_redirect(state, &app.name, redirect_uri, error, description, client_state);
-    if params.state.as_ref().is_some_and(|s| s.len() > 1024) || params.nonce.as_ref().is_some_and(|n| n.len() > 1024) {
-        return Err(fail("invalid_request", "state and nonce must be at most 1024 characters"));
+    let fail = |error: &str, description: &str| {
+        error_redirect(
+            state,
+            &app.name,
+            redirect_uri,
+            error,
+            description,
+            client_state,
+        )
+    };
+    if params.state.as_ref().is_some_and(|s| s.len() > 1024)
+        || params.nonce.as_ref().is_some_and(|n| n.len() > 1024)
+    {
+        return Err(fail(
+            "invalid_request",
+            "state and nonce must be at most 1024 characters",
+        ));
     }
     match params.response_type.as_deref() {
         Some("code") => {}
         None => return Err(fail("invalid_request", "response_type is required")),
-        Some(_) => return Err(fail("unsupported_response_type", "only response_type=code is supported")),
+        Some(_) => {
+            return Err(fail(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ));
+        }
     }
     let scope = params
         .scope
@@ -146,24 +179,52 @@ pub async fn validate(
         .ok_or_else(|| fail("invalid_request", "scope is required"))?;
     let scopes = parse_scopes(scope);
     let allowed = clients::allowed_scopes(&client);
-    if let Some(bad) = scopes.iter().find(|s| scope_description(s).is_none() || !allowed.contains(s)) {
-        return Err(fail("invalid_scope", &format!("scope '{bad}' is unknown or not allowed for this client")));
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| scope_description(s).is_none() || !allowed.contains(s))
+    {
+        return Err(fail(
+            "invalid_scope",
+            &format!("scope '{bad}' is unknown or not allowed for this client"),
+        ));
     }
-    let code_challenge = match (&params.code_challenge, params.code_challenge_method.as_deref()) {
+    let code_challenge = match (
+        &params.code_challenge,
+        params.code_challenge_method.as_deref(),
+    ) {
         (None, None) => None,
-        (None, Some(_)) => return Err(fail("invalid_request", "code_challenge_method without code_challenge")),
+        (None, Some(_)) => {
+            return Err(fail(
+                "invalid_request",
+                "code_challenge_method without code_challenge",
+            ));
+        }
         (Some(_), method) if method != Some("S256") => {
-            return Err(fail("invalid_request", "code_challenge_method must be S256"));
+            return Err(fail(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ));
         }
         (Some(challenge), _) if !is_pkce_value(challenge) => {
-            return Err(fail("invalid_request", "code_challenge must be 43-128 characters of base64url"));
+            return Err(fail(
+                "invalid_request",
+                "code_challenge must be 43-128 characters of base64url",
+            ));
         }
         (Some(challenge), _) => Some(challenge.clone()),
     };
     if code_challenge.is_none() && client.client_type == clients::PUBLIC {
-        return Err(fail("invalid_request", "public clients must use PKCE (code_challenge with S256)"));
+        return Err(fail(
+            "invalid_request",
+            "public clients must use PKCE (code_challenge with S256)",
+        ));
     }
-    let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or_default().split_ascii_whitespace().collect();
+    let prompts: Vec<&str> = params
+        .prompt
+        .as_deref()
+        .unwrap_or_default()
+        .split_ascii_whitespace()
+        .collect();
     if prompts.contains(&"none") && prompts.len() > 1 {
         return Err(fail("invalid_request", "prompt=none cannot be combined"));
     }
@@ -188,7 +249,12 @@ pub enum Decision {
 }
 
 /// Whether the user's remembered consent covers `scopes`.
-async fn consented(conn: &impl ConnectionTrait, user_id: Uuid, client_id: Uuid, scopes: &[String]) -> Result<bool> {
+async fn consented(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    client_id: Uuid,
+    scopes: &[String],
+) -> Result<bool> {
     let found = oauth_consent::Entity::find()
         .filter(oauth_consent::Column::UserId.eq(user_id))
         .filter(oauth_consent::Column::ClientId.eq(client_id))
@@ -250,12 +316,20 @@ pub async fn decide(
 ) -> std::result::Result<Decision, AuthorizeError> {
     let client_state = request.state.as_deref();
     let fail = |error: &str, description: &str| {
-        error_redirect(state, &app.name, &request.redirect_uri, error, description, client_state)
+        error_redirect(
+            state,
+            &app.name,
+            &request.redirect_uri,
+            error,
+            description,
+            client_state,
+        )
     };
     if user.status != crate::services::users::STATUS_ACTIVE {
         return Err(fail("access_denied", "the account is deactivated"));
     }
-    let skip = request.client.is_first_party || consented(&*state.db, user.id, request.client.id, &request.scopes).await?;
+    let skip = request.client.is_first_party
+        || consented(&*state.db, user.id, request.client.id, &request.scopes).await?;
     let txn = state.db.begin_write().await?;
     if skip {
         let code = issue_code(
@@ -277,10 +351,17 @@ pub async fn decide(
         if let Some(s) = client_state {
             params.push(("state", s));
         }
-        return Ok(Decision::Redirect(redirect_with(&request.redirect_uri, &state.issuer(&app.name), &params)));
+        return Ok(Decision::Redirect(redirect_with(
+            &request.redirect_uri,
+            &state.issuer(&app.name),
+            &params,
+        )));
     }
     if request.prompt_none {
-        return Err(fail("consent_required", "the user has not consented to this client"));
+        return Err(fail(
+            "consent_required",
+            "the user has not consented to this client",
+        ));
     }
     let now = state.now();
     let pending = oauth_request::ActiveModel {
@@ -306,7 +387,12 @@ pub async fn decide(
 }
 
 /// A pending request of this user, still open.
-pub async fn pending(state: &AppState, app_id: Uuid, user_id: Uuid, id: &str) -> Result<(oauth_request::Model, oauth_client::Model)> {
+pub async fn pending(
+    state: &AppState,
+    app_id: Uuid,
+    user_id: Uuid,
+    id: &str,
+) -> Result<(oauth_request::Model, oauth_client::Model)> {
     let not_found = || Error::not_found("authorization request not found");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     let request = oauth_request::Entity::find_by_id(id)
@@ -316,10 +402,14 @@ pub async fn pending(state: &AppState, app_id: Uuid, user_id: Uuid, id: &str) ->
         .await?
         .ok_or_else(not_found)?;
     if request.decided_at.is_some() {
-        return Err(Error::Gone("this authorization request was already answered".into()));
+        return Err(Error::Gone(
+            "this authorization request was already answered".into(),
+        ));
     }
     if request.expires_at <= state.now() {
-        return Err(Error::Gone("this authorization request has expired (after 15 minutes)".into()));
+        return Err(Error::Gone(
+            "this authorization request has expired (after 15 minutes)".into(),
+        ));
     }
     let client = oauth_client::Entity::find_by_id(request.client_id)
         .one(&*state.db)
@@ -354,11 +444,16 @@ pub async fn answer(
         .exec(&txn)
         .await?;
     if claimed.rows_affected == 0 {
-        return Err(Error::Gone("this authorization request was already answered".into()));
+        return Err(Error::Gone(
+            "this authorization request was already answered".into(),
+        ));
     }
     if !approved {
         txn.commit().await?;
-        let mut params = vec![("error", "access_denied"), ("error_description", "the user denied the request")];
+        let mut params = vec![
+            ("error", "access_denied"),
+            ("error_description", "the user denied the request"),
+        ];
         if let Some(s) = request.state.as_deref() {
             params.push(("state", s));
         }
@@ -438,7 +533,10 @@ async fn remember_consent(
 }
 
 /// The consent payload of seed 003.
-pub fn consent_payload(request: &oauth_request::Model, client: &oauth_client::Model) -> serde_json::Value {
+pub fn consent_payload(
+    request: &oauth_request::Model,
+    client: &oauth_client::Model,
+) -> serde_json::Value {
     let scopes: Vec<serde_json::Value> = scopes_of(&request.scopes)
         .iter()
         .map(|s| json!({ "name": s, "description": scope_description(s).unwrap_or_default() }))
@@ -460,18 +558,31 @@ pub fn consent_payload(request: &oauth_request::Model, client: &oauth_client::Mo
 }
 
 /// A user's consents with their clients.
-pub async fn consents_of(state: &AppState, app_id: Uuid, user_id: Uuid) -> Result<Vec<(oauth_consent::Model, oauth_client::Model)>> {
+pub async fn consents_of(
+    state: &AppState,
+    app_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<(oauth_consent::Model, oauth_client::Model)>> {
     let rows = oauth_consent::Entity::find()
         .filter(oauth_consent::Column::AppId.eq(app_id))
         .filter(oauth_consent::Column::UserId.eq(user_id))
         .find_also_related(oauth_client::Entity)
         .all(&*state.db)
         .await?;
-    Ok(rows.into_iter().filter_map(|(c, client)| client.map(|cl| (c, cl))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(c, client)| client.map(|cl| (c, cl)))
+        .collect())
 }
 
 /// Deletes the user's consent to a client and revokes every token it produced.
-pub async fn revoke_consent(state: &AppState, app_id: Uuid, user_id: Uuid, client_id: &str, meta: &RequestMeta) -> Result<()> {
+pub async fn revoke_consent(
+    state: &AppState,
+    app_id: Uuid,
+    user_id: Uuid,
+    client_id: &str,
+    meta: &RequestMeta,
+) -> Result<()> {
     let not_found = || Error::not_found("consent not found");
     let client_id = Uuid::parse_str(client_id).map_err(|_| not_found())?;
     let txn = state.db.begin_write().await?;

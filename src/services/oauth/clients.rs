@@ -60,14 +60,24 @@ fn is_loopback(host: &url::Host<&str>) -> bool {
 pub fn validate_redirect_uri(uri: &str) -> Result<String> {
     let field = "redirect_uris";
     if uri.len() > 2048 || uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(Error::invalid_field(field, format!("'{uri}' is not a valid redirect URI")));
+        return Err(Error::invalid_field(
+            field,
+            format!("'{uri}' is not a valid redirect URI"),
+        ));
     }
     if uri.contains('*') {
-        return Err(Error::invalid_field(field, format!("'{uri}': wildcards are not allowed")));
+        return Err(Error::invalid_field(
+            field,
+            format!("'{uri}': wildcards are not allowed"),
+        ));
     }
-    let parsed = url::Url::parse(uri).map_err(|_| Error::invalid_field(field, format!("'{uri}' is not an absolute URI")))?;
+    let parsed = url::Url::parse(uri)
+        .map_err(|_| Error::invalid_field(field, format!("'{uri}' is not an absolute URI")))?;
     if parsed.fragment().is_some() || uri.contains('#') {
-        return Err(Error::invalid_field(field, format!("'{uri}': fragments are not allowed")));
+        return Err(Error::invalid_field(
+            field,
+            format!("'{uri}': fragments are not allowed"),
+        ));
     }
     match parsed.scheme() {
         "https" => {
@@ -80,12 +90,17 @@ pub fn validate_redirect_uri(uri: &str) -> Result<String> {
             if !loopback {
                 return Err(Error::invalid_field(
                     field,
-                    format!("'{uri}': http is only allowed for loopback (localhost, 127.0.0.1, [::1])"),
+                    format!(
+                        "'{uri}': http is only allowed for loopback (localhost, 127.0.0.1, [::1])"
+                    ),
                 ));
             }
         }
         "javascript" | "data" | "file" | "vbscript" | "about" | "blob" | "ftp" | "ws" | "wss" => {
-            return Err(Error::invalid_field(field, format!("'{uri}': scheme not allowed")));
+            return Err(Error::invalid_field(
+                field,
+                format!("'{uri}': scheme not allowed"),
+            ));
         }
         // A private-use scheme for native apps (RFC 8252 §7.1), e.g. com.example.app:/cb.
         _ => {}
@@ -113,7 +128,11 @@ fn validate_scopes(scopes: &[String]) -> Result<Vec<String>> {
                 "allowed_scopes",
                 format!(
                     "unknown scope '{s}' (known: {})",
-                    SCOPES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    SCOPES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -161,8 +180,14 @@ pub async fn get(state: &AppState, admin: &AppAdmin, id: &str) -> Result<oauth_c
 }
 
 /// A client by id within an app, for the protocol endpoints.
-pub async fn find(state: &AppState, app_id: Uuid, client_id: &str) -> Result<Option<oauth_client::Model>> {
-    let Ok(id) = Uuid::parse_str(client_id) else { return Ok(None) };
+pub async fn find(
+    state: &AppState,
+    app_id: Uuid,
+    client_id: &str,
+) -> Result<Option<oauth_client::Model>> {
+    let Ok(id) = Uuid::parse_str(client_id) else {
+        return Ok(None);
+    };
     Ok(oauth_client::Entity::find_by_id(id)
         .filter(oauth_client::Column::AppId.eq(app_id))
         .one(&*state.db)
@@ -173,7 +198,11 @@ fn new_secret(state: &AppState, id: Uuid, hs256: bool) -> Result<(String, String
     let secret = crypto::generate_secret(prefix::CLIENT_SECRET)?;
     let hash = state.hasher.hash(&secret);
     let sealed = if hs256 {
-        Some(state.vault.seal(secret.as_bytes(), &format!("oauth_client:{id}"))?)
+        Some(
+            state
+                .vault
+                .seal(secret.as_bytes(), &format!("oauth_client:{id}"))?,
+        )
     } else {
         None
     };
@@ -185,7 +214,11 @@ pub fn open_secret(state: &AppState, client: &oauth_client::Model) -> Result<Opt
     client
         .sealed_secret
         .as_deref()
-        .map(|sealed| state.vault.open(sealed, &format!("oauth_client:{}", client.id)))
+        .map(|sealed| {
+            state
+                .vault
+                .open(sealed, &format!("oauth_client:{}", client.id))
+        })
         .transpose()
 }
 
@@ -195,7 +228,9 @@ fn validate_alg(value: &Option<String>) -> Result<Option<String>> {
         Some("HS256") => Ok(Some("HS256".into())),
         Some(other) => Err(Error::invalid_field(
             "id_token_signed_response_alg",
-            format!("'{other}': only HS256 (signed with the client secret) may be chosen; omit it for the app's key"),
+            format!(
+                "'{other}': only HS256 (signed with the client secret) may be chosen; omit it for the app's key"
+            ),
         )),
     }
 }
@@ -209,26 +244,44 @@ pub async fn create(
 ) -> Result<(oauth_client::Model, Option<String>)> {
     let owner = acting_user(admin);
     if !is_admin(admin) && owner.is_none() {
-        return Err(Error::forbidden("OAuth clients are registered by end users or app administrators"));
+        return Err(Error::forbidden(
+            "OAuth clients are registered by end users or app administrators",
+        ));
     }
     let first_party = input.is_first_party.unwrap_or(false);
     if first_party && !is_admin(admin) {
-        return Err(Error::forbidden("only a root key or the app's key can create first-party clients"));
+        return Err(Error::forbidden(
+            "only a root key or the app's key can create first-party clients",
+        ));
     }
     let name = validate::display_text("name", input.name.as_deref().unwrap_or_default(), 200)?;
-    let client_type = input.client_type.clone().unwrap_or_else(|| CONFIDENTIAL.to_owned());
+    let client_type = input
+        .client_type
+        .clone()
+        .unwrap_or_else(|| CONFIDENTIAL.to_owned());
     if client_type != CONFIDENTIAL && client_type != PUBLIC {
-        return Err(Error::invalid_field("client_type", "must be confidential or public"));
+        return Err(Error::invalid_field(
+            "client_type",
+            "must be confidential or public",
+        ));
     }
     let redirect_uris = input
         .redirect_uris
         .clone()
         .filter(|u| !u.is_empty())
-        .ok_or_else(|| Error::invalid_field("redirect_uris", "at least one redirect URI is required"))?;
+        .ok_or_else(|| {
+            Error::invalid_field("redirect_uris", "at least one redirect URI is required")
+        })?;
     if redirect_uris.len() > MAX_REDIRECT_URIS {
-        return Err(Error::invalid_field("redirect_uris", format!("at most {MAX_REDIRECT_URIS}")));
+        return Err(Error::invalid_field(
+            "redirect_uris",
+            format!("at most {MAX_REDIRECT_URIS}"),
+        ));
     }
-    let redirect_uris: Vec<String> = redirect_uris.iter().map(|u| validate_redirect_uri(u)).collect::<Result<_>>()?;
+    let redirect_uris: Vec<String> = redirect_uris
+        .iter()
+        .map(|u| validate_redirect_uri(u))
+        .collect::<Result<_>>()?;
     let allowed_scopes = validate_scopes(
         &input
             .allowed_scopes
@@ -242,12 +295,13 @@ pub async fn create(
             "public clients have no secret to sign with",
         ));
     }
-    let text = |field: &str, value: &Option<Option<String>>, max: usize| -> Result<Option<String>> {
-        match value.clone().flatten().as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(v) => validate::display_text(field, v, max).map(Some),
-        }
-    };
+    let text =
+        |field: &str, value: &Option<Option<String>>, max: usize| -> Result<Option<String>> {
+            match value.clone().flatten().as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(v) => validate::display_text(field, v, max).map(Some),
+            }
+        };
     let id = db::new_id();
     let (secret, secret_hash, sealed) = if client_type == CONFIDENTIAL {
         let (secret, hash, sealed) = new_secret(state, id, alg.is_some())?;
@@ -265,8 +319,14 @@ pub async fn create(
         name: Set(name),
         description: Set(text("description", &input.description, 1000)?),
         logo_url: Set(optional_url("logo_url", &input.logo_url.clone().flatten())?),
-        homepage_url: Set(optional_url("homepage_url", &input.homepage_url.clone().flatten())?),
-        privacy_policy_url: Set(optional_url("privacy_policy_url", &input.privacy_policy_url.clone().flatten())?),
+        homepage_url: Set(optional_url(
+            "homepage_url",
+            &input.homepage_url.clone().flatten(),
+        )?),
+        privacy_policy_url: Set(optional_url(
+            "privacy_policy_url",
+            &input.privacy_policy_url.clone().flatten(),
+        )?),
         terms_of_service_url: Set(optional_url(
             "terms_of_service_url",
             &input.terms_of_service_url.clone().flatten(),
@@ -298,8 +358,14 @@ pub async fn create(
 }
 
 /// The caller's own clients (`all` = every client of the app, with `oauth_clients:read`).
-pub async fn list(state: &AppState, admin: &AppAdmin, all: bool, page: PageRequest) -> Result<Page<oauth_client::Model>> {
-    let mut select = oauth_client::Entity::find().filter(oauth_client::Column::AppId.eq(admin.app().id));
+pub async fn list(
+    state: &AppState,
+    admin: &AppAdmin,
+    all: bool,
+    page: PageRequest,
+) -> Result<Page<oauth_client::Model>> {
+    let mut select =
+        oauth_client::Entity::find().filter(oauth_client::Column::AppId.eq(admin.app().id));
     if all {
         if !is_admin(admin) {
             admin.require(&["oauth_clients:read"])?;
@@ -316,7 +382,9 @@ pub async fn list(state: &AppState, admin: &AppAdmin, all: bool, page: PageReque
 
 fn check_first_party(admin: &AppAdmin, client: &oauth_client::Model) -> Result<()> {
     if client.is_first_party && !is_admin(admin) {
-        return Err(Error::forbidden("first-party clients change only through the admin lane"));
+        return Err(Error::forbidden(
+            "first-party clients change only through the admin lane",
+        ));
     }
     Ok(())
 }
@@ -331,14 +399,29 @@ pub async fn update(
 ) -> Result<(oauth_client::Model, Option<String>)> {
     let current = get(state, admin, id).await?;
     if !may(admin, &current, "oauth_clients:update") {
-        return Err(Error::missing_permissions(vec!["oauth_clients:update".into()]));
+        return Err(Error::missing_permissions(vec![
+            "oauth_clients:update".into(),
+        ]));
     }
     check_first_party(admin, &current)?;
-    if input.is_first_party.is_some_and(|f| f != current.is_first_party) && !is_admin(admin) {
-        return Err(Error::forbidden("only the admin lane changes is_first_party"));
+    if input
+        .is_first_party
+        .is_some_and(|f| f != current.is_first_party)
+        && !is_admin(admin)
+    {
+        return Err(Error::forbidden(
+            "only the admin lane changes is_first_party",
+        ));
     }
-    if input.client_type.as_deref().is_some_and(|t| t != current.client_type) {
-        return Err(Error::invalid_field("client_type", "cannot be changed; register a new client"));
+    if input
+        .client_type
+        .as_deref()
+        .is_some_and(|t| t != current.client_type)
+    {
+        return Err(Error::invalid_field(
+            "client_type",
+            "cannot be changed; register a new client",
+        ));
     }
     let mut model = current.clone().into_active_model();
     if let Some(name) = &input.name {
@@ -355,9 +438,21 @@ pub async fn update(
     }
     for (field, value, column) in [
         ("logo_url", &input.logo_url, oauth_client::Column::LogoUrl),
-        ("homepage_url", &input.homepage_url, oauth_client::Column::HomepageUrl),
-        ("privacy_policy_url", &input.privacy_policy_url, oauth_client::Column::PrivacyPolicyUrl),
-        ("terms_of_service_url", &input.terms_of_service_url, oauth_client::Column::TermsOfServiceUrl),
+        (
+            "homepage_url",
+            &input.homepage_url,
+            oauth_client::Column::HomepageUrl,
+        ),
+        (
+            "privacy_policy_url",
+            &input.privacy_policy_url,
+            oauth_client::Column::PrivacyPolicyUrl,
+        ),
+        (
+            "terms_of_service_url",
+            &input.terms_of_service_url,
+            oauth_client::Column::TermsOfServiceUrl,
+        ),
     ] {
         if let Some(v) = value {
             let v = optional_url(field, v)?;
@@ -371,9 +466,15 @@ pub async fn update(
     }
     if let Some(list) = &input.redirect_uris {
         if list.is_empty() || list.len() > MAX_REDIRECT_URIS {
-            return Err(Error::invalid_field("redirect_uris", format!("between 1 and {MAX_REDIRECT_URIS} URIs")));
+            return Err(Error::invalid_field(
+                "redirect_uris",
+                format!("between 1 and {MAX_REDIRECT_URIS} URIs"),
+            ));
         }
-        let list: Vec<String> = list.iter().map(|u| validate_redirect_uri(u)).collect::<Result<_>>()?;
+        let list: Vec<String> = list
+            .iter()
+            .map(|u| validate_redirect_uri(u))
+            .collect::<Result<_>>()?;
         model.redirect_uris = Set(json!(list));
     }
     if let Some(scopes) = &input.allowed_scopes {
@@ -416,29 +517,46 @@ pub async fn update(
         &txn,
         state,
         meta,
-        Entry::new(current.app_id, "oauth_client.updated", admin.actor().clone())
-            .target(Target::new("oauth_client", current.id))
-            .metadata(json!({ "secret_regenerated": new_secret_value.is_some() })),
+        Entry::new(
+            current.app_id,
+            "oauth_client.updated",
+            admin.actor().clone(),
+        )
+        .target(Target::new("oauth_client", current.id))
+        .metadata(json!({ "secret_regenerated": new_secret_value.is_some() })),
     )
     .await?;
     txn.commit().await?;
     Ok((updated, new_secret_value))
 }
 
-pub async fn delete(state: &AppState, admin: &AppAdmin, id: &str, meta: &RequestMeta) -> Result<()> {
+pub async fn delete(
+    state: &AppState,
+    admin: &AppAdmin,
+    id: &str,
+    meta: &RequestMeta,
+) -> Result<()> {
     let current = get(state, admin, id).await?;
     if !may(admin, &current, "oauth_clients:delete") {
-        return Err(Error::missing_permissions(vec!["oauth_clients:delete".into()]));
+        return Err(Error::missing_permissions(vec![
+            "oauth_clients:delete".into(),
+        ]));
     }
     check_first_party(admin, &current)?;
     let txn = state.db.begin_write().await?;
-    oauth_client::Entity::delete_by_id(current.id).exec(&txn).await?;
+    oauth_client::Entity::delete_by_id(current.id)
+        .exec(&txn)
+        .await?;
     audit::record(
         &txn,
         state,
         meta,
-        Entry::new(current.app_id, "oauth_client.deleted", admin.actor().clone())
-            .target(Target::new("oauth_client", current.id)),
+        Entry::new(
+            current.app_id,
+            "oauth_client.deleted",
+            admin.actor().clone(),
+        )
+        .target(Target::new("oauth_client", current.id)),
     )
     .await?;
     txn.commit().await?;
@@ -454,13 +572,19 @@ pub async fn regenerate_secret(
 ) -> Result<(oauth_client::Model, String)> {
     let current = get(state, admin, id).await?;
     if !may(admin, &current, "oauth_clients:update") {
-        return Err(Error::missing_permissions(vec!["oauth_clients:update".into()]));
+        return Err(Error::missing_permissions(vec![
+            "oauth_clients:update".into(),
+        ]));
     }
     check_first_party(admin, &current)?;
     if current.client_type != CONFIDENTIAL {
         return Err(Error::invalid("public clients have no secret"));
     }
-    let (secret, hash, sealed) = new_secret(state, current.id, current.id_token_signed_response_alg.is_some())?;
+    let (secret, hash, sealed) = new_secret(
+        state,
+        current.id,
+        current.id_token_signed_response_alg.is_some(),
+    )?;
     let mut model = current.clone().into_active_model();
     model.secret_hash = Set(Some(hash));
     model.sealed_secret = Set(sealed);
@@ -471,8 +595,12 @@ pub async fn regenerate_secret(
         &txn,
         state,
         meta,
-        Entry::new(current.app_id, "oauth_client.secret_regenerated", admin.actor().clone())
-            .target(Target::new("oauth_client", current.id)),
+        Entry::new(
+            current.app_id,
+            "oauth_client.secret_regenerated",
+            admin.actor().clone(),
+        )
+        .target(Target::new("oauth_client", current.id)),
     )
     .await?;
     txn.commit().await?;

@@ -84,7 +84,6 @@ impl From<Error> for OAuthError {
     }
 }
 
-
 impl From<sea_orm::DbErr> for OAuthError {
     fn from(e: sea_orm::DbErr) -> Self {
         Error::from(e).into()

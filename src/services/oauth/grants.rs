@@ -6,13 +6,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use entity::{oauth_client, oauth_code, oauth_token, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{ACCESS_TOKEN_TTL, ID_TOKEN_TTL, OAuthError, REFRESH_TOKEN_TTL, clients, parse_scopes, scopes_of};
+use super::{
+    ACCESS_TOKEN_TTL, ID_TOKEN_TTL, OAuthError, REFRESH_TOKEN_TTL, clients, parse_scopes, scopes_of,
+};
 use crate::{
     crypto::{self, jwt, prefix},
     db,
@@ -42,11 +44,19 @@ pub async fn authenticate_client(
     auth: ClientAuth<'_>,
     meta: &RequestMeta,
 ) -> std::result::Result<oauth_client::Model, OAuthError> {
-    let client_key = format!("clientauth:client:{app_id}:{}", auth.client_id.chars().take(64).collect::<String>());
-    let ip_key = format!("clientauth:ip:{app_id}:{}", meta.ip.as_deref().unwrap_or("unknown"));
+    let client_key = format!(
+        "clientauth:client:{app_id}:{}",
+        auth.client_id.chars().take(64).collect::<String>()
+    );
+    let ip_key = format!(
+        "clientauth:ip:{app_id}:{}",
+        meta.ip.as_deref().unwrap_or("unknown")
+    );
     throttle::check_hinted(state, &client_key, throttle::CLIENT_AUTH).await?;
     throttle::check_hinted(state, &ip_key, throttle::CLIENT_AUTH_IP).await?;
-    let client = clients::find(state, app_id, auth.client_id).await?.filter(|c| c.is_active);
+    let client = clients::find(state, app_id, auth.client_id)
+        .await?
+        .filter(|c| c.is_active);
     let ok = match (&client, auth.secret) {
         (Some(c), Some(secret)) if c.client_type == clients::CONFIDENTIAL => c
             .secret_hash
@@ -105,7 +115,11 @@ async fn store_token(
     auth_time: DateTime<Utc>,
     ttl: chrono::Duration,
 ) -> Result<String> {
-    let secret = crypto::generate_secret(if kind == KIND_ACCESS { prefix::ACCESS_TOKEN } else { prefix::REFRESH_TOKEN })?;
+    let secret = crypto::generate_secret(if kind == KIND_ACCESS {
+        prefix::ACCESS_TOKEN
+    } else {
+        prefix::REFRESH_TOKEN
+    })?;
     let now = state.now();
     oauth_token::ActiveModel {
         id: Set(db::new_id()),
@@ -128,7 +142,11 @@ async fn store_token(
 }
 
 /// Revokes every live token of a grant.
-async fn revoke_grant(conn: &impl ConnectionTrait, state: &AppState, grant_id: Uuid) -> Result<u64> {
+async fn revoke_grant(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    grant_id: Uuid,
+) -> Result<u64> {
     Ok(oauth_token::Entity::update_many()
         .col_expr(oauth_token::Column::RevokedAt, Expr::value(state.now()))
         .filter(oauth_token::Column::GrantId.eq(grant_id))
@@ -176,7 +194,11 @@ async fn id_token(
 
 /// The user's claims for the granted scopes, live from the database (userinfo and
 /// ID tokens).
-pub async fn profile_claims(state: &AppState, user: &user::Model, scopes: &[String]) -> Result<Map<String, Value>> {
+pub async fn profile_claims(
+    state: &AppState,
+    user: &user::Model,
+    scopes: &[String],
+) -> Result<Map<String, Value>> {
     let has = |s: &str| scopes.iter().any(|g| g == s);
     let mut out = Map::new();
     out.insert("sub".into(), json!(user.id));
@@ -214,7 +236,8 @@ pub async fn authorization_code(
     verifier: Option<&str>,
     meta: &RequestMeta,
 ) -> std::result::Result<Issued, OAuthError> {
-    let invalid = || OAuthError::invalid_grant("the authorization code is invalid, expired or already used");
+    let invalid =
+        || OAuthError::invalid_grant("the authorization code is invalid, expired or already used");
     if !code.starts_with(prefix::AUTH_CODE) || code.len() > 200 {
         return Err(invalid());
     }
@@ -263,7 +286,9 @@ pub async fn authorization_code(
         return Err(invalid());
     }
     if redirect_uri != Some(stored.redirect_uri.as_str()) {
-        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     match (&stored.code_challenge, verifier) {
         (Some(challenge), Some(verifier)) => {
@@ -272,29 +297,76 @@ pub async fn authorization_code(
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
             if !well_formed || !crypto::ct_eq(s256(verifier).as_bytes(), challenge.as_bytes()) {
-                return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
             }
         }
-        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required (PKCE was used)")),
+        (Some(_), None) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier is required (PKCE was used)",
+            ));
+        }
         (None, Some(_)) => {
-            return Err(OAuthError::invalid_grant("the code was issued without PKCE; code_verifier is not accepted"));
+            return Err(OAuthError::invalid_grant(
+                "the code was issued without PKCE; code_verifier is not accepted",
+            ));
         }
         (None, None) => {}
     }
-    let user = users::get(&txn, app.id, stored.user_id).await.map_err(|_| invalid())?;
+    let user = users::get(&txn, app.id, stored.user_id)
+        .await
+        .map_err(|_| invalid())?;
     if user.status != users::STATUS_ACTIVE {
         return Err(invalid());
     }
     let scopes = scopes_of(&stored.scopes);
-    let access = store_token(&txn, state, app.id, client.id, user.id, stored.grant_id, KIND_ACCESS, &scopes, stored.auth_time, ACCESS_TOKEN_TTL).await?;
+    let access = store_token(
+        &txn,
+        state,
+        app.id,
+        client.id,
+        user.id,
+        stored.grant_id,
+        KIND_ACCESS,
+        &scopes,
+        stored.auth_time,
+        ACCESS_TOKEN_TTL,
+    )
+    .await?;
     let refresh = if scopes.iter().any(|s| s == "offline_access") {
-        Some(store_token(&txn, state, app.id, client.id, user.id, stored.grant_id, KIND_REFRESH, &scopes, stored.auth_time, REFRESH_TOKEN_TTL).await?)
+        Some(
+            store_token(
+                &txn,
+                state,
+                app.id,
+                client.id,
+                user.id,
+                stored.grant_id,
+                KIND_REFRESH,
+                &scopes,
+                stored.auth_time,
+                REFRESH_TOKEN_TTL,
+            )
+            .await?,
+        )
     } else {
         None
     };
     txn.commit().await?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
-        Some(id_token(state, app, client, &user, &scopes, stored.nonce.as_deref(), stored.auth_time).await?)
+        Some(
+            id_token(
+                state,
+                app,
+                client,
+                &user,
+                &scopes,
+                stored.nonce.as_deref(),
+                stored.auth_time,
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -376,12 +448,16 @@ pub async fn refresh(
         Some(requested) => {
             let requested = parse_scopes(requested);
             if requested.iter().any(|s| !original.contains(s)) {
-                return Err(OAuthError::invalid_scope("a refresh cannot widen the granted scopes"));
+                return Err(OAuthError::invalid_scope(
+                    "a refresh cannot widen the granted scopes",
+                ));
             }
             requested
         }
     };
-    let user = users::get(&txn, app.id, token.user_id).await.map_err(|_| invalid())?;
+    let user = users::get(&txn, app.id, token.user_id)
+        .await
+        .map_err(|_| invalid())?;
     if user.status != users::STATUS_ACTIVE {
         return Err(invalid());
     }
@@ -393,8 +469,32 @@ pub async fn refresh(
         .filter(oauth_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
-    let access = store_token(&txn, state, app.id, client.id, user.id, token.grant_id, KIND_ACCESS, &scopes, token.auth_time, ACCESS_TOKEN_TTL).await?;
-    let next = store_token(&txn, state, app.id, client.id, user.id, token.grant_id, KIND_REFRESH, &original, token.auth_time, REFRESH_TOKEN_TTL).await?;
+    let access = store_token(
+        &txn,
+        state,
+        app.id,
+        client.id,
+        user.id,
+        token.grant_id,
+        KIND_ACCESS,
+        &scopes,
+        token.auth_time,
+        ACCESS_TOKEN_TTL,
+    )
+    .await?;
+    let next = store_token(
+        &txn,
+        state,
+        app.id,
+        client.id,
+        user.id,
+        token.grant_id,
+        KIND_REFRESH,
+        &original,
+        token.auth_time,
+        REFRESH_TOKEN_TTL,
+    )
+    .await?;
     txn.commit().await?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
         Some(id_token(state, app, client, &user, &scopes, None, token.auth_time).await?)
@@ -418,7 +518,10 @@ pub struct LiveAccessToken {
 
 /// Looks up a presented `hm_at_` token; `None` when unknown, expired, revoked, or its
 /// client or user is no longer active.
-pub async fn live_access_token(state: &AppState, presented: &str) -> Result<Option<Arc<LiveAccessToken>>> {
+pub async fn live_access_token(
+    state: &AppState,
+    presented: &str,
+) -> Result<Option<Arc<LiveAccessToken>>> {
     if !presented.starts_with(prefix::ACCESS_TOKEN) || presented.len() > 200 {
         return Ok(None);
     }
@@ -488,7 +591,11 @@ pub async fn revoke(
 }
 
 /// The user's live tokens with their clients (`myOauthTokens`).
-pub async fn tokens_of(state: &AppState, app_id: Uuid, user_id: Uuid) -> Result<Vec<(oauth_token::Model, oauth_client::Model)>> {
+pub async fn tokens_of(
+    state: &AppState,
+    app_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<(oauth_token::Model, oauth_client::Model)>> {
     let rows = oauth_token::Entity::find()
         .filter(oauth_token::Column::AppId.eq(app_id))
         .filter(oauth_token::Column::UserId.eq(user_id))
@@ -506,7 +613,13 @@ pub async fn tokens_of(state: &AppState, app_id: Uuid, user_id: Uuid) -> Result<
 }
 
 /// Revokes one of the user's tokens (and its grant) by id.
-pub async fn revoke_by_id(state: &AppState, app_id: Uuid, user_id: Uuid, token_id: &str, meta: &RequestMeta) -> Result<()> {
+pub async fn revoke_by_id(
+    state: &AppState,
+    app_id: Uuid,
+    user_id: Uuid,
+    token_id: &str,
+    meta: &RequestMeta,
+) -> Result<()> {
     let not_found = || Error::not_found("token not found");
     let id = Uuid::parse_str(token_id).map_err(|_| not_found())?;
     let token = oauth_token::Entity::find_by_id(id)

@@ -21,7 +21,10 @@ pub const SCOPES: &[(&str, &str)] = &[
 ];
 
 pub fn scope_description(scope: &str) -> Option<&'static str> {
-    SCOPES.iter().find(|(name, _)| *name == scope).map(|(_, d)| *d)
+    SCOPES
+        .iter()
+        .find(|(name, _)| *name == scope)
+        .map(|(_, d)| *d)
 }
 
 /// Space-separated scopes, deduplicated, in the order of [`SCOPES`].

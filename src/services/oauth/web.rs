@@ -31,7 +31,11 @@ pub async fn create(state: &AppState, session: &session::Model) -> Result<String
 }
 
 /// The live session behind a cookie value, for `app_id`.
-pub async fn resolve(state: &AppState, app_id: Uuid, cookie: &str) -> Result<Option<session::Model>> {
+pub async fn resolve(
+    state: &AppState,
+    app_id: Uuid,
+    cookie: &str,
+) -> Result<Option<session::Model>> {
     if !cookie.starts_with(PREFIX) || cookie.len() > 200 {
         return Ok(None);
     }
