@@ -8,7 +8,7 @@
 use axum::{
     extract::{RawQuery, State},
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -33,6 +33,16 @@ use crate::{
     },
     state::AppState,
 };
+
+/// `302 Found` to `location`, as seed 003 specifies for every authorization answer.
+fn found(location: &str) -> Response {
+    match header::HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
+        Err(_) => {
+            Error::invalid("the redirect location is not a valid header value").into_response()
+        }
+    }
+}
 
 /// Whether the caller wants JSON rather than pages.
 pub fn wants_json(headers: &HeaderMap) -> bool {
@@ -154,7 +164,7 @@ pub async fn authorize(
     let request = match authorize::validate(&state, &app, &params).await {
         Ok(request) => request,
         Err(AuthorizeError::Page(message)) => return error_page(json, &message),
-        Err(AuthorizeError::Redirect(location)) => return Redirect::to(&location).into_response(),
+        Err(AuthorizeError::Redirect(location)) => return found(&location),
         Err(AuthorizeError::Other(e)) => return e.into_response(),
     };
     let user = match current_user(&state, &app, &headers).await {
@@ -172,7 +182,7 @@ pub async fn authorize(
             }
             let location =
                 authorize::redirect_with(&request.redirect_uri, &state.issuer(&app.name), &params);
-            return Redirect::to(&location).into_response();
+            return found(&location);
         }
         if json {
             return Error::unauthenticated(
@@ -186,10 +196,10 @@ pub async fn authorize(
             app.name,
             query.unwrap_or_default()
         );
-        return Redirect::to(&login_location(&state, &app, &return_to)).into_response();
+        return found(&login_location(&state, &app, &return_to));
     };
     match authorize::decide(&state, &app, &request, &user, Some(session_id), auth_time).await {
-        Ok(Decision::Redirect(location)) => Redirect::to(&location).into_response(),
+        Ok(Decision::Redirect(location)) => found(&location),
         Ok(Decision::Consent(pending)) => {
             if json {
                 axum::Json(authorize::consent_payload(&pending, &request.client)).into_response()
@@ -198,10 +208,10 @@ pub async fn authorize(
                     "{}/{}/consent?request={}",
                     state.config.base_path, app.name, pending.id
                 );
-                Redirect::to(&location).into_response()
+                found(&location)
             }
         }
-        Err(AuthorizeError::Redirect(location)) => Redirect::to(&location).into_response(),
+        Err(AuthorizeError::Redirect(location)) => found(&location),
         Err(AuthorizeError::Page(message)) => error_page(json, &message),
         Err(AuthorizeError::Other(e)) => e.into_response(),
     }
@@ -234,5 +244,5 @@ pub async fn consent(
         &meta,
     )
     .await?;
-    Ok(Redirect::to(&location).into_response())
+    Ok(found(&location))
 }

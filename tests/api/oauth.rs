@@ -126,6 +126,7 @@ pub async fn code_for(
     } else {
         resp
     };
+    assert_eq!(resp.status, 302, "seed 003: a 302 to the client");
     let params = location_params(&resp);
     assert_eq!(params["state"], "xyz");
     assert_eq!(params["iss"], app.issuer("acme"));

@@ -245,7 +245,7 @@ pub enum Decision {
     /// Redirect the user agent here (a code, or an error).
     Redirect(String),
     /// Ask the user.
-    Consent(oauth_request::Model),
+    Consent(Box<oauth_request::Model>),
 }
 
 /// Whether the user's remembered consent covers `scopes`.
@@ -383,7 +383,7 @@ pub async fn decide(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(Decision::Consent(pending))
+    Ok(Decision::Consent(Box::new(pending)))
 }
 
 /// A pending request of this user, still open.

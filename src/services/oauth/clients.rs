@@ -80,11 +80,10 @@ pub fn validate_redirect_uri(uri: &str) -> Result<String> {
         ));
     }
     match parsed.scheme() {
-        "https" => {
-            if parsed.host_str().is_none() {
-                return Err(Error::invalid_field(field, format!("'{uri}' has no host")));
-            }
+        "https" if parsed.host_str().is_none() => {
+            return Err(Error::invalid_field(field, format!("'{uri}' has no host")));
         }
+        "https" => {}
         "http" => {
             let loopback = parsed.host().is_some_and(|h| is_loopback(&h));
             if !loopback {
