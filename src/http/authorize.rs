@@ -44,6 +44,25 @@ fn found(location: &str) -> Response {
     }
 }
 
+/// The authorization query with `login` taken out of `prompt`.
+fn without_prompt_login(query: &str) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if name == "prompt" {
+            let rest: Vec<&str> = value
+                .split_ascii_whitespace()
+                .filter(|p| *p != "login")
+                .collect();
+            if !rest.is_empty() {
+                out.append_pair("prompt", &rest.join(" "));
+            }
+        } else {
+            out.append_pair(&name, &value);
+        }
+    }
+    out.finish()
+}
+
 /// Whether the caller wants JSON rather than pages.
 pub fn wants_json(headers: &HeaderMap) -> bool {
     headers.contains_key(header::AUTHORIZATION)
@@ -171,6 +190,11 @@ pub async fn authorize(
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
+    // prompt=login: a browser signs in again even with a live session (a bearer is
+    // itself a fresh sign-in by the app's own UI). The authorization continues
+    // without `login` in `prompt`, or it would ask forever.
+    let reauthenticate = request.prompt_login && !json && user.is_some();
+    let user = if reauthenticate { None } else { user };
     let Some((user, session_id, auth_time)) = user else {
         if request.prompt_none {
             let mut params = vec![
@@ -194,9 +218,13 @@ pub async fn authorize(
             "{}/{}/v1/oauth/authorize?{}",
             state.config.base_path,
             app.name,
-            query.unwrap_or_default()
+            without_prompt_login(query.as_deref().unwrap_or_default())
         );
-        return found(&login_location(&state, &app, &return_to));
+        let mut location = login_location(&state, &app, &return_to);
+        if request.prompt_login {
+            location.push_str("&prompt=login");
+        }
+        return found(&location);
     };
     match authorize::decide(&state, &app, &request, &user, Some(session_id), auth_time).await {
         Ok(Decision::Redirect(location)) => found(&location),

@@ -82,6 +82,8 @@ fn bad_return_to() -> Response {
 #[derive(Deserialize)]
 pub struct LoginQuery {
     return_to: Option<String>,
+    /// `login`: show the form even to a signed-in browser (OIDC `prompt=login`).
+    prompt: Option<String>,
 }
 
 fn login_form(
@@ -129,8 +131,9 @@ pub async fn login_page(
             None => return bad_return_to(),
         },
     };
-    // Already signed in: straight on.
-    if let Some(cookie) = pages::cookie(&headers, web::COOKIE) {
+    // Already signed in: straight on (unless asked to sign in again).
+    let force = query.prompt.as_deref() == Some("login");
+    if let Some(cookie) = pages::cookie(&headers, web::COOKIE).filter(|_| !force) {
         match web::resolve(&state, app.id, &cookie).await {
             Ok(Some(session)) => {
                 if let Some(return_to) = &return_to {

@@ -621,3 +621,64 @@ async fn the_default_app_keeps_its_browser_session_at_the_root_paths() {
         resp.header("location")
     );
 }
+
+#[tokio::test]
+async fn prompt_login_signs_in_again_and_prompt_consent_asks_again() {
+    let (app, client) = setup().await;
+    let mut browser = Browser::new(&app);
+    let start = authorize_url(&client, "p");
+    let (resp, _) = sign_in(&mut browser, &start, "correct horse battery").await;
+    assert_eq!(resp.status, 303);
+    let (resp, _) = browser.get(&start).await;
+    let (page, _) = browser.get(&location(&resp)).await;
+    let csrf = field(&page.text, "csrf_token");
+    let request = field(&page.text, "request");
+    let (resp, _) = browser
+        .post_form(
+            "/acme/consent",
+            &[
+                ("csrf_token", &csrf),
+                ("request", &request),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert!(location_params(&resp).contains_key("code"));
+
+    // prompt=login: the form again despite the live session; afterwards the
+    // authorization continues without `login`, so it does not ask forever.
+    let again = format!("{start}&prompt=login");
+    let (resp, _) = browser.get(&again).await;
+    let login = location(&resp);
+    assert!(login.starts_with("/acme/login?return_to="), "{login}");
+    assert!(login.ends_with("&prompt=login"), "{login}");
+    let (page, _) = browser.get(&login).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let return_to = field(&page.text, "return_to");
+    assert!(!return_to.contains("prompt"), "{return_to}");
+    let (resp, _) = browser
+        .post_form(
+            "/acme/login",
+            &[
+                ("csrf_token", field(&page.text, "csrf_token").as_str()),
+                ("return_to", &return_to),
+                ("email", "alice@example.com"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    let (resp, _) = browser.get(&location(&resp)).await;
+    assert_eq!(resp.status, 302, "{}", resp.text);
+    assert!(location_params(&resp).contains_key("code"));
+
+    // prompt=consent: the consent page although consent was given.
+    let (resp, _) = browser.get(&format!("{start}&prompt=consent")).await;
+    assert!(
+        location(&resp).starts_with("/acme/consent?request="),
+        "{:?}",
+        resp.header("location")
+    );
+    // prompt=none cannot be combined with anything.
+    let (resp, _) = browser.get(&format!("{start}&prompt=none%20login")).await;
+    assert_eq!(location_params(&resp)["error"], "invalid_request");
+}

@@ -72,6 +72,8 @@ pub struct ValidRequest {
     pub code_challenge: Option<String>,
     pub prompt_none: bool,
     pub prompt_login: bool,
+    /// `prompt=consent`: ask even when the user already consented.
+    pub prompt_consent: bool,
 }
 
 /// `redirect_uri` with the given parameters and `iss` added to its query.
@@ -236,6 +238,7 @@ pub async fn validate(
         code_challenge,
         prompt_none: prompts.contains(&"none"),
         prompt_login: prompts.contains(&"login"),
+        prompt_consent: prompts.contains(&"consent"),
         client,
     })
 }
@@ -328,8 +331,9 @@ pub async fn decide(
     if user.status != crate::services::users::STATUS_ACTIVE {
         return Err(fail("access_denied", "the account is deactivated"));
     }
-    let skip = request.client.is_first_party
-        || consented(&*state.db, user.id, request.client.id, &request.scopes).await?;
+    let skip = !request.prompt_consent
+        && (request.client.is_first_party
+            || consented(&*state.db, user.id, request.client.id, &request.scopes).await?);
     let txn = state.db.begin_write().await?;
     if skip {
         let code = issue_code(
