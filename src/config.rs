@@ -87,6 +87,10 @@ pub struct Config {
     pub smtp_from: Option<String>,
     /// `HEIMDALL_WEBHOOK_ALLOW_PRIVATE`: allow `http://` and private/loopback webhook targets.
     pub webhook_allow_private: bool,
+    /// `HEIMDALL_WEBHOOK_TIMEOUT`: seconds a webhook endpoint has to answer.
+    pub webhook_timeout: u64,
+    /// `HEIMDALL_WEBHOOK_CONCURRENCY`: deliveries in flight at once (per instance).
+    pub webhook_concurrency: usize,
     /// `HEIMDALL_APPLE_JWKS_URL` and friends: Apple's endpoints (overridable for tests).
     pub apple_jwks_url: String,
     pub apple_token_url: String,
@@ -127,6 +131,8 @@ impl Default for Config {
             smtp_url: None,
             smtp_from: None,
             webhook_allow_private: false,
+            webhook_timeout: 10,
+            webhook_concurrency: 16,
             apple_jwks_url: "https://appleid.apple.com/auth/keys".into(),
             apple_token_url: "https://appleid.apple.com/auth/token".into(),
             apple_authorize_url: "https://appleid.apple.com/auth/authorize".into(),

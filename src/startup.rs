@@ -104,7 +104,9 @@ impl Application {
         let router = crate::http::router(self.state.clone());
         // Background work stops with the server.
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let mail_worker = crate::services::mail::spawn_worker(self.state.clone(), stopped);
+        let mail_worker = crate::services::mail::spawn_worker(self.state.clone(), stopped.clone());
+        let webhook_worker =
+            crate::services::webhooks::worker::spawn_worker(self.state.clone(), stopped);
         let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -114,6 +116,8 @@ impl Application {
             let _ = stop.send(true);
         })
         .await;
+        // Deliveries in flight finish (bounded by the webhook timeout).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(70), webhook_worker).await;
         if let Some(worker) = mail_worker {
             // Let the mail in hand finish (bounded by the SMTP timeout).
             let _ = tokio::time::timeout(std::time::Duration::from_secs(30), worker).await;

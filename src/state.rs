@@ -40,6 +40,8 @@ pub struct Inner {
     pub federation: crate::services::federation::Federation,
     /// SMTP transport and the outbox worker's wake-up (issue 7).
     pub mail: crate::services::mail::MailService,
+    /// Webhook delivery: the HTTP client and the worker's wake-up.
+    pub webhooks: crate::services::webhooks::Webhooks,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
 }
@@ -83,6 +85,7 @@ impl AppState {
             throttle_hints: crate::services::throttle::Hints::new(),
             federation: crate::services::federation::Federation::new()?,
             mail,
+            webhooks: crate::services::webhooks::Webhooks::from_config(&config)?,
             graphql: crate::graphql::build_schema(config.graphql_introspection),
             apps: AppCache::new(db.clone()),
             touch: TouchThrottle::new(),

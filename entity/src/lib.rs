@@ -27,3 +27,7 @@ pub mod tenant;
 pub mod tenant_member;
 pub mod user;
 pub mod web_session;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;

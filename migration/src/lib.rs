@@ -10,6 +10,7 @@ mod m20260105_000001_m2m;
 mod m20260107_000001_lifecycle;
 mod m20260109_000001_federation;
 mod m20260110_000001_oauth;
+mod m20260111_000001_webhooks;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260107_000001_lifecycle::Migration),
             Box::new(m20260109_000001_federation::Migration),
             Box::new(m20260110_000001_oauth::Migration),
+            Box::new(m20260111_000001_webhooks::Migration),
         ]
     }
 }

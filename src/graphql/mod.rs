@@ -14,6 +14,7 @@ pub mod relay;
 pub mod roles;
 pub mod tenants;
 pub mod users;
+pub mod webhooks;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
@@ -34,6 +35,7 @@ pub struct Query(
     oauth::OAuthQuery,
     federation::FederationQuery,
     lifecycle::LifecycleQuery,
+    webhooks::WebhooksQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -46,6 +48,7 @@ pub struct Mutation(
     oauth::OAuthMutation,
     federation::FederationMutation,
     lifecycle::LifecycleMutation,
+    webhooks::WebhooksMutation,
 );
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -21,6 +21,7 @@ pub mod signing_keys;
 pub mod tenants;
 pub mod users;
 pub mod verify;
+pub mod webhooks;
 pub mod well_known;
 
 use std::time::Duration;
@@ -166,6 +167,33 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/apps/{app}/users/{id}/identities/{identity_id}",
             delete(federation::unlink_user_identity::<A>),
+        )
+        // Webhooks (issue 8).
+        .route(
+            "/v1/apps/{app}/webhooks",
+            post(webhooks::create).get(webhooks::list),
+        )
+        .route(
+            "/v1/apps/{app}/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/v1/apps/{app}/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route(
+            "/v1/apps/{app}/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/v1/apps/{app}/webhooks/deliveries/{id}",
+            get(webhooks::delivery),
+        )
+        .route(
+            "/v1/apps/{app}/webhooks/deliveries/{id}/redeliver",
+            post(webhooks::redeliver),
         )
         // Account lifecycle (issue 7).
         .route(

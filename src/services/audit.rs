@@ -1,5 +1,6 @@
 //! Recording the audit log. Every write path calls [`record`] on its own
-//! transaction, so an entry exists exactly when the change it describes committed.
+//! transaction, so an entry exists exactly when the change it describes committed;
+//! the same call writes the webhook outbox for the events of SPEC §7.
 //! Entries never contain secrets: callers pass ids and non-secret facts only.
 
 use entity::audit_entry;
@@ -77,6 +78,9 @@ pub async fn record(
     meta: &RequestMeta,
     entry: Entry,
 ) -> Result<()> {
+    let now = state.now();
+    // Events of SPEC §7 also go to the webhook outbox, in this same transaction.
+    crate::services::webhooks::outbox::emit(conn, state, &entry, now).await?;
     audit_entry::ActiveModel {
         id: Set(db::new_id()),
         app_id: Set(entry.app_id),
@@ -88,7 +92,7 @@ pub async fn record(
         ip: Set(meta.ip.clone()),
         user_agent: Set(meta.user_agent.clone()),
         metadata: Set(entry.metadata),
-        created_at: Set(state.now()),
+        created_at: Set(now),
     }
     .insert(conn)
     .await?;

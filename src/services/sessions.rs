@@ -527,6 +527,20 @@ async fn revoke_where(
     if ids.is_empty() {
         return Ok(ids);
     }
+    // Only sessions still live are revoked (and audited); their users name the event.
+    let live: Vec<(Uuid, Uuid)> = session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .column(session::Column::UserId)
+        .filter(session::Column::Id.is_in(ids))
+        .filter(session::Column::RevokedAt.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if live.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = live.iter().map(|(id, _)| *id).collect();
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(state.now()))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
@@ -534,14 +548,14 @@ async fn revoke_where(
         .filter(session::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
-    for id in &ids {
+    for (id, user_id) in &live {
         audit::record(
             conn,
             state,
             meta,
             Entry::new(app_id, "session.revoked", actor.clone())
                 .target(Target::session(*id))
-                .metadata(json!({ "reason": reason })),
+                .metadata(json!({ "reason": reason, "user_id": user_id })),
         )
         .await?;
     }

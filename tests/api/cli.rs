@@ -19,11 +19,20 @@ fn export_schema_prints_the_committed_schema() {
 
 /// Starts `heimdall` (serve) and returns the printed root key (if any) and the port.
 fn start(dir: &std::path::Path) -> (std::process::Child, Option<String>, u16) {
+    start_with(dir, &[])
+}
+
+/// The same, with extra `HEIMDALL_*` variables.
+pub fn start_with(
+    dir: &std::path::Path,
+    envs: &[(&str, &str)],
+) -> (std::process::Child, Option<String>, u16) {
     let mut child = Command::new(BIN)
         .current_dir(dir)
         .env_clear()
         .env("HEIMDALL_BIND", "127.0.0.1:0")
         .env("HEIMDALL_LOG", "info")
+        .envs(envs.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

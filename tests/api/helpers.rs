@@ -92,6 +92,20 @@ pub struct TestApp {
     _data_dir: tempfile::TempDir,
 }
 
+/// A second server on a test app's database.
+pub struct Instance {
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Resp {
@@ -227,6 +241,30 @@ impl TestApp {
         self.state = running.state;
         self.shutdown = Some(running.shutdown);
         self.server = Some(running.server);
+    }
+
+    /// Another Heimdall instance on the same database (its own port and workers),
+    /// as in a deployment with several replicas. Stopped when dropped.
+    pub async fn second_instance(&self) -> Instance {
+        let mut config = self.config.clone();
+        config.bind = "127.0.0.1:0".into();
+        let running = Running::start(&mut config, &self.clock).await;
+        Instance {
+            state: running.state,
+            shutdown: Some(running.shutdown),
+        }
+    }
+
+    /// The state of an instance that is built on this app's database but never runs
+    /// (no server, no workers): a process that can die at any line.
+    pub async fn offline_state(&self) -> AppState {
+        let mut config = self.config.clone();
+        config.bind = "127.0.0.1:0".into();
+        Application::build_with_clock(config, self.clock.clone())
+            .await
+            .expect("build application")
+            .state()
+            .clone()
     }
 
     /// Stops the server gracefully.
