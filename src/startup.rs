@@ -105,6 +105,8 @@ impl Application {
         // Background work stops with the server.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mail_worker = crate::services::mail::spawn_worker(self.state.clone(), stopped.clone());
+        let retention =
+            crate::services::audit_log::spawn_retention(self.state.clone(), stopped.clone());
         let webhook_worker =
             crate::services::webhooks::worker::spawn_worker(self.state.clone(), stopped);
         let served = axum::serve(
@@ -116,6 +118,7 @@ impl Application {
             let _ = stop.send(true);
         })
         .await;
+        retention.abort();
         // Deliveries in flight finish (bounded by the webhook timeout).
         let _ = tokio::time::timeout(std::time::Duration::from_secs(70), webhook_worker).await;
         if let Some(worker) = mail_worker {

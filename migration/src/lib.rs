@@ -11,6 +11,7 @@ mod m20260107_000001_lifecycle;
 mod m20260109_000001_federation;
 mod m20260110_000001_oauth;
 mod m20260111_000001_webhooks;
+mod m20260112_000001_audit_log;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260109_000001_federation::Migration),
             Box::new(m20260110_000001_oauth::Migration),
             Box::new(m20260111_000001_webhooks::Migration),
+            Box::new(m20260112_000001_audit_log::Migration),
         ]
     }
 }

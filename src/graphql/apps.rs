@@ -387,6 +387,7 @@ impl AppMutation {
                 display_name: input.display_name,
                 settings: input.settings.as_ref().map(AppSettingsInput::to_patch),
             },
+            ctx.meta(),
         )
         .await?;
         Ok(App(app))
@@ -412,8 +413,13 @@ impl AppMutation {
     ) -> Result<CreateApiKeyPayload> {
         let state = ctx.state();
         let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
-        let (model, key) =
-            keys::create_app_key(state, &admin, name.as_deref().unwrap_or("default")).await?;
+        let (model, key) = keys::create_app_key(
+            state,
+            &admin,
+            name.as_deref().unwrap_or("default"),
+            ctx.meta(),
+        )
+        .await?;
         Ok(CreateApiKeyPayload {
             api_key: ApiKey(model),
             key,
@@ -426,7 +432,7 @@ impl AppMutation {
         let state = ctx.state();
         let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
         let id = uuid::Uuid::parse_str(&id).map_err(|_| Error::not_found("api key not found"))?;
-        keys::revoke_app_key(state, &admin, id).await?;
+        keys::revoke_app_key(state, &admin, id, ctx.meta()).await?;
         Ok(true)
     }
 
@@ -439,7 +445,8 @@ impl AppMutation {
     ) -> Result<SigningKey> {
         let state = ctx.state();
         let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
-        let alg = AppSettings::from_stored(&admin.app().settings).signing_alg;
-        Ok(SigningKey(state.signing.rotate(admin.app().id, alg).await?))
+        Ok(SigningKey(
+            keys::rotate_signing_key(state, &admin, ctx.meta()).await?,
+        ))
     }
 }

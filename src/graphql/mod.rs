@@ -2,6 +2,7 @@
 //! REST. Query and mutation roots are merged from one object per domain area.
 
 pub mod apps;
+pub mod audit;
 pub mod federation;
 pub mod guards;
 pub mod http;
@@ -36,6 +37,7 @@ pub struct Query(
     federation::FederationQuery,
     lifecycle::LifecycleQuery,
     webhooks::WebhooksQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]

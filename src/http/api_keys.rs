@@ -13,6 +13,7 @@ use super::{
 use crate::{
     auth::{Principal, guard},
     error::Result,
+    request::RequestMeta,
     services::keys,
     state::AppState,
 };
@@ -58,6 +59,7 @@ fn link(state: &AppState, app: &str, id: Uuid) -> String {
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     ApiPath(app): ApiPath<String>,
     OptionalJson(body): OptionalJson<CreateApiKey>,
 ) -> Result<impl IntoResponse> {
@@ -65,7 +67,7 @@ pub async fn create(
     let name = body
         .and_then(|b| b.name)
         .unwrap_or_else(|| "default".into());
-    let (model, secret) = keys::create_app_key(&state, &admin, &name).await?;
+    let (model, secret) = keys::create_app_key(&state, &admin, &name, &meta).await?;
     let self_link = link(&state, &admin.app().name, model.id);
     let mut dto = ApiKeyDto::from(model);
     dto.key = Some(secret);
@@ -86,9 +88,10 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
     let admin = guard::app_admin(&state, &principal, &app).await?;
-    keys::revoke_app_key(&state, &admin, uuid_param(&id, "api key")?).await?;
+    keys::revoke_app_key(&state, &admin, uuid_param(&id, "api key")?, &meta).await?;
     Ok(no_content())
 }

@@ -111,6 +111,7 @@ pub struct UpdateApp {
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
+    meta: crate::request::RequestMeta,
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateApp>,
 ) -> Result<impl IntoResponse> {
@@ -128,6 +129,7 @@ pub async fn update(
             display_name: body.display_name,
             settings: body.settings,
         },
+        &meta,
     )
     .await?;
     Ok(Resource::ok(

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod apps;
+pub mod audit_log;
 pub mod authorize;
 pub mod consumer;
 pub mod extract;
@@ -195,6 +196,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/webhooks/deliveries/{id}/redeliver",
             post(webhooks::redeliver),
         )
+        .route("/v1/apps/{app}/audit-log", get(audit_log::list::<A>))
         // Account lifecycle (issue 7).
         .route(
             "/v1/apps/{app}/invites",
@@ -231,6 +233,7 @@ pub fn router(state: AppState) -> Router {
             delete(consumer::revoke_my_session),
         )
         .route("/{slug}/v1/me/permissions", get(consumer::my_permissions))
+        .route("/{slug}/v1/audit-log", get(audit_log::list::<C>))
         .route("/{slug}/v1/me/tenants", get(consumer::my_tenants))
         .route(
             "/{slug}/v1/me/tenants/{id}/switch",

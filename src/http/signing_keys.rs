@@ -14,6 +14,7 @@ use crate::{
     auth::{Principal, guard},
     crypto::keys::SigningAlg,
     error::{Error, Result},
+    request::RequestMeta,
     services::{apps::AppSettings, signing},
     state::AppState,
 };
@@ -65,6 +66,7 @@ pub struct Rotate {
 pub async fn rotate(
     State(state): State<AppState>,
     principal: Principal,
+    meta: RequestMeta,
     ApiPath(app): ApiPath<String>,
     OptionalJson(body): OptionalJson<Rotate>,
 ) -> Result<impl IntoResponse> {
@@ -80,7 +82,7 @@ pub async fn rotate(
             ));
         }
     }
-    let key = state.signing.rotate(admin.app().id, configured).await?;
+    let key = crate::services::keys::rotate_signing_key(&state, &admin, &meta).await?;
     let link = format!(
         "{}/v1/apps/{}/signing-keys",
         state.config.base_path,

@@ -56,6 +56,8 @@ pub struct AppSettings {
     /// Subject and bodies of Heimdall-sent mail (`{{link}}`, `{{app_name}}`,
     /// `{{display_name}}`); unset parts use the built-in defaults.
     pub mail_templates: crate::services::mail::MailTemplates,
+    /// Days audit entries are kept; older ones are removed by the retention task.
+    pub audit_retention_days: u32,
 }
 
 impl Default for AppSettings {
@@ -78,6 +80,7 @@ impl Default for AppSettings {
             password_reset_url_template: None,
             email_verification_url_template: None,
             mail_templates: crate::services::mail::MailTemplates::default(),
+            audit_retention_days: 365,
         }
     }
 }
@@ -87,6 +90,7 @@ pub const REFRESH_TTL_RANGE: (i64, i64) = (300, 365 * 24 * 3600);
 pub const PASSWORD_MIN_RANGE: (u32, u32) = (8, 128);
 pub const EMAIL_VERIFICATION_TTL_RANGE: (i64, i64) = (300, 30 * 24 * 3600);
 pub const PASSWORD_RESET_TTL_RANGE: (i64, i64) = (300, 7 * 24 * 3600);
+pub const AUDIT_RETENTION_RANGE: (i64, i64) = (1, 3650);
 
 impl AppSettings {
     /// Reads stored settings leniently: unknown keys are ignored, missing ones default.
@@ -205,6 +209,11 @@ impl AppSettings {
             "password_reset_ttl",
             self.password_reset_ttl,
             PASSWORD_RESET_TTL_RANGE,
+        )?;
+        range(
+            "audit_retention_days",
+            i64::from(self.audit_retention_days),
+            AUDIT_RETENTION_RANGE,
         )?;
         self.mail_templates.validate("settings.mail_templates")?;
         validate::role_name("settings.default_role", &self.default_role)?;
@@ -389,12 +398,22 @@ pub async fn list(
 
 /// Updates the display name and/or merges settings. Changing `signing_alg` rotates
 /// the signing key in the same transaction.
-pub async fn update(state: &AppState, admin: &AppAdmin, patch: AppPatch) -> Result<app::Model> {
+pub async fn update(
+    state: &AppState,
+    admin: &AppAdmin,
+    patch: AppPatch,
+    meta: &crate::request::RequestMeta,
+) -> Result<app::Model> {
     let current = admin.app();
+    let mut changed: Vec<String> = Vec::new();
     let old_settings = AppSettings::from_stored(&current.settings);
     let mut model: app::ActiveModel = current.clone().into();
     if let Some(display_name) = &patch.display_name {
-        model.display_name = Set(validate::display_text("display_name", display_name, 200)?);
+        let display_name = validate::display_text("display_name", display_name, 200)?;
+        if display_name != current.display_name {
+            changed.push("display_name".into());
+        }
+        model.display_name = Set(display_name);
     }
     let mut rotate_to = None;
     if let Some(settings_patch) = &patch.settings {
@@ -411,7 +430,16 @@ pub async fn update(state: &AppState, admin: &AppAdmin, patch: AppPatch) -> Resu
         if settings.signing_alg != old_settings.signing_alg {
             rotate_to = Some(settings.signing_alg);
         }
-        model.settings = Set(serde_json::to_value(&settings).map_err(Error::internal)?);
+        let new_value = serde_json::to_value(&settings).map_err(Error::internal)?;
+        let old_value = serde_json::to_value(&old_settings).map_err(Error::internal)?;
+        if let (Value::Object(new), Value::Object(old)) = (&new_value, &old_value) {
+            changed.extend(
+                new.iter()
+                    .filter(|(k, v)| old.get(*k) != Some(*v))
+                    .map(|(k, _)| format!("settings.{k}")),
+            );
+        }
+        model.settings = Set(new_value);
     }
     model.updated_at = Set(state.now());
     let generated = match rotate_to {
@@ -420,10 +448,38 @@ pub async fn update(state: &AppState, admin: &AppAdmin, patch: AppPatch) -> Resu
     };
     let txn = state.db.begin_write().await?;
     let updated = model.update(&txn).await?;
+    let new_kid = generated.as_ref().map(|g| g.kid.clone());
     let rotated = match generated {
         Some(generated) => Some(state.signing.rotate_in(&txn, current.id, generated).await?),
         None => None,
     };
+    if !changed.is_empty() {
+        // Names of what changed only: values can be long (mail templates).
+        crate::services::audit::record(
+            &txn,
+            state,
+            meta,
+            crate::services::audit::Entry::new(current.id, "app.updated", admin.actor().clone())
+                .target(crate::services::audit::Target::new("app", current.id))
+                .metadata(serde_json::json!({ "changed": changed })),
+        )
+        .await?;
+    }
+    if let (Some(kid), Some(retired)) = (&new_kid, &rotated) {
+        crate::services::audit::record(
+            &txn,
+            state,
+            meta,
+            crate::services::audit::Entry::new(
+                current.id,
+                "signing_key.rotated",
+                admin.actor().clone(),
+            )
+            .target(crate::services::audit::Target::new("signing_key", kid))
+            .metadata(serde_json::json!({ "alg": rotate_to, "retired": retired })),
+        )
+        .await?;
+    }
     txn.commit().await?;
     if let Some(retired) = rotated {
         state.signing.forget(current.id, &retired).await;

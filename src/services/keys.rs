@@ -16,9 +16,14 @@ use crate::{
     crypto::{self, prefix},
     db::{self, Page, PageRequest},
     error::{Error, Result},
-    services::validate,
+    request::RequestMeta,
+    services::{
+        audit::{self, Entry, Target},
+        validate,
+    },
     state::AppState,
 };
+use serde_json::json;
 
 /// Remembers which credentials had `last_used_at` written recently, so that a hot
 /// credential costs one write a minute, not one per request.
@@ -168,6 +173,7 @@ pub async fn create_app_key(
     state: &AppState,
     admin: &AppAdmin,
     name: &str,
+    meta: &RequestMeta,
 ) -> Result<(api_key::Model, String)> {
     let name = validate::display_text("name", name, 200)?;
     let secret = crypto::generate_secret(prefix::APP_KEY)?;
@@ -184,6 +190,15 @@ pub async fn create_app_key(
     }
     .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        state,
+        meta,
+        Entry::new(admin.app().id, "api_key.created", admin.actor().clone())
+            .target(Target::new("api_key", model.id))
+            .metadata(json!({ "name": model.name })),
+    )
+    .await?;
     txn.commit().await?;
     Ok((model, secret))
 }
@@ -198,16 +213,59 @@ pub async fn list_app_keys(
 }
 
 /// Revokes (deletes) an app key of the admin's app.
-pub async fn revoke_app_key(state: &AppState, admin: &AppAdmin, id: Uuid) -> Result<()> {
+pub async fn revoke_app_key(
+    state: &AppState,
+    admin: &AppAdmin,
+    id: Uuid,
+    meta: &RequestMeta,
+) -> Result<()> {
     let txn = state.db.begin_write().await?;
     let result = api_key::Entity::delete_many()
         .filter(api_key::Column::Id.eq(id))
         .filter(api_key::Column::AppId.eq(admin.app().id))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
     if result.rows_affected == 0 {
         return Err(Error::not_found("api key not found"));
     }
+    audit::record(
+        &txn,
+        state,
+        meta,
+        Entry::new(admin.app().id, "api_key.revoked", admin.actor().clone())
+            .target(Target::new("api_key", id)),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
+}
+
+/// Rotates the app's signing key to a new key of its configured algorithm, audited
+/// as `signing_key.rotated`; the previous key stays published for its overlap.
+pub async fn rotate_signing_key(
+    state: &AppState,
+    admin: &AppAdmin,
+    meta: &RequestMeta,
+) -> Result<entity::signing_key::Model> {
+    let app_id = admin.app().id;
+    let alg = crate::services::apps::AppSettings::from_stored(&admin.app().settings).signing_alg;
+    let generated = state.signing.generate(alg).await?;
+    let kid = generated.kid.clone();
+    let txn = state.db.begin_write().await?;
+    let retired = state.signing.rotate_in(&txn, app_id, generated).await?;
+    audit::record(
+        &txn,
+        state,
+        meta,
+        Entry::new(app_id, "signing_key.rotated", admin.actor().clone())
+            .target(Target::new("signing_key", &kid))
+            .metadata(json!({ "alg": alg, "retired": retired })),
+    )
+    .await?;
+    txn.commit().await?;
+    state.signing.forget(app_id, &retired).await;
+    entity::signing_key::Entity::find_by_id(kid)
+        .one(&*state.db)
+        .await?
+        .ok_or_else(|| Error::internal("rotated key vanished"))
 }

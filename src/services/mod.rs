@@ -3,6 +3,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod audit_log;
 pub mod authz;
 pub mod federation;
 pub mod invites;

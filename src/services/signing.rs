@@ -39,7 +39,7 @@ pub const STATUS_RETIRED: &str = "retired";
 
 /// A key ready to be stored: id, sealed private key, public JWK.
 pub struct GeneratedKey {
-    kid: String,
+    pub(crate) kid: String,
     alg: SigningAlg,
     sealed_private: String,
     public_jwk: Value,

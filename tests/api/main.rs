@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod apps;
+mod audit_log;
 mod auth;
 mod cli;
 mod errors;
