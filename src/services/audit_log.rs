@@ -63,7 +63,7 @@ pub async fn list(
     if let Some(action) = &filter.action {
         let action = text("action", action, 64)?;
         select = match action.strip_suffix('*') {
-            Some(prefix) if prefix.is_empty() => select,
+            Some("") => select,
             Some(prefix) => {
                 if !prefix.ends_with('.') || prefix.contains(['%', '_', '*']) {
                     return Err(Error::invalid_field(

@@ -9,7 +9,7 @@
 
 use std::{sync::Arc, time::Duration as StdDuration};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use entity::m2m_client;
 use moka::future::Cache;
 use sea_orm::{
@@ -35,9 +35,6 @@ use crate::{
 };
 
 pub const CLIENT_ID_PREFIX: &str = "m2m_";
-/// Rotation grace period when none is given, and the longest allowed.
-pub const DEFAULT_GRACE: Duration = Duration::hours(24);
-pub const MAX_GRACE: Duration = Duration::days(7);
 pub const MAX_SCOPES: usize = 100;
 /// How long a client record is cached per instance (writes here invalidate at once).
 pub const CLIENT_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
@@ -224,16 +221,7 @@ pub async fn rotate_secret(
     grace_seconds: Option<i64>,
     meta: &RequestMeta,
 ) -> Result<(m2m_client::Model, String)> {
-    let grace = match grace_seconds {
-        None => DEFAULT_GRACE,
-        Some(s) if (0..=MAX_GRACE.num_seconds()).contains(&s) => Duration::seconds(s),
-        Some(_) => {
-            return Err(Error::invalid_field(
-                "grace_period_seconds",
-                format!("must be between 0 and {}", MAX_GRACE.num_seconds()),
-            ));
-        }
-    };
+    let grace = crate::services::validate::grace_period(grace_seconds)?;
     let current = get(state, admin, client_id).await?;
     let secret = crypto::generate_secret(prefix::CLIENT_SECRET)?;
     let now = state.now();

@@ -170,6 +170,21 @@ pub fn display_name(field: &str, value: Option<&str>) -> Result<Option<String>> 
     }
 }
 
+/// How long a rotated-out secret keeps working: `grace_period_seconds` as given
+/// (0 ends it at once, at most 7 days), 24 hours when omitted.
+pub fn grace_period(seconds: Option<i64>) -> Result<chrono::Duration> {
+    const DEFAULT: chrono::Duration = chrono::Duration::hours(24);
+    const MAX: chrono::Duration = chrono::Duration::days(7);
+    match seconds {
+        None => Ok(DEFAULT),
+        Some(s) if (0..=MAX.num_seconds()).contains(&s) => Ok(chrono::Duration::seconds(s)),
+        Some(_) => Err(Error::invalid_field(
+            "grace_period_seconds",
+            format!("must be between 0 and {}", MAX.num_seconds()),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

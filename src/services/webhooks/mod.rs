@@ -63,9 +63,6 @@ pub const STATUS_PENDING: &str = "pending";
 pub const STATUS_SUCCEEDED: &str = "succeeded";
 pub const STATUS_FAILED: &str = "failed";
 
-/// How long the secret before a rotation keeps signing, by default and at most.
-pub const DEFAULT_GRACE: Duration = Duration::hours(24);
-pub const MAX_GRACE: Duration = Duration::days(7);
 const MAX_EVENTS: usize = 50;
 pub const MAX_ENDPOINTS_PER_APP: u64 = 50;
 
@@ -419,16 +416,7 @@ pub async fn rotate_secret(
     grace_seconds: Option<i64>,
     meta: &RequestMeta,
 ) -> Result<(webhook_endpoint::Model, String)> {
-    let grace = match grace_seconds {
-        None => DEFAULT_GRACE,
-        Some(s) if (0..=MAX_GRACE.num_seconds()).contains(&s) => Duration::seconds(s),
-        Some(_) => {
-            return Err(Error::invalid_field(
-                "grace_period_seconds",
-                format!("must be between 0 and {}", MAX_GRACE.num_seconds()),
-            ));
-        }
-    };
+    let grace = crate::services::validate::grace_period(grace_seconds)?;
     let current = get(state, admin, id).await?;
     let secret = crypto::generate_secret(prefix::WEBHOOK_SECRET)?;
     let sealed = state.vault.seal(secret.as_bytes(), &aad(current.id))?;
