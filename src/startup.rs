@@ -105,8 +105,7 @@ impl Application {
         // Background work stops with the server.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mail_worker = crate::services::mail::spawn_worker(self.state.clone(), stopped.clone());
-        let retention =
-            crate::services::audit_log::spawn_retention(self.state.clone(), stopped.clone());
+        let retention = crate::services::retention::spawn(self.state.clone(), stopped.clone());
         let webhook_worker =
             crate::services::webhooks::worker::spawn_worker(self.state.clone(), stopped);
         let served = axum::serve(

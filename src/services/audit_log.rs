@@ -2,12 +2,9 @@
 //! [`crate::services::audit`]; nothing here changes or deletes an entry except the
 //! retention task, which removes entries older than the app's `audit_retention_days`.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use entity::{app, audit_entry};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{
@@ -149,42 +146,4 @@ pub async fn purge_expired(state: &AppState) -> Result<u64> {
         }
     }
     Ok(purged)
-}
-
-/// How often the retention task runs.
-const RETENTION_EVERY: Duration = Duration::from_secs(3600);
-
-/// Runs the retention jobs (audit entries past their app's retention, delivered
-/// webhook events past 30 days) shortly after start and then hourly, until `stop`.
-/// Several instances may run it at once: each batch is its own transaction and a
-/// delete of rows already gone removes nothing.
-pub fn spawn_retention(
-    state: AppState,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut delay = Duration::from_secs(60);
-        loop {
-            tokio::select! {
-                changed = stop.changed() => {
-                    if changed.is_err() || *stop.borrow() {
-                        break;
-                    }
-                    continue;
-                }
-                () = tokio::time::sleep(delay) => {}
-            }
-            delay = RETENTION_EVERY;
-            match purge_expired(&state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(entries = n, "removed audit entries past retention"),
-                Err(e) => tracing::warn!(error = %e, "audit retention failed"),
-            }
-            match crate::services::webhooks::purge_old_events(&state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(events = n, "removed old webhook events"),
-                Err(e) => tracing::warn!(error = %e, "webhook event retention failed"),
-            }
-        }
-    })
 }

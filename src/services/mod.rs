@@ -15,6 +15,7 @@ pub mod net;
 pub mod oauth;
 pub mod passwords;
 pub mod permissions;
+pub mod retention;
 pub mod roles;
 pub mod sessions;
 pub mod signing;

@@ -20,6 +20,7 @@ mod oauth;
 mod oauth_pages;
 mod ops;
 mod receiver;
+mod retention;
 mod roles;
 mod signing_keys;
 mod smtp_sink;
