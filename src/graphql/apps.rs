@@ -365,6 +365,7 @@ impl AppMutation {
                 display_name: input.display_name,
                 settings: input.settings.as_ref().map(AppSettingsInput::to_patch),
             },
+            ctx.meta(),
         )
         .await?;
         Ok(App(app))

@@ -59,6 +59,7 @@ pub struct CreateApp {
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
+    meta: crate::request::RequestMeta,
     ApiJson(body): ApiJson<CreateApp>,
 ) -> Result<impl IntoResponse> {
     let root = guard::require_root(&principal)?;
@@ -70,6 +71,7 @@ pub async fn create(
             display_name: body.display_name,
             settings: body.settings,
         },
+        &meta,
     )
     .await?;
     Ok(Resource::created(

@@ -325,7 +325,12 @@ impl AppCache {
 }
 
 /// Creates an app and its first signing key (root only).
-pub async fn create(state: &AppState, _root: &RootAccess, input: NewApp) -> Result<app::Model> {
+pub async fn create(
+    state: &AppState,
+    root: &RootAccess,
+    input: NewApp,
+    meta: &crate::request::RequestMeta,
+) -> Result<app::Model> {
     validate::slug("name", &input.name)?;
     let display_name = match &input.display_name {
         Some(d) => validate::display_text("display_name", d, 200)?,
@@ -365,6 +370,15 @@ pub async fn create(state: &AppState, _root: &RootAccess, input: NewApp) -> Resu
     )))?;
     state.signing.insert_active(&txn, id, generated).await?;
     crate::services::roles::create_system_roles(&txn, state, id).await?;
+    crate::services::audit::record(
+        &txn,
+        state,
+        meta,
+        crate::services::audit::Entry::new(id, "app.created", root.actor().clone())
+            .target(crate::services::audit::Target::new("app", id))
+            .metadata(serde_json::json!({ "name": app.name })),
+    )
+    .await?;
     txn.commit().await?;
     Ok(app)
 }

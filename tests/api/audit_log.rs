@@ -117,9 +117,13 @@ async fn entries_have_the_spec_shape_and_come_newest_first() {
     assert_eq!(entry["user_agent"], "audit-test/1.0");
     assert!(entry["metadata"].is_object());
     chrono::DateTime::parse_from_rfc3339(entry["created_at"].as_str().unwrap()).unwrap();
-    // The PAK's own creation is the oldest entry.
-    assert_eq!(data.last().unwrap()["action"], "api_key.created");
-    assert_eq!(data.last().unwrap()["actor"]["type"], "root");
+    // The app's creation is the oldest entry, then the PAK's.
+    let oldest = &data[data.len() - 1];
+    assert_eq!(oldest["action"], "app.created");
+    assert_eq!(oldest["actor"]["type"], "root");
+    assert_eq!(oldest["metadata"], json!({"name": "acme"}));
+    assert_eq!(data[data.len() - 2]["action"], "api_key.created");
+    assert_eq!(data[data.len() - 2]["actor"]["type"], "root");
     assert!(resp.body["next_cursor"].is_null());
 
     // Ids are strictly decreasing.
