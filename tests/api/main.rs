@@ -19,6 +19,9 @@ mod m2m;
 mod oauth;
 mod oauth_pages;
 mod ops;
+// Verbatim README text: rustfmt must not reflow it.
+#[rustfmt::skip]
+mod readme_verify;
 mod receiver;
 mod retention;
 mod roles;
