@@ -615,11 +615,19 @@ async fn a_page_of_users_costs_a_constant_number_of_statements() {
             )
             .await;
         }
-        // Warm the app cache, then count one query.
+        // Warm the app cache, then count one query. The counter is global and the
+        // background workers (webhook and mail polling) add to it now and then, never
+        // subtract: the fewest of three runs is the query's own count.
         app.graphql(root, query, json!({"n": target})).await;
-        let before = app.state.db.statements();
-        let resp = app.graphql(root, query, json!({"n": target})).await;
-        let used = app.state.db.statements() - before;
+        let mut used = u64::MAX;
+        let mut resp = None;
+        for _ in 0..3 {
+            let before = app.state.db.statements();
+            let answer = app.graphql(root, query, json!({"n": target})).await;
+            used = used.min(app.state.db.statements() - before);
+            resp = Some(answer);
+        }
+        let resp = resp.unwrap();
         let edges = resp.body["data"]["users"]["edges"].as_array().unwrap();
         assert_eq!(edges.len(), target, "{}", resp.text);
         assert!(
