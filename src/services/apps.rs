@@ -14,7 +14,11 @@ use crate::{
     crypto::keys::SigningAlg,
     db::{self, Db, Page, PageRequest},
     error::{Error, Result, conflict_on_unique},
-    services::validate,
+    request::RequestMeta,
+    services::{
+        audit::{self, Entry, Target},
+        validate,
+    },
     state::AppState,
 };
 
@@ -329,7 +333,7 @@ pub async fn create(
     state: &AppState,
     root: &RootAccess,
     input: NewApp,
-    meta: &crate::request::RequestMeta,
+    meta: &RequestMeta,
 ) -> Result<app::Model> {
     validate::slug("name", &input.name)?;
     let display_name = match &input.display_name {
@@ -370,12 +374,12 @@ pub async fn create(
     )))?;
     state.signing.insert_active(&txn, id, generated).await?;
     crate::services::roles::create_system_roles(&txn, state, id).await?;
-    crate::services::audit::record(
+    audit::record(
         &txn,
         state,
         meta,
-        crate::services::audit::Entry::new(id, "app.created", root.actor().clone())
-            .target(crate::services::audit::Target::new("app", id))
+        Entry::new(id, "app.created", root.actor().clone())
+            .target(Target::new("app", id))
             .metadata(serde_json::json!({ "name": app.name })),
     )
     .await?;
@@ -416,7 +420,7 @@ pub async fn update(
     state: &AppState,
     admin: &AppAdmin,
     patch: AppPatch,
-    meta: &crate::request::RequestMeta,
+    meta: &RequestMeta,
 ) -> Result<app::Model> {
     let current = admin.app();
     let mut changed: Vec<String> = Vec::new();
@@ -469,28 +473,24 @@ pub async fn update(
     };
     if !changed.is_empty() {
         // Names of what changed only: values can be long (mail templates).
-        crate::services::audit::record(
+        audit::record(
             &txn,
             state,
             meta,
-            crate::services::audit::Entry::new(current.id, "app.updated", admin.actor().clone())
-                .target(crate::services::audit::Target::new("app", current.id))
+            Entry::new(current.id, "app.updated", admin.actor().clone())
+                .target(Target::new("app", current.id))
                 .metadata(serde_json::json!({ "changed": changed })),
         )
         .await?;
     }
     if let (Some(kid), Some(retired)) = (&new_kid, &rotated) {
-        crate::services::audit::record(
+        audit::record(
             &txn,
             state,
             meta,
-            crate::services::audit::Entry::new(
-                current.id,
-                "signing_key.rotated",
-                admin.actor().clone(),
-            )
-            .target(crate::services::audit::Target::new("signing_key", kid))
-            .metadata(serde_json::json!({ "alg": rotate_to, "retired": retired })),
+            Entry::new(current.id, "signing_key.rotated", admin.actor().clone())
+                .target(Target::new("signing_key", kid))
+                .metadata(serde_json::json!({ "alg": rotate_to, "retired": retired })),
         )
         .await?;
     }

@@ -57,6 +57,16 @@ pub fn is_local_name(host: &str) -> bool {
         || host.ends_with(".home.arpa")
 }
 
+/// Whether a URL's host is refused on its face: a non-public IP literal or a
+/// local name. (Names are checked against their resolved addresses separately.)
+pub fn is_refused_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Ipv4(ip) => !is_public((*ip).into()),
+        url::Host::Ipv6(ip) => !is_public((*ip).into()),
+        url::Host::Domain(name) => is_local_name(name),
+    }
+}
+
 /// A reqwest DNS resolver that drops non-public addresses (unless `allow_private`)
 /// and fails when none is left.
 #[derive(Clone, Debug)]

@@ -579,7 +579,7 @@ async fn security_events_are_audited_without_secrets() {
         .post(
             "/v1/apps/acme/webhooks",
             Some(&pak),
-            json!({"url": "https://hooks.example.com/heimdall", "events": ["*"]}),
+            json!({"url": "https://hooks.example.com/T0/B0/urlsecret?key=querysecret", "events": ["*"]}),
         )
         .await;
     assert_eq!(hook.status, 201, "{}", hook.text);
@@ -669,6 +669,10 @@ async fn security_events_are_audited_without_secrets() {
         text.push_str(&serde_json::to_string(&model.metadata).unwrap());
         text.push_str(model.user_agent.as_deref().unwrap_or_default());
     }
+    // Receivers' own tokens in an endpoint URL stay out too: only the origin is kept.
+    secrets.push("urlsecret".into());
+    secrets.push("querysecret".into());
+    assert!(text.contains("https://hooks.example.com"), "{text}");
     for secret in &secrets {
         assert!(!secret.is_empty());
         assert!(

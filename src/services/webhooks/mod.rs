@@ -13,7 +13,8 @@ pub mod worker;
 use chrono::Duration;
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -160,32 +161,35 @@ pub async fn validate_url(state: &AppState, raw: &str) -> Result<String> {
                  (HEIMDALL_WEBHOOK_ALLOW_PRIVATE allows it for development)",
             )
         };
-        match host {
-            url::Host::Ipv4(ip) if !net::is_public(ip.into()) => return Err(refused()),
-            url::Host::Ipv6(ip) if !net::is_public(ip.into()) => return Err(refused()),
-            url::Host::Domain(name) => {
-                if net::is_local_name(name) {
+        if net::is_refused_host(&host) {
+            return Err(refused());
+        }
+        if let url::Host::Domain(name) = host {
+            // A name that resolves now to a private address is refused at once;
+            // one that does not resolve (yet) is checked at delivery.
+            let port = url.port_or_known_default().unwrap_or(443);
+            let lookup = tokio::time::timeout(
+                std::time::Duration::from_secs(3),
+                tokio::net::lookup_host((name, port)),
+            )
+            .await;
+            if let Ok(Ok(addrs)) = lookup {
+                let addrs: Vec<_> = addrs.collect();
+                if !addrs.is_empty() && addrs.iter().all(|a| !net::is_public(a.ip())) {
                     return Err(refused());
                 }
-                // A name that resolves now to a private address is refused at once;
-                // one that does not resolve (yet) is checked at delivery.
-                let port = url.port_or_known_default().unwrap_or(443);
-                let lookup = tokio::time::timeout(
-                    std::time::Duration::from_secs(3),
-                    tokio::net::lookup_host((name, port)),
-                )
-                .await;
-                if let Ok(Ok(addrs)) = lookup {
-                    let addrs: Vec<_> = addrs.collect();
-                    if !addrs.is_empty() && addrs.iter().all(|a| !net::is_public(a.ip())) {
-                        return Err(refused());
-                    }
-                }
             }
-            _ => {}
         }
     }
     Ok(url.to_string())
+}
+
+/// What the audit log keeps of an endpoint URL: its origin. Paths and query
+/// strings often carry the receiver's own tokens (`…/hooks/T0/B0/s3cr3t`, `?key=`).
+fn origin(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
 }
 
 fn aad(endpoint_id: Uuid) -> String {
@@ -286,7 +290,7 @@ pub async fn create(
         Entry::new(app_id, "webhook.created", admin.actor().clone())
             .target(Target::new("webhook", id))
             .metadata(
-                json!({ "url": endpoint.url, "events": events, "enabled": endpoint.enabled }),
+                json!({ "origin": origin(&endpoint.url), "events": events, "enabled": endpoint.enabled }),
             ),
     )
     .await?;
@@ -299,8 +303,6 @@ fn description(text: Option<String>) -> Result<Option<String>> {
         .map(|d| validate::display_text("description", &d, 1000))
         .transpose()
 }
-
-use sea_orm::PaginatorTrait;
 
 pub async fn list(
     state: &AppState,
@@ -374,7 +376,7 @@ pub async fn update(
         Entry::new(current.app_id, "webhook.updated", admin.actor().clone())
             .target(Target::new("webhook", current.id))
             .metadata(
-                json!({ "changed": changed, "url": updated.url, "enabled": updated.enabled }),
+                json!({ "changed": changed, "origin": origin(&updated.url), "enabled": updated.enabled }),
             ),
     )
     .await?;
@@ -400,7 +402,7 @@ pub async fn delete(
         meta,
         Entry::new(current.app_id, "webhook.deleted", admin.actor().clone())
             .target(Target::new("webhook", current.id))
-            .metadata(json!({ "url": current.url })),
+            .metadata(json!({ "origin": origin(&current.url) })),
     )
     .await?;
     txn.commit().await?;

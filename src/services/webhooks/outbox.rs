@@ -96,6 +96,6 @@ pub async fn emit(
         .exec_without_returning(conn)
         .await?;
     // The worker looks shortly after (the transaction commits first).
-    state.webhooks.wake_soon();
+    state.webhooks.wake();
     Ok(())
 }

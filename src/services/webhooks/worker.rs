@@ -94,14 +94,10 @@ impl Webhooks {
         })
     }
 
-    /// Asks the worker to look for due deliveries now.
+    /// Asks the worker to look for due deliveries. Callers inside a transaction
+    /// that has not committed yet may call it too: the worker waits a moment after
+    /// a wake before it looks (and polls every second anyway).
     pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    /// The same, from inside a transaction that has not committed yet: the worker
-    /// waits a moment before it looks (and polls every second anyway).
-    pub fn wake_soon(&self) {
         self.wake.notify_one();
     }
 
@@ -309,13 +305,7 @@ pub async fn attempt(state: &AppState, claimed: &Claimed) -> Outcome {
         if url.scheme() != "https" {
             return Outcome::error("the endpoint URL must use https");
         }
-        let private_literal = match url.host() {
-            Some(url::Host::Ipv4(ip)) => !net::is_public(ip.into()),
-            Some(url::Host::Ipv6(ip)) => !net::is_public(ip.into()),
-            Some(url::Host::Domain(name)) => net::is_local_name(name),
-            None => true,
-        };
-        if private_literal {
+        if url.host().as_ref().is_none_or(net::is_refused_host) {
             return Outcome::error(
                 "the endpoint address is private, loopback or link-local (refused)",
             );
