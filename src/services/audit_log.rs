@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{app, audit_entry};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::LikeExpr};
 use uuid::Uuid;
 
 use crate::{
@@ -58,17 +58,27 @@ pub async fn list(
 ) -> Result<Page<audit_entry::Model>> {
     let mut select = audit_entry::Entity::find().filter(audit_entry::Column::AppId.eq(app_id));
     if let Some(action) = &filter.action {
-        let action = text("action", action, 64)?;
+        // Actions are lower case; folding the filter keeps both databases alike
+        // (SQLite's LIKE ignores ASCII case, PostgreSQL's does not).
+        let action = text("action", action, 64)?.to_ascii_lowercase();
         select = match action.strip_suffix('*') {
             Some("") => select,
             Some(prefix) => {
-                if !prefix.ends_with('.') || prefix.contains(['%', '_', '*']) {
+                if !prefix.ends_with('.') || prefix.contains('*') {
                     return Err(Error::invalid_field(
                         "action",
                         "a family is written like `user.*`",
                     ));
                 }
-                select.filter(audit_entry::Column::Action.starts_with(prefix))
+                // `_` (as in `m2m_client.*`) and `%` are literal here, not wildcards.
+                let pattern = prefix
+                    .replace('!', "!!")
+                    .replace('%', "!%")
+                    .replace('_', "!_");
+                select.filter(
+                    audit_entry::Column::Action
+                        .like(LikeExpr::new(format!("{pattern}%")).escape('!')),
+                )
             }
             None => select.filter(audit_entry::Column::Action.eq(action)),
         };

@@ -203,6 +203,19 @@ async fn filters_narrow_the_log() {
     assert_eq!(combined.body["data"][0]["target"]["id"], json!(bob));
     // Nothing matches.
     assert!(actions(&get("action=tenant.created").await).is_empty());
+    // Families with an underscore (literal, not a LIKE wildcard), in any case.
+    let client = crate::m2m::create_client(&app, "acme", json!(["user.read"])).await;
+    assert_eq!(
+        actions(&get("action=m2m_client.*").await),
+        ["m2m_client.created"]
+    );
+    assert_eq!(
+        actions(&get("action=M2M_Client.*").await),
+        ["m2m_client.created"]
+    );
+    assert!(actions(&get("action=m2mXclient.*").await).is_empty());
+    assert!(actions(&get("action=m2m%25.*").await).is_empty());
+    assert!(!client.id.is_empty());
 
     // Bad filters are 400s naming the parameter.
     let bad = get("since=yesterday").await;
