@@ -1,4 +1,4 @@
-//! `POST /graphql` and GraphiQL on `GET /graphql`. The transport is handled here
+//! `POST /graphql` (GraphiQL on `GET /graphql` is `http::graphiql`). The transport is handled here
 //! (body limit, content type, JSON parsing, authentication) so that malformed
 //! requests get clear 4xx answers; domain errors are given their `extensions.code`.
 
@@ -7,7 +7,7 @@ use axum::{
     Json,
     extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde_json::json;
 
@@ -125,30 +125,4 @@ fn with_codes(mut response: GqlResponse) -> GqlResponse {
         }
     }
     response
-}
-
-pub async fn graphiql(State(state): State<AppState>) -> impl IntoResponse {
-    let endpoint = format!("{}/graphql", state.config.base_path);
-    Html(format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Heimdall GraphiQL</title>
-<style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>
-<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-</head>
-<body>
-<div id="graphiql">Loading GraphiQL…</div>
-<script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-<script>
-  const fetcher = GraphiQL.createFetcher({{ url: {endpoint:?} }});
-  ReactDOM.createRoot(document.getElementById('graphiql')).render(
-    React.createElement(GraphiQL, {{ fetcher, defaultHeaders: '{{"Authorization": "Bearer "}}' }}));
-</script>
-</body>
-</html>"#
-    ))
 }

@@ -22,6 +22,8 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use crate::{auth::Principal, error::Error, request::RequestMeta, state::AppState};
 
 pub const MAX_DEPTH: usize = 12;
+/// The standard introspection query (graphql-js, graphql-core) is 15 levels deep.
+pub const MAX_INTROSPECTION_DEPTH: usize = 20;
 pub const MAX_COMPLEXITY: usize = 2_000;
 pub const MAX_ALIASES: usize = 50;
 pub const MAX_BATCH: usize = 10;
@@ -58,10 +60,13 @@ pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Builds the schema. The application state and the caller are request data.
 pub fn build_schema(introspection: bool) -> HeimdallSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .limit_directives(16)
+        .extension(limits::DepthLimit {
+            data: MAX_DEPTH,
+            introspection: introspection.then_some(MAX_INTROSPECTION_DEPTH),
+        })
         .extension(limits::AliasLimit(MAX_ALIASES));
     if !introspection {
         builder = builder.disable_introspection().disable_suggestions();

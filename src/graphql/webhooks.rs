@@ -309,7 +309,7 @@ impl WebhooksMutation {
         let state = ctx.state();
         let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
         Ok(WebhookDelivery(
-            webhooks::redeliver(state, &admin, &delivery_id, ctx.meta()).await?,
+            webhooks::redeliver(state, &admin, None, &delivery_id, ctx.meta()).await?,
         ))
     }
 }

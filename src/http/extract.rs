@@ -45,7 +45,8 @@ fn body_error(rejection: BytesRejection) -> Error {
     }
 }
 
-/// Parses JSON, reporting the path of the offending field.
+/// Parses JSON, naming the offending field in `details.fields` (SPEC §5): a
+/// missing, unknown or ill-typed field alike.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
@@ -58,19 +59,37 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
             .unwrap_or(&message)
             .to_owned();
         if inner.is_syntax() || inner.is_eof() {
-            Error::invalid(format!("the request body is not valid JSON: {message}"))
-        } else if path == "." || path.is_empty() {
-            Error::InvalidRequest {
+            return Error::invalid(format!("the request body is not valid JSON: {message}"));
+        }
+        let parent = if path == "." { "" } else { path.as_str() };
+        match field_of(parent, &message) {
+            Some(field) => Error::InvalidRequest {
+                details: Some(json!({ "fields": { field.clone(): message } })),
+                message: format!("{field}: {message}"),
+            },
+            None => Error::InvalidRequest {
                 details: None,
                 message: format!("invalid request body: {message}"),
-            }
-        } else {
-            Error::InvalidRequest {
-                details: Some(json!({ "fields": { path.clone(): message } })),
-                message: format!("{path}: {message}"),
-            }
+            },
         }
     })
+}
+
+/// The field a deserialisation error is about: the path where it happened, or, for
+/// serde's "missing field `x`" and "unknown field `x`" (reported at the enclosing
+/// object), that object's path plus the named field.
+fn field_of(path: &str, message: &str) -> Option<String> {
+    let named = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|lead| message.strip_prefix(lead))
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name);
+    match (named, path) {
+        (Some(name), "") => Some(name.to_owned()),
+        (Some(name), parent) if !parent.ends_with(name) => Some(format!("{parent}.{name}")),
+        (_, "") => None,
+        (_, path) => Some(path.to_owned()),
+    }
 }
 
 /// A JSON request body.
@@ -164,4 +183,47 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 /// Parses a uuid path segment; anything else names a resource that does not exist.
 pub fn uuid_param(text: &str, what: &str) -> Result<uuid::Uuid> {
     uuid::Uuid::parse_str(text).map_err(|_| Error::not_found(format!("{what} not found")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        url: String,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        password: String,
+        inner: Option<Inner>,
+        count: Option<u32>,
+    }
+
+    fn fields(body: &str) -> serde_json::Value {
+        match parse_json::<Body>(body.as_bytes()) {
+            Err(error) => error.details().unwrap_or_default()["fields"].clone(),
+            Ok(parsed) => panic!("parsed {parsed:?}"),
+        }
+    }
+
+    #[test]
+    fn details_name_missing_unknown_and_ill_typed_fields() {
+        let missing = fields(r#"{"email": "a@b.c"}"#);
+        assert!(missing["password"].is_string(), "{missing}");
+        let unknown = fields(r#"{"email": "a", "password": "b", "colour": 1}"#);
+        assert!(unknown["colour"].is_string(), "{unknown}");
+        let typed = fields(r#"{"email": "a", "password": "b", "count": "x"}"#);
+        assert!(typed["count"].is_string(), "{typed}");
+        let nested = fields(r#"{"email": "a", "password": "b", "inner": {}}"#);
+        assert!(nested["inner.url"].is_string(), "{nested}");
+        let nested = fields(r#"{"email": "a", "password": "b", "inner": {"url": "u", "x": 1}}"#);
+        assert!(nested["inner.x"].is_string(), "{nested}");
+    }
 }

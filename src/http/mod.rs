@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod consumer;
 pub mod extract;
 pub mod federation;
+pub mod graphiql;
 pub mod hosted;
 pub mod lane;
 pub mod lifecycle;
@@ -189,6 +190,15 @@ pub fn router(state: AppState) -> Router {
             get(webhooks::deliveries),
         )
         .route(
+            "/v1/apps/{app}/webhooks/{id}/deliveries/{delivery_id}",
+            get(webhooks::webhook_delivery),
+        )
+        .route(
+            "/v1/apps/{app}/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            post(webhooks::redeliver_webhook_delivery),
+        )
+        // Flat aliases: a delivery id names its webhook.
+        .route(
             "/v1/apps/{app}/webhooks/deliveries/{id}",
             get(webhooks::delivery),
         )
@@ -206,7 +216,6 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/invites/{id}",
             get(lifecycle::get::<A>).delete(lifecycle::revoke::<A>),
         )
-        .route("/v1/invites/{token}/accept", post(lifecycle::accept))
         .route(
             "/v1/apps/{app}/users/{id}/email-verification",
             post(lifecycle::mint_email_verification),
@@ -385,11 +394,15 @@ pub fn router(state: AppState) -> Router {
     let ops = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route(
-            "/graphql",
-            get(graphql::http::graphiql).post(graphql::http::execute),
-        )
+        .route("/graphql/assets/{file}", get(graphiql::asset))
         .method_not_allowed_fallback(method_not_allowed);
+
+    // Routes of no one app that browsers call: an origin any app allows may.
+    let shared = Router::new()
+        .route("/graphql", get(graphiql::page).post(graphql::http::execute))
+        .route("/v1/invites/{token}/accept", post(lifecycle::accept))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(shared_cors_layer(state.clone()));
 
     // Hosted pages (HTML, same-origin forms; no CORS).
     let pages = Router::new()
@@ -420,6 +433,7 @@ pub fn router(state: AppState) -> Router {
         .merge(consumer)
         .merge(pages)
         .merge(ops)
+        .merge(shared)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .with_state(state.clone());
@@ -514,40 +528,65 @@ async fn method_not_allowed() -> Response {
 /// CORS for the consumer lane: an origin is allowed when the app named by the
 /// path's first segment lists it in `allowed_origins`.
 fn cors_layer(state: AppState) -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::async_predicate(
-            move |origin: HeaderValue, parts: &Parts| {
-                let state = state.clone();
-                let slug = parts
-                    .uri
-                    .path()
-                    .trim_start_matches('/')
-                    .split('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                async move {
-                    let Ok(origin) = origin.to_str() else {
-                        return false;
-                    };
-                    let slug = if slug == "v1" || slug == ".well-known" {
-                        match &state.config.default_app {
-                            Some(default) => default.clone(),
-                            None => return false,
-                        }
-                    } else {
-                        slug
-                    };
-                    match state.apps.by_name(&slug).await {
-                        Ok(Some(app)) => AppSettings::from_stored(&app.settings)
-                            .allowed_origins
-                            .iter()
-                            .any(|allowed| allowed == origin),
-                        _ => false,
+    cors_rules(AllowOrigin::async_predicate(
+        move |origin: HeaderValue, parts: &Parts| {
+            let state = state.clone();
+            let slug = parts
+                .uri
+                .path()
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            async move {
+                let Ok(origin) = origin.to_str() else {
+                    return false;
+                };
+                let slug = if slug == "v1" || slug == ".well-known" {
+                    match &state.config.default_app {
+                        Some(default) => default.clone(),
+                        None => return false,
                     }
+                } else {
+                    slug
+                };
+                match state.apps.by_name(&slug).await {
+                    Ok(Some(app)) => AppSettings::from_stored(&app.settings)
+                        .allowed_origins
+                        .iter()
+                        .any(|allowed| allowed == origin),
+                    _ => false,
                 }
-            },
-        ))
+            }
+        },
+    ))
+}
+
+/// CORS for routes that belong to no one app (`/graphql`, accepting an invite): an
+/// origin is allowed when any app lists it in `allowed_origins`. Credentials stay
+/// off: these routes authenticate with the `Authorization` header, never cookies.
+fn shared_cors_layer(state: AppState) -> CorsLayer {
+    cors_rules(AllowOrigin::async_predicate(
+        move |origin: HeaderValue, _parts: &Parts| {
+            let state = state.clone();
+            async move {
+                match origin.to_str() {
+                    Ok(origin) => state
+                        .apps
+                        .origin_allowed_anywhere(origin)
+                        .await
+                        .unwrap_or(false),
+                    Err(_) => false,
+                }
+            }
+        },
+    ))
+}
+
+fn cors_rules(origins: AllowOrigin) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(origins)
         .allow_methods([
             Method::GET,
             Method::POST,

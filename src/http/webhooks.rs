@@ -119,10 +119,14 @@ fn link(state: &AppState, app: &str, id: impl std::fmt::Display) -> String {
     format!("{}/v1/apps/{app}/webhooks/{id}", state.config.base_path)
 }
 
-fn delivery_link(state: &AppState, app: &str, id: impl std::fmt::Display) -> String {
+fn delivery_link(
+    state: &AppState,
+    app: &str,
+    delivery: &entity::webhook_delivery::Model,
+) -> String {
     format!(
-        "{}/v1/apps/{app}/webhooks/deliveries/{id}",
-        state.config.base_path
+        "{}/v1/apps/{app}/webhooks/{}/deliveries/{}",
+        state.config.base_path, delivery.endpoint_id, delivery.id
     )
 }
 
@@ -272,13 +276,24 @@ pub async fn delivery(
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
     let admin = guard::app_admin(&state, &principal, &app).await?;
-    let record = webhooks::delivery(&state, &admin, &id).await?;
-    Ok(Resource::ok(
-        DeliveryDto::from(record),
-        delivery_link(&state, &admin.app().name, &id),
-    ))
+    let record = webhooks::delivery(&state, &admin, None, &id).await?;
+    let self_link = delivery_link(&state, &admin.app().name, &record.delivery);
+    Ok(Resource::ok(DeliveryDto::from(record), self_link))
 }
 
+/// `GET /v1/apps/{app}/webhooks/{id}/deliveries/{delivery_id}`.
+pub async fn webhook_delivery(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((app, webhook, id)): ApiPath<(String, String, String)>,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let record = webhooks::delivery(&state, &admin, Some(&webhook), &id).await?;
+    let self_link = delivery_link(&state, &admin.app().name, &record.delivery);
+    Ok(Resource::ok(DeliveryDto::from(record), self_link))
+}
+
+/// `POST /v1/apps/{app}/webhooks/deliveries/{id}/redeliver` (the flat alias).
 pub async fn redeliver(
     State(state): State<AppState>,
     principal: Principal,
@@ -286,7 +301,21 @@ pub async fn redeliver(
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
     let admin = guard::app_admin(&state, &principal, &app).await?;
-    let record = webhooks::redeliver(&state, &admin, &id, &meta).await?;
-    let self_link = delivery_link(&state, &admin.app().name, record.delivery.id);
+    let record = webhooks::redeliver(&state, &admin, None, &id, &meta).await?;
+    let self_link = delivery_link(&state, &admin.app().name, &record.delivery);
+    Ok(Resource::created(DeliveryDto::from(record), self_link))
+}
+
+/// `POST /v1/apps/{app}/webhooks/{id}/deliveries/{delivery_id}/redeliver`: a
+/// delivery of another webhook is a 404.
+pub async fn redeliver_webhook_delivery(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((app, webhook, id)): ApiPath<(String, String, String)>,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let record = webhooks::redeliver(&state, &admin, Some(&webhook), &id, &meta).await?;
+    let self_link = delivery_link(&state, &admin.app().name, &record.delivery);
     Ok(Resource::created(DeliveryDto::from(record), self_link))
 }

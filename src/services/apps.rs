@@ -4,7 +4,9 @@ use std::{sync::Arc, time::Duration};
 
 use entity::app;
 use moka::future::Cache;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -266,6 +268,8 @@ pub struct AppCache {
     db: Db,
     by_id: Cache<Uuid, Arc<app::Model>>,
     by_name: Cache<String, Arc<app::Model>>,
+    /// Every origin that some app lists in `allowed_origins` (one entry, `()`).
+    origins: Cache<(), Arc<std::collections::HashSet<String>>>,
 }
 
 impl AppCache {
@@ -280,7 +284,36 @@ impl AppCache {
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(30))
                 .build(),
+            origins: Cache::builder()
+                .max_capacity(1)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
         }
+    }
+
+    /// Whether any app lists `origin` in `allowed_origins`: the CORS rule of routes
+    /// that belong to no one app (`/graphql`, accepting an invite). The set is read
+    /// in one query and cached, so that unknown origins cannot cost a query each.
+    pub async fn origin_allowed_anywhere(&self, origin: &str) -> Result<bool> {
+        let db = self.db.clone();
+        let origins = self
+            .origins
+            .try_get_with((), async move {
+                let settings: Vec<Value> = app::Entity::find()
+                    .select_only()
+                    .column(app::Column::Settings)
+                    .into_tuple()
+                    .all(&*db)
+                    .await?;
+                let all = settings
+                    .iter()
+                    .flat_map(|stored| AppSettings::from_stored(stored).allowed_origins)
+                    .collect();
+                Ok::<_, Error>(Arc::new(all))
+            })
+            .await
+            .map_err(|e| Error::internal(format!("reading allowed origins: {e}")))?;
+        Ok(origins.contains(origin))
     }
 
     pub async fn by_id(&self, id: Uuid) -> Result<Option<Arc<app::Model>>> {
@@ -325,6 +358,7 @@ impl AppCache {
     pub async fn invalidate(&self, app: &app::Model) {
         self.by_id.invalidate(&app.id).await;
         self.by_name.invalidate(&app.name).await;
+        self.origins.invalidate_all();
     }
 }
 
@@ -384,6 +418,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    state.apps.invalidate(&app).await;
     Ok(app)
 }
 

@@ -3,7 +3,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::auth_throttle;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveValue::Set,
+    EntityTrait,
+    sea_query::{Alias, Expr, OnConflict},
+};
 
 use crate::{
     error::{Error, Result},
@@ -99,36 +103,43 @@ pub async fn check(state: &AppState, key: &str, limit: Limit) -> Result<bool> {
     Ok(row.is_some())
 }
 
-/// Counts one failure against `key`.
+/// Counts one failure against `key`, in one atomic upsert: concurrent failures for
+/// a key with no row yet neither collide on the primary key nor undercount. A row
+/// whose window has passed starts a new window at one failure.
 pub async fn fail(state: &AppState, key: &str, limit: Limit) -> Result<()> {
+    use sea_orm::sea_query::ExprTrait;
     let now = state.now();
+    let cutoff = now - limit.window;
+    let current =
+        || Expr::col((auth_throttle::Entity, auth_throttle::Column::WindowStart)).gt(cutoff);
+    let failures = Expr::case(
+        current(),
+        Expr::col((auth_throttle::Entity, auth_throttle::Column::Failures)).add(1),
+    )
+    .finally(1);
+    let window_start = Expr::case(
+        current(),
+        Expr::col((auth_throttle::Entity, auth_throttle::Column::WindowStart)),
+    )
+    .finally(Expr::col((
+        Alias::new("excluded"),
+        auth_throttle::Column::WindowStart,
+    )));
     let txn = state.db.begin_write().await?;
-    match auth_throttle::Entity::find_by_id(key.to_owned())
-        .one(&txn)
-        .await?
-    {
-        Some(row) if row.window_start + limit.window > now => {
-            let failures = row.failures.saturating_add(1);
-            let mut row = row.into_active_model();
-            row.failures = Set(failures);
-            row.update(&txn).await?;
-        }
-        Some(row) => {
-            let mut row = row.into_active_model();
-            row.window_start = Set(now);
-            row.failures = Set(1);
-            row.update(&txn).await?;
-        }
-        None => {
-            auth_throttle::ActiveModel {
-                key: Set(key.to_owned()),
-                window_start: Set(now),
-                failures: Set(1),
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
+    auth_throttle::Entity::insert(auth_throttle::ActiveModel {
+        key: Set(key.to_owned()),
+        window_start: Set(now),
+        failures: Set(1),
+    })
+    .on_conflict(
+        OnConflict::column(auth_throttle::Column::Key)
+            // `failures` first: both CASEs read the row as it was before the update.
+            .value(auth_throttle::Column::Failures, failures)
+            .value(auth_throttle::Column::WindowStart, window_start)
+            .to_owned(),
+    )
+    .exec(&txn)
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -655,3 +655,46 @@ async fn failed_signins_are_throttled_per_ip() {
         .await
         .error(429, "rate_limited");
 }
+
+/// Concurrent failures for an account with no failures yet neither collide on the
+/// counter's key (409/5xx) nor undercount: one atomic upsert per failure.
+#[tokio::test]
+async fn concurrent_failed_signins_are_all_counted() {
+    let app = app_with(json!({})).await;
+    app.signup("acme", "race@example.com", PW).await;
+    let attempts = (0..20).map(|_| app.signin("acme", "race@example.com", "guess guess guess"));
+    let answers = futures_util::future::join_all(attempts).await;
+    let mut unauthenticated = 0;
+    for answer in &answers {
+        match answer.status {
+            401 => unauthenticated += 1,
+            429 => {}
+            other => panic!("{other}: {}", answer.text),
+        }
+    }
+    let app_id = app.get("/v1/apps/acme", Some(&app.root_key)).await.body["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let counter = |key: String| {
+        let db = app.state.db.clone();
+        async move {
+            entity::auth_throttle::Entity::find_by_id(key)
+                .one(&*db)
+                .await
+                .unwrap()
+                .map(|row| row.failures)
+        }
+    };
+    let account = format!("signin:account:{app_id}:race@example.com");
+    assert_eq!(counter(account.clone()).await, Some(unauthenticated));
+    assert!(unauthenticated >= 10, "{unauthenticated}");
+
+    // A failure after the window has passed starts a new window at one.
+    app.clock
+        .advance(Duration::minutes(15) + Duration::seconds(1));
+    app.signin("acme", "race@example.com", "guess guess guess")
+        .await
+        .error(401, "unauthenticated");
+    assert_eq!(counter(account).await, Some(1));
+}

@@ -215,3 +215,54 @@ async fn garbage_authorization_headers_are_401() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 }
+
+/// Every JSON body names missing, unknown and ill-typed fields in `details.fields`.
+#[tokio::test]
+async fn json_bodies_name_missing_unknown_and_ill_typed_fields() {
+    let app = spawn_app().await;
+    app.create_app("acme").await;
+    let root = Some(app.root_key.as_str());
+    let cases = [
+        (
+            "/acme/v1/auth/signup",
+            None,
+            json!({"email": "a@example.com"}),
+            "password",
+        ),
+        (
+            "/acme/v1/auth/signin",
+            None,
+            json!({"password": "x"}),
+            "email",
+        ),
+        (
+            "/acme/v1/auth/signup",
+            None,
+            json!({"email": "a@example.com", "password": "correct horse battery", "colour": "red"}),
+            "colour",
+        ),
+        (
+            "/acme/v1/auth/signup",
+            None,
+            json!({"email": 5, "password": "x"}),
+            "email",
+        ),
+        ("/v1/apps", root, json!({"display_name": "no name"}), "name"),
+        ("/v1/apps/acme/users", root, json!({"email": []}), "email"),
+        (
+            "/v1/apps/acme/webhooks",
+            root,
+            json!({"url": "https://x.test/h"}),
+            "events",
+        ),
+    ];
+    for (path, token, body, field) in cases {
+        let resp = app.post(path, token, body).await;
+        let error = resp.error(400, "invalid_request");
+        assert!(
+            error["details"]["fields"][field].is_string(),
+            "{path} {field}: {}",
+            resp.text
+        );
+    }
+}

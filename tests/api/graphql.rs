@@ -339,3 +339,116 @@ async fn introspection_can_be_switched_off() {
         .await;
     assert!(resp.body["data"]["__schema"]["types"].is_array());
 }
+
+/// The introspection queries GraphiQL, graphql-codegen and Apollo send, verbatim
+/// (printed by graphql-js 16.15.0 `getIntrospectionQuery()` and graphql-core 3.3.2
+/// `get_introspection_query()`), pass the limits; deep data queries do not.
+#[tokio::test]
+async fn the_standard_introspection_query_works_under_the_limits() {
+    let app = spawn_app().await;
+    let root = Some(app.root_key.as_str());
+    for query in [
+        include_str!("fixtures/introspection_graphql_js_16.15.0.graphql"),
+        include_str!("fixtures/introspection_graphql_core_3.3.2.graphql"),
+    ] {
+        for token in [root, None] {
+            let resp = app.graphql(token, query, json!({})).await;
+            assert_eq!(resp.status, 200, "{}", resp.text);
+            assert!(resp.body["errors"].is_null(), "{}", resp.text);
+            let schema = &resp.body["data"]["__schema"];
+            assert_eq!(schema["queryType"]["name"], "Query");
+            assert_eq!(schema["mutationType"]["name"], "Mutation");
+            let types = schema["types"].as_array().unwrap();
+            assert!(types.iter().any(|t| t["name"] == "User"), "{}", resp.text);
+        }
+    }
+
+    // Data fields still have their limit: 14 levels through a cycle.
+    let deep = "{ me { tenants { tenant { members { user { tenants { tenant { members { user { tenants { tenant { members { user { id } } } } } } } } } } } } } }";
+    let resp = app.graphql(root, deep, json!({})).await;
+    let message = resp.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("nested too deep"), "{}", resp.text);
+    assert!(resp.body["data"].is_null(), "{}", resp.text);
+
+    let off = spawn_app_with(|c| c.graphql_introspection = false).await;
+    let resp = off
+        .graphql(
+            Some(&off.root_key),
+            include_str!("fixtures/introspection_graphql_js_16.15.0.graphql"),
+            json!({}),
+        )
+        .await;
+    let message = resp.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("introspection is switched off"),
+        "{}",
+        resp.text
+    );
+    assert!(
+        !resp.body["data"]["__schema"]["types"].is_array(),
+        "{}",
+        resp.text
+    );
+}
+
+/// GraphiQL's page and assets come from the binary, under a CSP that names no
+/// other origin.
+#[tokio::test]
+async fn graphiql_is_served_from_the_binary() {
+    let app = spawn_app().await;
+    let page = app.get("/graphql", None).await;
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("http") && !csp.contains("//"), "{csp}");
+    assert!(!page.text.contains("https://") && !page.text.contains("http://"));
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    // No inline script: every <script> has a same-origin src.
+    assert!(!page.text.contains("<script>"), "{}", page.text);
+    let assets: Vec<&str> = page
+        .text
+        .split(['"', '\''])
+        .filter(|piece| piece.starts_with("/graphql/assets/"))
+        .collect();
+    assert_eq!(assets.len(), 5, "{}", page.text);
+    for asset in assets {
+        let gzipped = app
+            .client
+            .get(app.url(asset))
+            .header("accept-encoding", "gzip, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gzipped.status(), 200, "{asset}");
+        let kind = gzipped.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            kind.starts_with("text/javascript") || kind.starts_with("text/css"),
+            "{kind}"
+        );
+        let encoded = gzipped.headers().get("content-encoding").cloned();
+        let gz = gzipped.bytes().await.unwrap();
+        let plain = app
+            .client
+            .get(app.url(asset))
+            .header("accept-encoding", "identity")
+            .send()
+            .await
+            .unwrap();
+        assert!(plain.headers().get("content-encoding").is_none());
+        let plain = plain.bytes().await.unwrap();
+        if encoded.is_some() {
+            assert_eq!(&gz[..2], &[0x1f, 0x8b], "{asset}");
+            assert!(plain.len() > gz.len(), "{asset}");
+        }
+        let text = String::from_utf8(plain.to_vec()).unwrap();
+        assert!(!text.contains("sourceMappingURL"), "{asset}");
+    }
+    assert_eq!(app.get("/graphql/assets/nope.js", None).await.status, 404);
+}

@@ -1,7 +1,7 @@
 //! Operations: health, readiness, request ids, base path, CORS, security headers.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{spawn_app, spawn_app_with};
 
@@ -150,4 +150,128 @@ async fn readiness_fails_when_the_database_is_gone() {
     let resp = app.get("/readyz", None).await;
     resp.error(503, "unavailable");
     assert_eq!(app.get("/healthz", None).await.status, 200);
+}
+
+/// `/graphql` and accepting an invite belong to no one app: an origin that any app
+/// allows may call them from a browser (no credentials, `Authorization` allowed);
+/// any other origin gets no `Access-Control-Allow-Origin`.
+#[tokio::test]
+async fn browsers_on_an_allowed_origin_reach_graphql_and_invite_acceptance() {
+    let app = spawn_app().await;
+    app.create_app_with(
+        json!({"name": "acme", "settings": {"allowed_origins": ["https://spa.acme.test"]}}),
+    )
+    .await;
+    let preflight = |origin: &'static str, path: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url(path))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    for path in ["/graphql", "/v1/invites/hm_inv_whatever/accept"] {
+        let allowed = preflight("https://spa.acme.test", path).await.unwrap();
+        assert!(
+            allowed.status().is_success(),
+            "{path}: {}",
+            allowed.status()
+        );
+        assert_eq!(
+            allowed.headers()["access-control-allow-origin"],
+            "https://spa.acme.test",
+            "{path}"
+        );
+        let headers = allowed.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(headers.contains("authorization"), "{headers}");
+        assert!(
+            allowed
+                .headers()
+                .get("access-control-allow-credentials")
+                .is_none(),
+            "{path}"
+        );
+        let refused = preflight("https://evil.test", path).await.unwrap();
+        assert!(
+            refused
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{path}"
+        );
+    }
+
+    // The actual request carries the header too, and an end user's GraphQL works.
+    let token = app
+        .signup("acme", "spa@example.com", "correct horse battery")
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer = app
+        .client
+        .post(app.url("/graphql"))
+        .header("origin", "https://spa.acme.test")
+        .bearer_auth(&token)
+        .json(&json!({"query": "{ me { email } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "https://spa.acme.test"
+    );
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["data"]["me"]["email"], "spa@example.com", "{body}");
+
+    // A newly created app's origin is allowed at once on this instance.
+    app.create_app_with(
+        json!({"name": "globex", "settings": {"allowed_origins": ["https://globex.test"]}}),
+    )
+    .await;
+    let allowed = preflight("https://globex.test", "/graphql").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://globex.test"
+    );
+}
+
+/// A check that cannot run reports SKIPPED locally and fails under `CI=true`.
+#[tokio::test]
+async fn the_pyjwt_check_never_passes_silently() {
+    let bin = tempfile::tempdir().unwrap();
+    // Only what the script needs before it looks for python3.
+    let dirname = ["/usr/bin/dirname", "/bin/dirname"]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).exists())
+        .expect("dirname");
+    std::os::unix::fs::symlink(dirname, bin.path().join("dirname")).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pyjwt_check.sh");
+    let run = |ci: &str| {
+        std::process::Command::new("/bin/bash")
+            .arg(script)
+            .env_clear()
+            .env("PATH", bin.path())
+            .env("CI", ci)
+            .output()
+            .unwrap()
+    };
+    let local = run("");
+    assert!(local.status.success());
+    let out = String::from_utf8_lossy(&local.stdout);
+    assert!(out.contains("SKIPPED"), "{out}");
+    assert!(!out.contains("passed\n"), "{out}");
+    let ci = run("true");
+    assert!(
+        !ci.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ci.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ci.stderr).contains("FAILED"));
 }

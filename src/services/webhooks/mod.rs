@@ -517,14 +517,23 @@ pub async fn deliveries(
     })
 }
 
-pub async fn delivery(state: &AppState, admin: &AppAdmin, id: &str) -> Result<DeliveryRecord> {
+/// A delivery of the app; with `endpoint`, only one of that webhook's (a delivery
+/// of another webhook is not found).
+pub async fn delivery(
+    state: &AppState,
+    admin: &AppAdmin,
+    endpoint: Option<&str>,
+    id: &str,
+) -> Result<DeliveryRecord> {
     let not_found = || Error::not_found("webhook delivery not found");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let delivery = webhook_delivery::Entity::find_by_id(id)
-        .filter(webhook_delivery::Column::AppId.eq(admin.app().id))
-        .one(&*state.db)
-        .await?
-        .ok_or_else(not_found)?;
+    let mut query = webhook_delivery::Entity::find_by_id(id)
+        .filter(webhook_delivery::Column::AppId.eq(admin.app().id));
+    if let Some(endpoint) = endpoint {
+        let endpoint = Uuid::parse_str(endpoint).map_err(|_| not_found())?;
+        query = query.filter(webhook_delivery::Column::EndpointId.eq(endpoint));
+    }
+    let delivery = query.one(&*state.db).await?.ok_or_else(not_found)?;
     with_attempts(state, vec![delivery])
         .await?
         .pop()
@@ -536,10 +545,13 @@ pub async fn delivery(state: &AppState, admin: &AppAdmin, id: &str) -> Result<De
 pub async fn redeliver(
     state: &AppState,
     admin: &AppAdmin,
+    endpoint: Option<&str>,
     delivery_id: &str,
     meta: &RequestMeta,
 ) -> Result<DeliveryRecord> {
-    let original = delivery(state, admin, delivery_id).await?.delivery;
+    let original = delivery(state, admin, endpoint, delivery_id)
+        .await?
+        .delivery;
     let endpoint = webhook_endpoint::Entity::find_by_id(original.endpoint_id)
         .one(&*state.db)
         .await?

@@ -1,0 +1,25 @@
+//! Finds the external tools some integration tests run (Node.js for the README's
+//! webhook snippet). A test whose tool is missing is compiled as ignored, so that
+//! `cargo test` reports it as skipped rather than passed; under `CI=true` a missing
+//! tool fails the build instead, since CI must run every check.
+
+use std::process::Command;
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(heimdall_has_node)");
+    println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-env-changed=CI");
+    println!("cargo::rerun-if-env-changed=PATH");
+    let has_node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if has_node {
+        println!("cargo::rustc-cfg=heimdall_has_node");
+    } else if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        println!(
+            "cargo::error=CI=true but Node.js (`node`) is not on PATH: the README's webhook \
+             snippet test needs it (.ci/run installs it)"
+        );
+    }
+}
