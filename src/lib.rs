@@ -5,7 +5,7 @@
 //! extractor and the one guard) and call [`services`], which hold every rule and talk
 //! to the database through [`db`] and the `entity` crate.
 
-pub mod auth;
+pub mod access;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -4,11 +4,9 @@
 use std::net::SocketAddr;
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts},
+    extract::ConnectInfo,
     http::{HeaderMap, header, request::Parts},
 };
-
-use crate::state::AppState;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestMeta {
@@ -43,15 +41,4 @@ fn forwarded_for(headers: &HeaderMap) -> Option<String> {
         .parse::<std::net::IpAddr>()
         .ok()
         .map(|ip| ip.to_string())
-}
-
-impl FromRequestParts<AppState> for RequestMeta {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_parts(parts, state.config.trust_proxy))
-    }
 }

@@ -13,8 +13,8 @@ use super::{
     guards::{Authenticated, RootOnly},
     relay,
 };
+use crate::services::guard::{self, Lane};
 use crate::{
-    auth::guard,
     crypto::keys::SigningAlg,
     db::PageRequest,
     error::Error,
@@ -67,7 +67,7 @@ impl App {
         after: Option<String>,
     ) -> Result<Connection<String, ApiKey>> {
         let state = ctx.state();
-        let admin = guard::app_admin(state, ctx.principal()?, &self.0.id.to_string()).await?;
+        let admin = super::app_admin(ctx, Some(&self.0.id.to_string())).await?;
         let had_cursor = after.is_some();
         let page =
             keys::list_app_keys(state, &admin, PageRequest::from_graphql(first, after)?).await?;
@@ -77,10 +77,8 @@ impl App {
     /// Signing keys, newest first: the active key and retired ones.
     async fn signing_keys(&self, ctx: &Context<'_>) -> Result<Vec<SigningKey>> {
         let state = ctx.state();
-        let admin = guard::app_admin(state, ctx.principal()?, &self.0.id.to_string()).await?;
-        Ok(state
-            .signing
-            .list(admin.app().id)
+        let admin = super::app_admin(ctx, Some(&self.0.id.to_string())).await?;
+        Ok(keys::list_signing_keys(state, &admin)
             .await?
             .into_iter()
             .map(SigningKey)
@@ -343,7 +341,7 @@ impl AppQuery {
     /// One app, by slug or id; an app key's own app when omitted.
     #[graphql(guard = "Authenticated")]
     async fn app(&self, ctx: &Context<'_>, name: Option<String>) -> Result<Option<App>> {
-        let admin = guard::app_admin_of(ctx.state(), ctx.principal()?, name.as_deref()).await?;
+        let admin = super::app_admin(ctx, name.as_deref()).await?;
         Ok(Some(App(admin.app().clone())))
     }
 }
@@ -356,7 +354,7 @@ impl AppMutation {
     /// Creates an app and its first signing key (root key only).
     #[graphql(guard = "RootOnly")]
     async fn create_app(&self, ctx: &Context<'_>, input: CreateAppInput) -> Result<App> {
-        let root = guard::require_root(ctx.principal()?)?;
+        let root = guard::root(ctx.principal()?)?;
         let app = app_service::create(
             ctx.state(),
             &root,
@@ -380,11 +378,12 @@ impl AppMutation {
         input: UpdateAppInput,
     ) -> Result<App> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, name.as_deref()).await?;
+        let admin = super::app_admin(ctx, name.as_deref()).await?;
         let app = app_service::update(
             state,
             &admin,
             AppPatch {
+                name: None,
                 display_name: input.display_name,
                 settings: input.settings.as_ref().map(AppSettingsInput::to_patch),
             },
@@ -399,8 +398,8 @@ impl AppMutation {
     async fn delete_app(&self, ctx: &Context<'_>, name: String) -> Result<bool> {
         let state = ctx.state();
         let principal = ctx.principal()?;
-        let admin = guard::app_admin(state, principal, &name).await?;
-        app_service::delete(state, &guard::require_root(principal)?, admin.app()).await?;
+        let admin = guard::app_admin(state, principal, Lane::GraphQl, Some(&name)).await?;
+        app_service::delete(state, &guard::root(principal)?, admin.app()).await?;
         Ok(true)
     }
 
@@ -413,7 +412,7 @@ impl AppMutation {
         name: Option<String>,
     ) -> Result<CreateApiKeyPayload> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let (model, key) = keys::create_app_key(
             state,
             &admin,
@@ -431,7 +430,7 @@ impl AppMutation {
     #[graphql(guard = "Authenticated")]
     async fn revoke_api_key(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<bool> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let id = uuid::Uuid::parse_str(&id).map_err(|_| Error::not_found("api key not found"))?;
         keys::revoke_app_key(state, &admin, id, ctx.meta()).await?;
         Ok(true)
@@ -445,9 +444,9 @@ impl AppMutation {
         app: Option<String>,
     ) -> Result<SigningKey> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         Ok(SigningKey(
-            keys::rotate_signing_key(state, &admin, ctx.meta()).await?,
+            keys::rotate_signing_key(state, &admin, None, ctx.meta()).await?,
         ))
     }
 }

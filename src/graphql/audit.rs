@@ -9,7 +9,6 @@ use entity::audit_entry;
 
 use super::{ContextExt, guards::Authenticated, relay};
 use crate::{
-    auth::guard,
     db::PageRequest,
     services::audit_log::{self, AuditFilter},
 };
@@ -93,14 +92,7 @@ impl AuditQuery {
         after: Option<String>,
     ) -> Result<Connection<String, AuditEntry>> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["audit.read"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let filter = filter.unwrap_or_default();
         let filter = AuditFilter {
             action: filter.action,
@@ -111,7 +103,7 @@ impl AuditQuery {
         };
         let had_cursor = after.is_some();
         let page = PageRequest::from_graphql(first, after)?;
-        let page = audit_log::list(state, admin.app().id, &filter, page).await?;
+        let page = audit_log::list(state, &admin, &filter, page).await?;
         Ok(relay::connection(page, had_cursor, |e| e.id, AuditEntry))
     }
 }

@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::{ContextExt, guards::Authenticated};
 use crate::{
-    auth::{Principal, guard},
     error::Error,
     services::federation::{
         identities,
@@ -194,15 +193,6 @@ pub struct OidcProviderInput {
     pub enabled: Option<bool>,
 }
 
-fn end_user(principal: &Principal) -> Result<&crate::auth::EndUser, Error> {
-    match principal {
-        Principal::EndUser(user) => Ok(user),
-        _ => Err(Error::forbidden(
-            "this field requires an end user's access token",
-        )),
-    }
-}
-
 #[derive(Default)]
 pub struct FederationQuery;
 
@@ -216,7 +206,7 @@ impl FederationQuery {
         app: Option<String>,
     ) -> Result<Vec<IdentityProvider>> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let slug = admin.app().name.clone();
         Ok(providers::list(state, &admin)
             .await?
@@ -234,7 +224,7 @@ impl FederationQuery {
         id: String,
     ) -> Result<IdentityProvider> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let provider = providers::get_admin(state, &admin, &id).await?;
         Ok(IdentityProvider(provider, admin.app().name.clone()))
     }
@@ -242,14 +232,12 @@ impl FederationQuery {
     /// The signed-in end user's federated identities.
     #[graphql(guard = "Authenticated")]
     async fn my_identities(&self, ctx: &Context<'_>) -> Result<Vec<FederatedIdentity>> {
-        let caller = end_user(ctx.principal()?)?;
-        Ok(
-            identities::of_user(&*ctx.state().db, caller.app_id, caller.user_id)
-                .await?
-                .into_iter()
-                .map(FederatedIdentity)
-                .collect(),
-        )
+        let me = super::me(ctx).await?;
+        Ok(identities::mine(ctx.state(), &me)
+            .await?
+            .into_iter()
+            .map(FederatedIdentity)
+            .collect())
     }
 
     /// A user's federated identities (administrators, `user.read`).
@@ -261,14 +249,7 @@ impl FederationQuery {
         user_id: ID,
     ) -> Result<Vec<FederatedIdentity>> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.read"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         Ok(
             identities::list_for_admin(state, &admin, parse_id(&user_id, "user")?)
                 .await?
@@ -293,7 +274,7 @@ impl FederationMutation {
         input: AppleProviderInput,
     ) -> Result<IdentityProvider> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let input = AppleInput {
             services_id: input.services_id,
             bundle_ids: input.bundle_ids,
@@ -317,7 +298,7 @@ impl FederationMutation {
         input: OidcProviderInput,
     ) -> Result<IdentityProvider> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let input = OidcInput {
             issuer: input.issuer,
             discovery_url: input.discovery_url,
@@ -341,7 +322,7 @@ impl FederationMutation {
         id: String,
     ) -> Result<bool> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         providers::delete(state, &admin, &id, ctx.meta()).await?;
         Ok(true)
     }
@@ -350,17 +331,8 @@ impl FederationMutation {
     /// account's last way to sign in.
     #[graphql(guard = "Authenticated")]
     async fn unlink_my_identity(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let principal = ctx.principal()?;
-        let caller = end_user(principal)?;
-        identities::unlink(
-            ctx.state(),
-            caller.app_id,
-            caller.user_id,
-            parse_id(&id, "identity")?,
-            &principal.actor(),
-            ctx.meta(),
-        )
-        .await?;
+        let me = super::me(ctx).await?;
+        identities::unlink_mine(ctx.state(), &me, parse_id(&id, "identity")?, ctx.meta()).await?;
         Ok(true)
     }
 
@@ -374,14 +346,7 @@ impl FederationMutation {
         id: ID,
     ) -> Result<bool> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.update"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         identities::unlink_for_admin(
             state,
             &admin,

@@ -1,10 +1,11 @@
-//! Field guards. They call the same guard functions as the REST handlers; app-scoped
-//! checks run in the resolver through `auth::guard`, which needs the app argument.
+//! Field guards: authentication, and root-only fields. App-scoped capabilities are
+//! granted in the resolver (`services::guard` needs the app argument) and the
+//! services check permissions.
 
 use async_graphql::{Context, Guard, Result};
 
 use super::ContextExt;
-use crate::auth::guard;
+use crate::services::guard;
 
 /// Any authenticated principal.
 pub struct Authenticated;
@@ -21,7 +22,7 @@ pub struct RootOnly;
 
 impl Guard for RootOnly {
     async fn check(&self, ctx: &Context<'_>) -> Result<()> {
-        guard::require_root(ctx.principal()?)?;
+        guard::root(ctx.principal()?)?;
         Ok(())
     }
 }

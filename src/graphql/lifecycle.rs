@@ -11,8 +11,9 @@ use entity::invite;
 use uuid::Uuid;
 
 use super::{ContextExt, guards::Authenticated, relay, tenants::TokenPayload, users::User};
+use crate::services::guard::{self, Lane};
 use crate::{
-    auth::{Principal, guard},
+    access::Principal,
     db::PageRequest,
     error::Error,
     services::{
@@ -113,14 +114,7 @@ impl LifecycleQuery {
         after: Option<String>,
     ) -> Result<Connection<String, Invite>> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.invite"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let had_cursor = after.is_some();
         let page = invites::list(state, &admin, PageRequest::from_graphql(first, after)?).await?;
         let now = state.now();
@@ -148,14 +142,7 @@ impl LifecycleMutation {
         input: CreateInviteInput,
     ) -> Result<CreatedInvite> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.invite"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let tenant_id = input
             .tenant_id
             .as_ref()
@@ -193,14 +180,7 @@ impl LifecycleMutation {
         id: ID,
     ) -> Result<Invite> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.invite"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let invite = invites::revoke(state, &admin, parse_id(&id, "invite")?, ctx.meta()).await?;
         Ok(Invite(invite, state.now()))
     }
@@ -248,7 +228,7 @@ impl LifecycleMutation {
         user_id: ID,
     ) -> Result<MintedToken> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let minted = lifecycle::mint_email_verification(
             state,
             &admin,
@@ -273,7 +253,7 @@ impl LifecycleMutation {
         email: String,
     ) -> Result<MintedToken> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let minted = lifecycle::mint_password_reset(state, &admin, &email, ctx.meta()).await?;
         Ok(MintedToken {
             token: minted.token,
@@ -285,7 +265,7 @@ impl LifecycleMutation {
     /// Consumes an email-verification token of the app (no credential needed).
     async fn verify_email(&self, ctx: &Context<'_>, app: String, token: String) -> Result<User> {
         let state = ctx.state();
-        let app = crate::http::consumer::app_of(state, &app).await?;
+        let app = guard::find_app(state, Lane::Consumer, &app).await?;
         Ok(User(
             lifecycle::verify_email(state, &app, &token, ctx.meta()).await?,
         ))
@@ -301,7 +281,7 @@ impl LifecycleMutation {
         new_password: String,
     ) -> Result<bool> {
         let state = ctx.state();
-        let app = crate::http::consumer::app_of(state, &app).await?;
+        let app = guard::find_app(state, Lane::Consumer, &app).await?;
         lifecycle::reset_password(state, &app, &token, &new_password, ctx.meta()).await?;
         Ok(true)
     }
@@ -315,7 +295,7 @@ impl LifecycleMutation {
         email: String,
     ) -> Result<bool> {
         let state = ctx.state();
-        let app = crate::http::consumer::app_of(state, &app).await?;
+        let app = guard::find_app(state, Lane::Consumer, &app).await?;
         lifecycle::forgot_password(state, &app, &email, ctx.meta()).await?;
         Ok(true)
     }
@@ -323,16 +303,8 @@ impl LifecycleMutation {
     /// Mails the signed-in end user a new verification link (SMTP required).
     #[graphql(guard = "Authenticated")]
     async fn resend_email_verification(&self, ctx: &Context<'_>) -> Result<bool> {
-        let state = ctx.state();
-        let Principal::EndUser(caller) = ctx.principal()? else {
-            return Err(Error::forbidden("this field requires an end user's access token").into());
-        };
-        let app = state
-            .apps
-            .by_id(caller.app_id)
-            .await?
-            .ok_or_else(|| Error::not_found("app not found"))?;
-        lifecycle::resend_verification(state, &app, caller, ctx.meta()).await?;
+        let me = super::me(ctx).await?;
+        lifecycle::resend_verification(ctx.state(), &me, ctx.meta()).await?;
         Ok(true)
     }
 }

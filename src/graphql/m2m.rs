@@ -7,7 +7,6 @@ use entity::m2m_client;
 
 use super::{ContextExt, guards::Authenticated, relay};
 use crate::{
-    auth::guard,
     db::PageRequest,
     services::{m2m, permissions},
 };
@@ -83,7 +82,7 @@ impl M2mQuery {
         after: Option<String>,
     ) -> Result<Connection<String, M2mClient>> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let had_cursor = after.is_some();
         let page = m2m::list(state, &admin, PageRequest::from_graphql(first, after)?).await?;
         Ok(relay::connection(page, had_cursor, |c| c.id, M2mClient))
@@ -97,7 +96,7 @@ impl M2mQuery {
         client_id: String,
     ) -> Result<Option<M2mClient>> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         Ok(Some(M2mClient(m2m::get(state, &admin, &client_id).await?)))
     }
 }
@@ -116,7 +115,7 @@ impl M2mMutation {
         input: CreateM2mClientInput,
     ) -> Result<M2mClientWithSecret> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let (client, client_secret) =
             m2m::create(state, &admin, &input.name, &input.scopes, ctx.meta()).await?;
         Ok(M2mClientWithSecret {
@@ -134,7 +133,7 @@ impl M2mMutation {
         input: UpdateM2mClientInput,
     ) -> Result<M2mClient> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let client = m2m::update(
             state,
             &admin,
@@ -158,7 +157,7 @@ impl M2mMutation {
         grace_period_seconds: Option<i64>,
     ) -> Result<M2mClientWithSecret> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let (client, client_secret) =
             m2m::rotate_secret(state, &admin, &client_id, grace_period_seconds, ctx.meta()).await?;
         Ok(M2mClientWithSecret {
@@ -176,7 +175,7 @@ impl M2mMutation {
         client_id: String,
     ) -> Result<bool> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         m2m::delete(state, &admin, &client_id, ctx.meta()).await?;
         Ok(true)
     }

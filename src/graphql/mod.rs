@@ -5,7 +5,6 @@ pub mod apps;
 pub mod audit;
 pub mod federation;
 pub mod guards;
-pub mod http;
 pub mod lifecycle;
 pub mod limits;
 pub mod loaders;
@@ -19,7 +18,13 @@ pub mod webhooks;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
-use crate::{auth::Principal, error::Error, request::RequestMeta, state::AppState};
+use crate::{
+    access::{AppAccess, AppAdmin, Me, Principal, TenantAccess},
+    error::Error,
+    request::RequestMeta,
+    services::guard::{self, Lane},
+    state::AppState,
+};
 
 pub const MAX_DEPTH: usize = 12;
 /// The standard introspection query (graphql-js, graphql-core) is 15 levels deep.
@@ -77,6 +82,31 @@ pub fn build_schema(introspection: bool) -> HeimdallSchema {
 /// The SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     build_schema(true).sdl()
+}
+
+/// The capability for the app a resolver addresses (`app`, or the credential's own):
+/// any principal of the app, holding what it holds. Services check permissions.
+pub async fn app_access(ctx: &Context<'_>, app: Option<&str>) -> Result<AppAccess, Error> {
+    guard::app_access(ctx.state(), ctx.principal()?, Lane::GraphQl, app).await
+}
+
+/// [`app_access`] within one tenant (the caller's role there counts too).
+pub async fn tenant_access(
+    ctx: &Context<'_>,
+    app: Option<&str>,
+    tenant_id: uuid::Uuid,
+) -> Result<TenantAccess, Error> {
+    guard::tenant_access(ctx.state(), ctx.principal()?, Lane::GraphQl, app, tenant_id).await
+}
+
+/// A root key or the app's key, administering the app.
+pub async fn app_admin(ctx: &Context<'_>, app: Option<&str>) -> Result<AppAdmin, Error> {
+    guard::app_admin(ctx.state(), ctx.principal()?, Lane::GraphQl, app).await
+}
+
+/// The signed-in end user acting on their own account.
+pub async fn me(ctx: &Context<'_>) -> Result<Me, Error> {
+    guard::me(ctx.state(), ctx.principal()?, Lane::GraphQl, None).await
 }
 
 /// Access to the state and the caller from resolvers.

@@ -8,15 +8,13 @@ use entity::oauth_client;
 
 use super::{ContextExt, guards::Authenticated};
 use crate::{
-    auth::{AppAdmin, EndUser, Principal, guard},
-    db::PageRequest,
+    access::AppAccess,
     error::Error,
     services::oauth::{
         SCOPES, authorize,
         clients::{self, ClientInput},
         grants, scopes_of,
     },
-    state::AppState,
 };
 
 /// A third-party application that signs users in with this app.
@@ -140,22 +138,9 @@ pub struct OAuthTokenInfo {
     pub expires_at: DateTime<Utc>,
 }
 
-fn end_user<'a>(ctx: &'a Context<'_>) -> Result<&'a EndUser, Error> {
-    match ctx.principal()? {
-        Principal::EndUser(user) => Ok(user),
-        _ => Err(Error::forbidden(
-            "this field requires an end user's access token",
-        )),
-    }
-}
-
 /// The caller as a client manager of their own app (end users), or an app's keys.
-async fn manager(
-    state: &AppState,
-    ctx: &Context<'_>,
-    app: Option<&str>,
-) -> Result<AppAdmin, Error> {
-    guard::graphql_access(state, ctx.principal()?, app, &[], None).await
+async fn manager(ctx: &Context<'_>) -> Result<AppAccess, Error> {
+    super::app_access(ctx, None).await
 }
 
 #[derive(Default)]
@@ -166,20 +151,12 @@ impl OAuthQuery {
     /// The OAuth clients the caller owns.
     #[graphql(guard = "Authenticated")]
     async fn my_oauth_clients(&self, ctx: &Context<'_>) -> Result<Vec<OAuthClient>> {
-        let state = ctx.state();
-        end_user(ctx)?;
-        let admin = manager(state, ctx, None).await?;
-        let page = clients::list(
-            state,
-            &admin,
-            false,
-            PageRequest {
-                limit: 200,
-                after: None,
-            },
-        )
-        .await?;
-        Ok(page.items.into_iter().map(OAuthClient).collect())
+        let me = super::me(ctx).await?;
+        Ok(clients::owned_by(ctx.state(), &me, 200)
+            .await?
+            .into_iter()
+            .map(OAuthClient)
+            .collect())
     }
 
     /// Every scope a client can request, with what it grants.
@@ -196,40 +173,36 @@ impl OAuthQuery {
     /// The caller's consents.
     #[graphql(guard = "Authenticated")]
     async fn my_oauth_consents(&self, ctx: &Context<'_>) -> Result<Vec<OAuthConsent>> {
-        let caller = end_user(ctx)?;
-        Ok(
-            authorize::consents_of(ctx.state(), caller.app_id, caller.user_id)
-                .await?
-                .into_iter()
-                .map(|(consent, client)| OAuthConsent {
-                    client_id: ID(client.id.to_string()),
-                    client_name: client.name,
-                    scopes: scopes_of(&consent.scopes),
-                    is_first_party: client.is_first_party,
-                    granted_at: consent.updated_at,
-                })
-                .collect(),
-        )
+        let me = super::me(ctx).await?;
+        Ok(authorize::consents_of(ctx.state(), &me)
+            .await?
+            .into_iter()
+            .map(|(consent, client)| OAuthConsent {
+                client_id: ID(client.id.to_string()),
+                client_name: client.name,
+                scopes: scopes_of(&consent.scopes),
+                is_first_party: client.is_first_party,
+                granted_at: consent.updated_at,
+            })
+            .collect())
     }
 
     /// Tokens clients hold for the caller.
     #[graphql(guard = "Authenticated")]
     async fn my_oauth_tokens(&self, ctx: &Context<'_>) -> Result<Vec<OAuthTokenInfo>> {
-        let caller = end_user(ctx)?;
-        Ok(
-            grants::tokens_of(ctx.state(), caller.app_id, caller.user_id)
-                .await?
-                .into_iter()
-                .map(|(token, client)| OAuthTokenInfo {
-                    id: ID(token.id.to_string()),
-                    client_id: ID(client.id.to_string()),
-                    client_name: client.name,
-                    kind: token.kind,
-                    scopes: scopes_of(&token.scopes),
-                    expires_at: token.expires_at,
-                })
-                .collect(),
-        )
+        let me = super::me(ctx).await?;
+        Ok(grants::tokens_of(ctx.state(), &me)
+            .await?
+            .into_iter()
+            .map(|(token, client)| OAuthTokenInfo {
+                id: ID(token.id.to_string()),
+                client_id: ID(client.id.to_string()),
+                client_name: client.name,
+                kind: token.kind,
+                scopes: scopes_of(&token.scopes),
+                expires_at: token.expires_at,
+            })
+            .collect())
     }
 }
 
@@ -246,7 +219,7 @@ impl OAuthMutation {
         input: CreateOAuthClientInput,
     ) -> Result<CreateOAuthClientPayload> {
         let state = ctx.state();
-        let admin = manager(state, ctx, None).await?;
+        let admin = manager(ctx).await?;
         let (client, client_secret) = clients::create(
             state,
             &admin,
@@ -281,7 +254,7 @@ impl OAuthMutation {
         id: ID,
     ) -> Result<RegenerateSecretPayload> {
         let state = ctx.state();
-        let admin = manager(state, ctx, None).await?;
+        let admin = manager(ctx).await?;
         let (_, secret) = clients::regenerate_secret(state, &admin, &id, ctx.meta()).await?;
         Ok(RegenerateSecretPayload {
             success: true,
@@ -294,7 +267,7 @@ impl OAuthMutation {
     #[graphql(guard = "Authenticated")]
     async fn delete_oauth_client(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
         let state = ctx.state();
-        let admin = manager(state, ctx, None).await?;
+        let admin = manager(ctx).await?;
         clients::delete(state, &admin, &id, ctx.meta()).await?;
         Ok(DeletePayload {
             success: true,
@@ -305,30 +278,16 @@ impl OAuthMutation {
     /// Deletes the caller's consent to a client and revokes its tokens.
     #[graphql(guard = "Authenticated")]
     async fn revoke_oauth_consent(&self, ctx: &Context<'_>, client_id: ID) -> Result<bool> {
-        let caller = end_user(ctx)?;
-        authorize::revoke_consent(
-            ctx.state(),
-            caller.app_id,
-            caller.user_id,
-            &client_id,
-            ctx.meta(),
-        )
-        .await?;
+        let me = super::me(ctx).await?;
+        authorize::revoke_consent(ctx.state(), &me, &client_id, ctx.meta()).await?;
         Ok(true)
     }
 
     /// Revokes one token a client holds for the caller (and the rest of its grant).
     #[graphql(guard = "Authenticated")]
     async fn revoke_oauth_token(&self, ctx: &Context<'_>, token_id: ID) -> Result<bool> {
-        let caller = end_user(ctx)?;
-        grants::revoke_by_id(
-            ctx.state(),
-            caller.app_id,
-            caller.user_id,
-            &token_id,
-            ctx.meta(),
-        )
-        .await?;
+        let me = super::me(ctx).await?;
+        grants::revoke_by_id(ctx.state(), &me, &token_id, ctx.meta()).await?;
         Ok(true)
     }
 }

@@ -11,14 +11,9 @@ use super::{
     loaders::{USERS_PER_ROLE, UsersWithRole},
     users::User,
 };
-use crate::{
-    auth::{AppAdmin, guard},
-    error::Error,
-    services::{
-        permissions,
-        roles::{self, RoleInput, RolePatch, SyncResult},
-    },
-    state::AppState,
+use crate::services::{
+    permissions,
+    roles::{self, RoleInput, RolePatch, SyncResult},
 };
 
 /// A role of the app's catalogue.
@@ -141,17 +136,6 @@ impl From<SyncResult> for RoleSyncResult {
     }
 }
 
-/// Reading the catalogue: `role.manage` or `role.assign`.
-async fn reader(state: &AppState, ctx: &Context<'_>, app: Option<&str>) -> Result<AppAdmin, Error> {
-    let principal = ctx.principal()?;
-    match guard::graphql_access(state, principal, app, &["role.manage"], None).await {
-        Err(Error::Forbidden { .. }) => {
-            guard::graphql_access(state, principal, app, &["role.assign"], None).await
-        }
-        other => other,
-    }
-}
-
 #[derive(Default)]
 pub struct RoleQuery;
 
@@ -161,8 +145,8 @@ impl RoleQuery {
     #[graphql(guard = "Authenticated")]
     async fn roles(&self, ctx: &Context<'_>, app: Option<String>) -> Result<Vec<Role>> {
         let state = ctx.state();
-        let admin = reader(state, ctx, app.as_deref()).await?;
-        Ok(roles::list(&*state.db, admin.app().id)
+        let admin = super::app_access(ctx, app.as_deref()).await?;
+        Ok(roles::list(state, &admin)
             .await?
             .into_iter()
             .map(Role)
@@ -178,10 +162,8 @@ impl RoleQuery {
         name: String,
     ) -> Result<Option<Role>> {
         let state = ctx.state();
-        let admin = reader(state, ctx, app.as_deref()).await?;
-        Ok(Some(Role(
-            roles::get(&*state.db, admin.app().id, &name).await?,
-        )))
+        let admin = super::app_access(ctx, app.as_deref()).await?;
+        Ok(Some(Role(roles::get(state, &admin, &name).await?)))
     }
 }
 
@@ -199,14 +181,7 @@ impl RoleMutation {
         input: RoleInputObject,
     ) -> Result<Role> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["role.manage"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         Ok(Role(
             roles::create(state, &admin, input.into(), ctx.meta()).await?,
         ))
@@ -222,14 +197,7 @@ impl RoleMutation {
         input: UpdateRoleInput,
     ) -> Result<Role> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["role.manage"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let patch = RolePatch {
             display_name: maybe(input.display_name),
             description: maybe(input.description),
@@ -250,14 +218,7 @@ impl RoleMutation {
         reassign_to: Option<String>,
     ) -> Result<bool> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["role.manage"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         roles::delete(state, &admin, &name, reassign_to.as_deref(), ctx.meta()).await?;
         Ok(true)
     }
@@ -274,14 +235,7 @@ impl RoleMutation {
     ) -> Result<RoleSyncResult> {
         let dry_run = dry_run.unwrap_or(false);
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["role.manage"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let desired = input.roles.into_iter().map(RoleInput::from).collect();
         let result = roles::sync(
             state,

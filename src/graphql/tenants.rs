@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::{ContextExt, guards::Authenticated, loaders::MembersOf, relay, users::User};
 use crate::{
-    auth::{EndUser, Principal, guard},
     db::PageRequest,
     error::Error,
     services::{authz, tenants},
@@ -42,15 +41,9 @@ impl Tenant {
     }
     /// Members and their tenant role (the first 100).
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<TenantMember>> {
-        let state = ctx.state();
-        guard::graphql_access(
-            state,
-            ctx.principal()?,
-            Some(&self.0.app_id.to_string()),
-            &["tenant.manage"],
-            Some(self.0.id),
-        )
-        .await?;
+        let app = self.0.app_id.to_string();
+        let access = super::tenant_access(ctx, Some(&app), self.0.id).await?;
+        tenants::may_list_members(&access)?;
         let members = ctx
             .loader()
             .load_one(MembersOf(self.0.id))
@@ -126,15 +119,6 @@ pub struct UpdateTenantInput {
     pub name: Option<String>,
 }
 
-fn end_user<'a>(ctx: &'a Context<'_>) -> Result<&'a EndUser, Error> {
-    match ctx.principal()? {
-        Principal::EndUser(user) => Ok(user),
-        _ => Err(Error::forbidden(
-            "this field requires an end user's access token",
-        )),
-    }
-}
-
 #[derive(Default)]
 pub struct TenantQuery;
 
@@ -150,21 +134,9 @@ impl TenantQuery {
         after: Option<String>,
     ) -> Result<Connection<String, Tenant>> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["tenant.manage"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let had_cursor = after.is_some();
-        let page = tenants::list(
-            state,
-            admin.app().id,
-            PageRequest::from_graphql(first, after)?,
-        )
-        .await?;
+        let page = tenants::list(state, &admin, PageRequest::from_graphql(first, after)?).await?;
         Ok(relay::connection(page, had_cursor, |t| t.id, Tenant))
     }
 
@@ -178,25 +150,15 @@ impl TenantQuery {
     ) -> Result<Option<Tenant>> {
         let state = ctx.state();
         let id = parse_id(&id, "tenant")?;
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["tenant.manage"],
-            Some(id),
-        )
-        .await?;
-        Ok(Some(Tenant(
-            tenants::get(&*state.db, admin.app().id, id).await?,
-        )))
+        let admin = super::tenant_access(ctx, app.as_deref(), id).await?;
+        Ok(Some(Tenant(tenants::get(state, &admin).await?)))
     }
 
     /// The caller's role, tenant role and effective permissions.
     #[graphql(guard = "Authenticated")]
     async fn my_permissions(&self, ctx: &Context<'_>) -> Result<Permissions> {
-        let caller = end_user(ctx)?;
-        let effective =
-            authz::effective(ctx.state(), caller.app_id, caller.user_id, caller.org_id).await?;
+        let me = super::me(ctx).await?;
+        let effective = authz::mine(ctx.state(), &me).await?;
         Ok(Permissions {
             role: effective.role.clone(),
             org_role: effective.org_role.clone(),
@@ -207,14 +169,12 @@ impl TenantQuery {
     /// The tenants the caller belongs to.
     #[graphql(guard = "Authenticated")]
     async fn my_tenants(&self, ctx: &Context<'_>) -> Result<Vec<TenantMembership>> {
-        let caller = end_user(ctx)?;
-        Ok(
-            tenants::of_user(&*ctx.state().db, caller.app_id, caller.user_id)
-                .await?
-                .into_iter()
-                .map(|(t, m)| TenantMembership(t, m))
-                .collect(),
-        )
+        let me = super::me(ctx).await?;
+        Ok(tenants::mine(ctx.state(), &me)
+            .await?
+            .into_iter()
+            .map(|(t, m)| TenantMembership(t, m))
+            .collect())
     }
 }
 
@@ -231,14 +191,7 @@ impl TenantMutation {
         input: TenantInput,
     ) -> Result<Tenant> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["tenant.manage"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         Ok(Tenant(
             tenants::create(state, &admin, &input.slug, &input.name, ctx.meta()).await?,
         ))
@@ -253,14 +206,7 @@ impl TenantMutation {
         input: UpdateTenantInput,
     ) -> Result<Tenant> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["tenant.manage"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let tenant = tenants::update(
             state,
             &admin,
@@ -277,14 +223,7 @@ impl TenantMutation {
     #[graphql(guard = "Authenticated")]
     async fn delete_tenant(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<bool> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["tenant.manage"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         tenants::delete(state, &admin, parse_id(&id, "tenant")?, ctx.meta()).await?;
         Ok(true)
     }
@@ -301,18 +240,10 @@ impl TenantMutation {
     ) -> Result<TenantMember> {
         let state = ctx.state();
         let tenant_id = parse_id(&tenant_id, "tenant")?;
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["tenant.manage"],
-            Some(tenant_id),
-        )
-        .await?;
+        let admin = super::tenant_access(ctx, app.as_deref(), tenant_id).await?;
         let member = tenants::add_member(
             state,
             &admin,
-            tenant_id,
             parse_id(&user_id, "user")?,
             &role,
             ctx.meta(),
@@ -333,18 +264,10 @@ impl TenantMutation {
     ) -> Result<TenantMember> {
         let state = ctx.state();
         let tenant_id = parse_id(&tenant_id, "tenant")?;
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["tenant.manage"],
-            Some(tenant_id),
-        )
-        .await?;
+        let admin = super::tenant_access(ctx, app.as_deref(), tenant_id).await?;
         let member = tenants::update_member(
             state,
             &admin,
-            tenant_id,
             parse_id(&user_id, "member")?,
             &role,
             ctx.meta(),
@@ -364,22 +287,8 @@ impl TenantMutation {
     ) -> Result<bool> {
         let state = ctx.state();
         let tenant_id = parse_id(&tenant_id, "tenant")?;
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["tenant.manage"],
-            Some(tenant_id),
-        )
-        .await?;
-        tenants::remove_member(
-            state,
-            &admin,
-            tenant_id,
-            parse_id(&user_id, "member")?,
-            ctx.meta(),
-        )
-        .await?;
+        let admin = super::tenant_access(ctx, app.as_deref(), tenant_id).await?;
+        tenants::remove_member(state, &admin, parse_id(&user_id, "member")?, ctx.meta()).await?;
         Ok(true)
     }
 
@@ -387,20 +296,9 @@ impl TenantMutation {
     #[graphql(guard = "Authenticated")]
     async fn switch_tenant(&self, ctx: &Context<'_>, tenant_id: ID) -> Result<TokenPayload> {
         let state = ctx.state();
-        let caller = end_user(ctx)?;
-        let app = state
-            .apps
-            .by_id(caller.app_id)
-            .await?
-            .ok_or_else(|| Error::not_found("app not found"))?;
-        let (tokens, user) = tenants::switch(
-            state,
-            &app,
-            caller,
-            parse_id(&tenant_id, "tenant")?,
-            ctx.meta(),
-        )
-        .await?;
+        let me = super::me(ctx).await?;
+        let (tokens, user) =
+            tenants::switch(state, &me, parse_id(&tenant_id, "tenant")?, ctx.meta()).await?;
         Ok(TokenPayload {
             access_token: tokens.access_token,
             token_type: "Bearer".into(),

@@ -17,7 +17,7 @@ use super::{
     tenants::TenantMembership,
 };
 use crate::{
-    auth::{EndUser, Principal, guard},
+    access::Principal,
     db::PageRequest,
     error::Error,
     services::{
@@ -109,25 +109,13 @@ impl User {
     }
     /// Sessions that can still be used (admins and the user themselves).
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
-        let state = ctx.state();
-        let principal = ctx.principal()?;
-        let current = match principal {
-            Principal::EndUser(u) if u.user_id == self.0.id && u.app_id == self.0.app_id => {
-                Some(u.session_id)
-            }
-            _ => {
-                guard::graphql_access(
-                    state,
-                    principal,
-                    Some(&self.0.app_id.to_string()),
-                    &["user.read"],
-                    None,
-                )
-                .await?;
-                None
-            }
+        let app = self.0.app_id.to_string();
+        let access = super::app_access(ctx, Some(&app)).await?;
+        let current = match ctx.principal()? {
+            Principal::EndUser(u) if u.user_id == self.0.id => Some(u.session_id),
+            _ => None,
         };
-        Ok(sessions::list_active(state, self.0.app_id, self.0.id)
+        Ok(sessions::of_user(ctx.state(), &access, self.0.id)
             .await?
             .into_iter()
             .map(|s| Session(s, current))
@@ -215,15 +203,6 @@ fn maybe(value: MaybeUndefined<String>) -> Option<Option<String>> {
     }
 }
 
-fn end_user<'a>(ctx: &'a Context<'_>) -> Result<&'a EndUser, Error> {
-    match ctx.principal()? {
-        Principal::EndUser(user) => Ok(user),
-        _ => Err(Error::forbidden(
-            "this field requires an end user's access token",
-        )),
-    }
-}
-
 #[derive(Default)]
 pub struct UserQuery;
 
@@ -240,14 +219,7 @@ impl UserQuery {
         after: Option<String>,
     ) -> Result<Connection<String, User>> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.read"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let filter = filter.unwrap_or_default();
         let tenant_id = filter
             .tenant_id
@@ -266,7 +238,7 @@ impl UserQuery {
         let had_cursor = after.is_some();
         let page = users::list(
             state,
-            admin.app().id,
+            &admin,
             &filter,
             PageRequest::from_graphql(first, after)?,
         )
@@ -278,39 +250,28 @@ impl UserQuery {
     #[graphql(guard = "Authenticated")]
     async fn user(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<Option<User>> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.read"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         Ok(Some(User(
-            users::get(&*state.db, admin.app().id, parse_id(&id, "user")?).await?,
+            users::get(state, &admin, parse_id(&id, "user")?).await?,
         )))
     }
 
     /// The signed-in end user.
     #[graphql(guard = "Authenticated")]
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
-        let caller = end_user(ctx)?;
-        Ok(User(
-            users::get(&*ctx.state().db, caller.app_id, caller.user_id).await?,
-        ))
+        let me = super::me(ctx).await?;
+        Ok(User(users::me(ctx.state(), &me).await?))
     }
 
     /// The signed-in end user's sessions.
     #[graphql(guard = "Authenticated")]
     async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
-        let caller = end_user(ctx)?;
-        Ok(
-            sessions::list_active(ctx.state(), caller.app_id, caller.user_id)
-                .await?
-                .into_iter()
-                .map(|s| Session(s, Some(caller.session_id)))
-                .collect(),
-        )
+        let me = super::me(ctx).await?;
+        Ok(sessions::mine(ctx.state(), &me)
+            .await?
+            .into_iter()
+            .map(|s| Session(s, Some(me.session_id())))
+            .collect())
     }
 }
 
@@ -328,14 +289,7 @@ impl UserMutation {
         input: CreateUserInput,
     ) -> Result<User> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.update"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let user = users::create(
             state,
             &admin,
@@ -362,14 +316,7 @@ impl UserMutation {
         input: UpdateUserInput,
     ) -> Result<User> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.update"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let patch = UserPatch {
             email: input.email,
             display_name: maybe(input.display_name),
@@ -390,14 +337,7 @@ impl UserMutation {
         id: ID,
     ) -> Result<User> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.update"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let user =
             users::set_active(state, &admin, parse_id(&id, "user")?, false, ctx.meta()).await?;
         Ok(User(user))
@@ -412,14 +352,7 @@ impl UserMutation {
         id: ID,
     ) -> Result<User> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.update"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let user =
             users::set_active(state, &admin, parse_id(&id, "user")?, true, ctx.meta()).await?;
         Ok(User(user))
@@ -429,14 +362,7 @@ impl UserMutation {
     #[graphql(guard = "Authenticated")]
     async fn delete_user(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<bool> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.update"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         users::delete(state, &admin, parse_id(&id, "user")?, ctx.meta()).await?;
         Ok(true)
     }
@@ -450,14 +376,7 @@ impl UserMutation {
         id: ID,
     ) -> Result<i32> {
         let state = ctx.state();
-        let admin = guard::graphql_access(
-            state,
-            ctx.principal()?,
-            app.as_deref(),
-            &["user.update"],
-            None,
-        )
-        .await?;
+        let admin = super::app_access(ctx, app.as_deref()).await?;
         let count =
             sessions::revoke_user_sessions(state, &admin, parse_id(&id, "user")?, ctx.meta())
                 .await?;
@@ -467,18 +386,8 @@ impl UserMutation {
     /// Revokes one of the caller's own sessions.
     #[graphql(guard = "Authenticated")]
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let caller = end_user(ctx)?;
-        let actor = ctx.principal()?.actor();
-        sessions::revoke_one(
-            ctx.state(),
-            caller.app_id,
-            caller.user_id,
-            parse_id(&id, "session")?,
-            "revoked_by_user",
-            &actor,
-            ctx.meta(),
-        )
-        .await?;
+        let me = super::me(ctx).await?;
+        sessions::revoke_mine(ctx.state(), &me, parse_id(&id, "session")?, ctx.meta()).await?;
         Ok(true)
     }
 
@@ -486,17 +395,8 @@ impl UserMutation {
     #[graphql(guard = "Authenticated")]
     async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> Result<User> {
         let state = ctx.state();
-        let caller = end_user(ctx)?;
-        let actor = ctx.principal()?.actor();
-        let user = users::update_profile(
-            state,
-            caller.app_id,
-            &actor,
-            caller.user_id,
-            maybe(input.display_name),
-            ctx.meta(),
-        )
-        .await?;
+        let me = super::me(ctx).await?;
+        let user = users::update_profile(state, &me, maybe(input.display_name), ctx.meta()).await?;
         Ok(User(user))
     }
 
@@ -509,21 +409,8 @@ impl UserMutation {
         new_password: String,
     ) -> Result<bool> {
         let state = ctx.state();
-        let caller = end_user(ctx)?;
-        let app = state
-            .apps
-            .by_id(caller.app_id)
-            .await?
-            .ok_or_else(|| Error::not_found("app not found"))?;
-        sessions::change_password(
-            state,
-            &app,
-            caller,
-            &current_password,
-            &new_password,
-            ctx.meta(),
-        )
-        .await?;
+        let me = super::me(ctx).await?;
+        sessions::change_password(state, &me, &current_password, &new_password, ctx.meta()).await?;
         Ok(true)
     }
 }

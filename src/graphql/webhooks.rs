@@ -10,7 +10,6 @@ use entity::{webhook_attempt, webhook_endpoint};
 
 use super::{ContextExt, guards::Authenticated, relay};
 use crate::{
-    auth::guard,
     db::PageRequest,
     services::webhooks::{self, DeliveryRecord, EndpointInput},
 };
@@ -170,7 +169,7 @@ impl WebhooksQuery {
         after: Option<String>,
     ) -> Result<Connection<String, Webhook>> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let had_cursor = after.is_some();
         let page = webhooks::list(state, &admin, PageRequest::from_graphql(first, after)?).await?;
         Ok(relay::connection(page, had_cursor, |e| e.id, Webhook))
@@ -179,7 +178,7 @@ impl WebhooksQuery {
     #[graphql(guard = "Authenticated")]
     async fn webhook(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<Webhook> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         Ok(Webhook(webhooks::get(state, &admin, &id).await?))
     }
 
@@ -196,7 +195,7 @@ impl WebhooksQuery {
         after: Option<String>,
     ) -> Result<Connection<String, WebhookDelivery>> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let had_cursor = after.is_some();
         let page = webhooks::deliveries(
             state,
@@ -229,7 +228,7 @@ impl WebhooksMutation {
         input: CreateWebhookInput,
     ) -> Result<WebhookWithSecret> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let input = EndpointInput {
             url: Some(input.url),
             events: Some(input.events),
@@ -252,7 +251,7 @@ impl WebhooksMutation {
         input: UpdateWebhookInput,
     ) -> Result<Webhook> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let description = match input.description {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
@@ -273,7 +272,7 @@ impl WebhooksMutation {
     #[graphql(guard = "Authenticated")]
     async fn delete_webhook(&self, ctx: &Context<'_>, app: Option<String>, id: ID) -> Result<bool> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         webhooks::delete(state, &admin, &id, ctx.meta()).await?;
         Ok(true)
     }
@@ -289,7 +288,7 @@ impl WebhooksMutation {
         grace_period_seconds: Option<i64>,
     ) -> Result<WebhookWithSecret> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         let (endpoint, secret) =
             webhooks::rotate_secret(state, &admin, &id, grace_period_seconds, ctx.meta()).await?;
         Ok(WebhookWithSecret {
@@ -307,7 +306,7 @@ impl WebhooksMutation {
         delivery_id: ID,
     ) -> Result<WebhookDelivery> {
         let state = ctx.state();
-        let admin = guard::app_admin_of(state, ctx.principal()?, app.as_deref()).await?;
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
         Ok(WebhookDelivery(
             webhooks::redeliver(state, &admin, None, &delivery_id, ctx.meta()).await?,
         ))

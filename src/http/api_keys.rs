@@ -10,12 +10,9 @@ use super::{
     extract::{ApiPath, OptionalJson, Pagination, uuid_param},
     response::{List, Resource, no_content},
 };
+use crate::services::guard::{self, Lane};
 use crate::{
-    auth::{Principal, guard},
-    error::Result,
-    request::RequestMeta,
-    services::keys,
-    state::AppState,
+    access::Principal, error::Result, request::RequestMeta, services::keys, state::AppState,
 };
 
 #[derive(Serialize)]
@@ -63,7 +60,7 @@ pub async fn create(
     ApiPath(app): ApiPath<String>,
     OptionalJson(body): OptionalJson<CreateApiKey>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let name = body
         .and_then(|b| b.name)
         .unwrap_or_else(|| "default".into());
@@ -80,7 +77,7 @@ pub async fn list(
     ApiPath(app): ApiPath<String>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let page = keys::list_app_keys(&state, &admin, page).await?;
     Ok(List(page.map(ApiKeyDto::from)))
 }
@@ -91,7 +88,7 @@ pub async fn revoke(
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     keys::revoke_app_key(&state, &admin, uuid_param(&id, "api key")?, &meta).await?;
     Ok(no_content())
 }

@@ -11,9 +11,10 @@ use super::{
     extract::{ApiJson, ApiPath, Pagination},
     response::{List, Resource, no_content},
 };
+use crate::services::guard::{self, Lane};
 use crate::{
-    auth::{Principal, guard},
-    error::{Error, Result},
+    access::Principal,
+    error::Result,
     services::apps::{self, AppPatch, AppSettings, NewApp},
     state::AppState,
 };
@@ -62,7 +63,7 @@ pub async fn create(
     meta: crate::request::RequestMeta,
     ApiJson(body): ApiJson<CreateApp>,
 ) -> Result<impl IntoResponse> {
-    let root = guard::require_root(&principal)?;
+    let root = guard::root(&principal)?;
     let app = apps::create(
         &state,
         &root,
@@ -94,7 +95,7 @@ pub async fn get(
     principal: Principal,
     ApiPath(app): ApiPath<String>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     Ok(Resource::ok(
         AppDto::new(&state, admin.app()),
         app_link(&state, admin.app()),
@@ -117,17 +118,12 @@ pub async fn update(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateApp>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
-    if body.name.is_some() {
-        return Err(Error::invalid_field(
-            "name",
-            "cannot be changed: it is part of the app's token issuer",
-        ));
-    }
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let app = apps::update(
         &state,
         &admin,
         AppPatch {
+            name: body.name,
             display_name: body.display_name,
             settings: body.settings,
         },
@@ -145,8 +141,8 @@ pub async fn delete(
     principal: Principal,
     ApiPath(app): ApiPath<String>,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
-    let root = guard::require_root(&principal)?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
+    let root = guard::root(&principal)?;
     apps::delete(&state, &root, admin.app()).await?;
     Ok(no_content())
 }

@@ -13,8 +13,9 @@ use super::{
     lane::Lane,
     response::List,
 };
+use crate::services::guard;
 use crate::{
-    auth::Principal,
+    access::Principal,
     error::Result,
     services::audit_log::{self, AuditFilter},
     state::AppState,
@@ -83,7 +84,7 @@ pub async fn list<L: Lane>(
     ApiQuery(query): ApiQuery<AuditQuery>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["audit.read"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let filter = AuditFilter {
         action: query.action,
         actor_id: query.actor_id,
@@ -91,6 +92,6 @@ pub async fn list<L: Lane>(
         since: query.since,
         until: query.until,
     };
-    let page = audit_log::list(&state, admin.app().id, &filter, page).await?;
+    let page = audit_log::list(&state, &admin, &filter, page).await?;
     Ok(List(page.map(AuditEntryDto::from)))
 }

@@ -20,16 +20,16 @@ use super::{
     pages,
 };
 use crate::{
-    auth::{Principal, authenticate},
+    access::Principal,
     error::{Error, Result},
     request::RequestMeta,
     services::{
         apps::AppSettings,
+        guard::{self, Lane},
         oauth::{
             authorize::{self, AuthorizeError, AuthorizeParams, Decision},
             web,
         },
-        users,
     },
     state::AppState,
 };
@@ -106,48 +106,6 @@ fn error_page(json: bool, message: &str) -> Response {
     }
 }
 
-/// The signed-in user: from the bearer (end-user token of this app) or the cookie.
-async fn current_user(
-    state: &AppState,
-    app: &entity::app::Model,
-    headers: &HeaderMap,
-) -> Result<
-    Option<(
-        entity::user::Model,
-        uuid::Uuid,
-        chrono::DateTime<chrono::Utc>,
-    )>,
-> {
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value
-            .to_str()
-            .map_err(|_| Error::invalid_token("the Authorization header is not valid text"))?;
-        let token = authenticate::bearer_token(value)?;
-        return match authenticate::authenticate(state, token).await? {
-            Principal::EndUser(user) if user.app_id == app.id => {
-                let model = users::get(&*state.db, app.id, user.user_id).await?;
-                use sea_orm::EntityTrait;
-                let auth_time = entity::session::Entity::find_by_id(user.session_id)
-                    .one(&*state.db)
-                    .await?
-                    .map(|s| s.created_at)
-                    .unwrap_or_else(|| state.now());
-                Ok(Some((model, user.session_id, auth_time)))
-            }
-            _ => Err(Error::invalid_token(
-                "an end-user access token of this app is required",
-            )),
-        };
-    }
-    if let Some(cookie) = pages::cookie(headers, web::COOKIE)
-        && let Some(session) = web::resolve(state, app.id, &cookie).await?
-    {
-        let model = users::get(&*state.db, app.id, session.user_id).await?;
-        return Ok(Some((model, session.id, session.created_at)));
-    }
-    Ok(None)
-}
-
 /// Where a browser signs in: the hosted page (with a same-origin `return_to` path),
 /// or the app's `login_url` (with `return_to` as an absolute URL, since that page is
 /// elsewhere; it signs the user in and calls the authorize endpoint with a bearer).
@@ -186,8 +144,13 @@ pub async fn authorize(
         Err(AuthorizeError::Redirect(location)) => return found(&location),
         Err(AuthorizeError::Other(e)) => return e.into_response(),
     };
-    let user = match current_user(&state, &app, &headers).await {
-        Ok(user) => user,
+    let bearer = match super::principal::from_headers(&state, &headers).await {
+        Ok(bearer) => bearer,
+        Err(e) => return e.into_response(),
+    };
+    let cookie = pages::cookie(&headers, web::COOKIE);
+    let user = match web::signed_in(&state, &app, bearer.as_ref(), cookie.as_deref()).await {
+        Ok(user) => user.map(|s| (s.user, s.session_id, s.auth_time)),
         Err(e) => return e.into_response(),
     };
     // prompt=login: a browser signs in again even with a live session (a bearer is
@@ -261,12 +224,11 @@ pub async fn consent(
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<ConsentBody>,
 ) -> Result<Response> {
-    let app = app_of(&state, &slug).await?;
-    let user = crate::auth::guard::end_user(&principal, &app)?;
+    let me = guard::me(&state, &principal, Lane::Consumer, Some(&slug)).await?;
     let location = authorize::answer(
         &state,
-        &app,
-        user.user_id,
+        me.app(),
+        me.user_id(),
         &body.pending_authorization_id,
         body.approved,
         &meta,

@@ -18,11 +18,13 @@ use super::{
     users::{SessionDto, UserDto, nullable},
 };
 use crate::{
-    auth::{Principal, guard},
+    access::{Me, Principal},
     db::Page,
-    error::{Error, Result},
+    error::Result,
     request::RequestMeta,
     services::{
+        authz,
+        guard::{self, Lane},
         sessions::{self, Signup},
         tenants,
         tokens::{self, IssuedTokens},
@@ -33,11 +35,12 @@ use crate::{
 
 /// The app a consumer-lane path names, or 404.
 pub async fn app_of(state: &AppState, slug: &str) -> Result<Arc<app::Model>> {
-    state
-        .apps
-        .by_name(slug)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("app '{slug}' not found")))
+    guard::find_app(state, Lane::Consumer, slug).await
+}
+
+/// The end user of the app the path names, acting on their own account.
+async fn me_of(state: &AppState, principal: &Principal, slug: &str) -> Result<Me> {
+    guard::me(state, principal, Lane::Consumer, Some(slug)).await
 }
 
 /// A token response: bare protocol shape, never cached.
@@ -139,9 +142,8 @@ pub async fn signout(
     meta: RequestMeta,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response> {
-    let app = app_of(&state, &slug).await?;
-    let user = guard::end_user(&principal, &app)?;
-    sessions::signout(&state, user, &meta).await?;
+    let me = me_of(&state, &principal, &slug).await?;
+    sessions::signout(&state, &me, &meta).await?;
     Ok(no_content())
 }
 
@@ -154,9 +156,8 @@ pub async fn me(
     principal: Principal,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<impl IntoResponse> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
-    let user = users::get(&*state.db, app.id, caller.user_id).await?;
+    let me = me_of(&state, &principal, &slug).await?;
+    let user = users::me(&state, &me).await?;
     Ok(Resource::ok(UserDto::from(user), me_link(&state, &slug)))
 }
 
@@ -174,17 +175,8 @@ pub async fn update_me(
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateMe>,
 ) -> Result<impl IntoResponse> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
-    let user = users::update_profile(
-        &state,
-        app.id,
-        &principal.actor(),
-        caller.user_id,
-        body.display_name,
-        &meta,
-    )
-    .await?;
+    let me = me_of(&state, &principal, &slug).await?;
+    let user = users::update_profile(&state, &me, body.display_name, &meta).await?;
     Ok(Resource::ok(UserDto::from(user), me_link(&state, &slug)))
 }
 
@@ -202,12 +194,10 @@ pub async fn change_password(
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<Response> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
+    let me = me_of(&state, &principal, &slug).await?;
     sessions::change_password(
         &state,
-        &app,
-        caller,
+        &me,
         &body.current_password,
         &body.new_password,
         &meta,
@@ -221,13 +211,12 @@ pub async fn my_sessions(
     principal: Principal,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<impl IntoResponse> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
-    let items = sessions::list_active(&state, app.id, caller.user_id).await?;
+    let me = me_of(&state, &principal, &slug).await?;
+    let items = sessions::mine(&state, &me).await?;
     Ok(List(Page {
         items: items
             .into_iter()
-            .map(|s| SessionDto::new(s, Some(caller.session_id)))
+            .map(|s| SessionDto::new(s, Some(me.session_id())))
             .collect(),
         next_cursor: None,
     }))
@@ -239,18 +228,8 @@ pub async fn revoke_my_session(
     meta: RequestMeta,
     ApiPath((slug, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
-    sessions::revoke_one(
-        &state,
-        app.id,
-        caller.user_id,
-        uuid_param(&id, "session")?,
-        "revoked_by_user",
-        &principal.actor(),
-        &meta,
-    )
-    .await?;
+    let me = me_of(&state, &principal, &slug).await?;
+    sessions::revoke_mine(&state, &me, uuid_param(&id, "session")?, &meta).await?;
     Ok(no_content())
 }
 
@@ -261,10 +240,8 @@ pub async fn my_permissions(
     principal: Principal,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
-    let effective =
-        crate::services::authz::effective(&state, app.id, caller.user_id, caller.org_id).await?;
+    let me = me_of(&state, &principal, &slug).await?;
+    let effective = authz::mine(&state, &me).await?;
     Ok(axum::Json(json!({
         "role": effective.role,
         "org_role": effective.org_role,
@@ -279,16 +256,15 @@ pub async fn my_tenants(
     principal: Principal,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<impl IntoResponse> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
-    let rows = tenants::of_user(&*state.db, app.id, caller.user_id).await?;
+    let me = me_of(&state, &principal, &slug).await?;
+    let rows = tenants::mine(&state, &me).await?;
     let items = rows
         .into_iter()
         .map(|(tenant, member)| {
             json!({
                 "tenant": super::tenants::TenantDto::from(tenant),
                 "role": member.role,
-                "active": caller.org_id == Some(member.tenant_id),
+                "active": me.user().org_id == Some(member.tenant_id),
             })
         })
         .collect();
@@ -305,9 +281,8 @@ pub async fn switch_tenant(
     meta: RequestMeta,
     ApiPath((slug, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
+    let me = me_of(&state, &principal, &slug).await?;
     let tenant_id = uuid_param(&id, "tenant")?;
-    let (tokens, user) = tenants::switch(&state, &app, caller, tenant_id, &meta).await?;
+    let (tokens, user) = tenants::switch(&state, &me, tenant_id, &meta).await?;
     Ok(token_response(StatusCode::OK, &tokens, user))
 }

@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::{
     db::PageRequest,
     error::{Error, Result},
+    state::AppState,
 };
 
 /// Whether the request declares a JSON body.
@@ -177,6 +178,18 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
             .await
             .map(|axum::extract::Path(v)| ApiPath(v))
             .map_err(|e| Error::invalid(format!("invalid path parameter: {}", e.body_text())))
+    }
+}
+
+/// Where the request came from (never fails).
+impl FromRequestParts<AppState> for crate::request::RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts, state.config.trust_proxy))
     }
 }
 

@@ -21,8 +21,9 @@ use super::{
     response::{List, Resource, no_content},
     users::nullable,
 };
+use crate::services::guard;
 use crate::{
-    auth::{Principal, guard},
+    access::Principal,
     db::Page,
     error::{Error, Result},
     request::RequestMeta,
@@ -112,7 +113,7 @@ pub async fn put_apple(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<AppleBody>,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(&app)).await?;
     let input = AppleInput {
         services_id: body.services_id,
         bundle_ids: body.bundle_ids,
@@ -153,7 +154,7 @@ pub async fn put_provider(
     ApiPath((app, name)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<OidcBody>,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(&app)).await?;
     let input = OidcInput {
         issuer: body.issuer,
         discovery_url: body.discovery_url,
@@ -178,7 +179,7 @@ pub async fn list_providers(
     principal: Principal,
     ApiPath(app): ApiPath<String>,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(&app)).await?;
     let items = providers::list(&state, &admin)
         .await?
         .iter()
@@ -197,7 +198,7 @@ async fn get_named(
     app: &str,
     name: &str,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, app).await?;
+    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(app)).await?;
     let provider = providers::get_admin(&state, &admin, name).await?;
     Ok(provider_resource(
         &state,
@@ -214,7 +215,7 @@ async fn delete_named(
     app: &str,
     name: &str,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, app).await?;
+    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(app)).await?;
     providers::delete(&state, &admin, name, &meta).await?;
     Ok(no_content())
 }
@@ -612,11 +613,8 @@ pub async fn my_identities(
     principal: Principal,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
-    Ok(identity_list(
-        identities::of_user(&*state.db, app.id, caller.user_id).await?,
-    ))
+    let me = guard::me(&state, &principal, guard::Lane::Consumer, Some(&slug)).await?;
+    Ok(identity_list(identities::mine(&state, &me).await?))
 }
 
 /// `DELETE /{slug}/v1/me/identities/{id}`: 409 when it is the last way to sign in.
@@ -626,17 +624,8 @@ pub async fn unlink_my_identity(
     meta: RequestMeta,
     ApiPath((slug, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
-    identities::unlink(
-        &state,
-        app.id,
-        caller.user_id,
-        uuid_param(&id, "identity")?,
-        &principal.actor(),
-        &meta,
-    )
-    .await?;
+    let me = guard::me(&state, &principal, guard::Lane::Consumer, Some(&slug)).await?;
+    identities::unlink_mine(&state, &me, uuid_param(&id, "identity")?, &meta).await?;
     Ok(no_content())
 }
 
@@ -646,7 +635,7 @@ pub async fn list_user_identities<L: Lane>(
     principal: Principal,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let admin = L::access(&state, &principal, &app, &["user.read"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let items = identities::list_for_admin(&state, &admin, uuid_param(&id, "user")?).await?;
     Ok(identity_list(items))
 }
@@ -659,7 +648,7 @@ pub async fn unlink_user_identity<L: Lane>(
     meta: RequestMeta,
     ApiPath((app, id, identity_id)): ApiPath<(String, String, String)>,
 ) -> Result<Response> {
-    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     identities::unlink_for_admin(
         &state,
         &admin,

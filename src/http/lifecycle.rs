@@ -21,8 +21,9 @@ use super::{
     response::{List, Resource, no_content},
     users::UserDto,
 };
+use crate::services::guard;
 use crate::{
-    auth::{Principal, guard},
+    access::Principal,
     error::Result,
     request::RequestMeta,
     services::{
@@ -93,7 +94,7 @@ pub async fn create<L: Lane>(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<CreateInvite>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["user.invite"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let created = invites::create(
         &state,
         &admin,
@@ -123,7 +124,7 @@ pub async fn list<L: Lane>(
     ApiPath(app): ApiPath<String>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["user.invite"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let now = state.now();
     let page = invites::list(&state, &admin, page).await?;
     Ok(List(page.map(|i| InviteDto::new(i, now))))
@@ -135,8 +136,8 @@ pub async fn get<L: Lane>(
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
     let id = uuid_param(&id, "invite")?;
-    let admin = L::access(&state, &principal, &app, &["user.invite"], None).await?;
-    let invite = invites::get(&*state.db, admin.app().id, id).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
+    let invite = invites::get(&state, &admin, id).await?;
     Ok(Resource::ok(
         InviteDto::new(invite, state.now()),
         invite_link::<L>(&state, admin.app(), id),
@@ -151,7 +152,7 @@ pub async fn revoke<L: Lane>(
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
     let id = uuid_param(&id, "invite")?;
-    let admin = L::access(&state, &principal, &app, &["user.invite"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     invites::revoke(&state, &admin, id, &meta).await?;
     Ok(no_content())
 }
@@ -212,7 +213,7 @@ pub async fn mint_email_verification(
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(&app)).await?;
     let user_id = uuid_param(&id, "user")?;
     let minted = lifecycle::mint_email_verification(&state, &admin, user_id, &meta).await?;
     let link = format!(
@@ -237,7 +238,7 @@ pub async fn mint_password_reset(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(&app)).await?;
     let minted = lifecycle::mint_password_reset(&state, &admin, &body.email, &meta).await?;
     let link = format!(
         "{}/v1/apps/{}/users/{}",
@@ -316,9 +317,8 @@ pub async fn resend_verification(
     meta: RequestMeta,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response> {
-    let app = app_of(&state, &slug).await?;
-    let caller = guard::end_user(&principal, &app)?;
-    lifecycle::resend_verification(&state, &app, caller, &meta).await?;
+    let me = guard::me(&state, &principal, guard::Lane::Consumer, Some(&slug)).await?;
+    lifecycle::resend_verification(&state, &me, &meta).await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(json!({ "message": "A verification link is on its way." })),

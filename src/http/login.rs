@@ -139,7 +139,7 @@ pub async fn login_page(
                 if let Some(return_to) = &return_to {
                     return see_other(return_to);
                 }
-                return match users::get(&*state.db, app.id, session.user_id).await {
+                return match users::find(&*state.db, app.id, session.user_id).await {
                     Ok(user) => signed_in_page(&app.display_name, &user.email),
                     Err(e) => error_page(&e),
                 };

@@ -9,8 +9,9 @@ use super::{
     extract::{ApiJson, ApiPath, OptionalJson, Pagination},
     response::{List, Resource, no_content},
 };
+use crate::services::guard::{self, Lane};
 use crate::{
-    auth::{Principal, guard},
+    access::Principal,
     error::Result,
     request::RequestMeta,
     services::{m2m, permissions},
@@ -70,7 +71,7 @@ pub async fn create(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<CreateClient>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let (client, secret) = m2m::create(&state, &admin, &body.name, &body.scopes, &meta).await?;
     let self_link = link(&state, &admin.app().name, &client.client_id);
     let mut dto = M2mClientDto::from(client);
@@ -84,7 +85,7 @@ pub async fn list(
     ApiPath(app): ApiPath<String>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     Ok(List(
         m2m::list(&state, &admin, page)
             .await?
@@ -97,7 +98,7 @@ pub async fn get(
     principal: Principal,
     ApiPath((app, client_id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let client = m2m::get(&state, &admin, &client_id).await?;
     Ok(Resource::ok(
         M2mClientDto::from(client),
@@ -119,7 +120,7 @@ pub async fn update(
     ApiPath((app, client_id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UpdateClient>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let client = m2m::update(
         &state,
         &admin,
@@ -148,7 +149,7 @@ pub async fn rotate_secret(
     ApiPath((app, client_id)): ApiPath<(String, String)>,
     OptionalJson(body): OptionalJson<Rotate>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let grace = body.and_then(|b| b.grace_period_seconds);
     let (client, secret) = m2m::rotate_secret(&state, &admin, &client_id, grace, &meta).await?;
     let mut dto = M2mClientDto::from(client);
@@ -165,7 +166,7 @@ pub async fn delete(
     meta: RequestMeta,
     ApiPath((app, client_id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     m2m::delete(&state, &admin, &client_id, &meta).await?;
     Ok(no_content())
 }

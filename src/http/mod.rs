@@ -8,6 +8,7 @@ pub mod consumer;
 pub mod extract;
 pub mod federation;
 pub mod graphiql;
+pub mod graphql;
 pub mod hosted;
 pub mod lane;
 pub mod lifecycle;
@@ -17,6 +18,7 @@ pub mod oauth;
 pub mod oauth_clients;
 pub mod ops;
 pub mod pages;
+pub mod principal;
 pub mod response;
 pub mod roles;
 pub mod signing_keys;
@@ -30,7 +32,7 @@ use std::time::Duration;
 
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, MatchedPath},
+    extract::{DefaultBodyLimit, MatchedPath, State},
     http::{HeaderName, HeaderValue, Method, Request, header, request::Parts},
     response::{IntoResponse, Response},
     routing::{delete, get, patch, post},
@@ -44,7 +46,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{error::Error, graphql, services::apps::AppSettings, state::AppState};
+use crate::{error::Error, services::apps::AppSettings, state::AppState};
 use lane::{AdminLane as A, ConsumerLane as C};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -398,8 +400,16 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed);
 
     // Routes of no one app that browsers call: an origin any app allows may.
+    let schema = crate::graphql::build_schema(state.config.graphql_introspection);
     let shared = Router::new()
-        .route("/graphql", get(graphiql::page).post(graphql::http::execute))
+        .route(
+            "/graphql",
+            get(graphiql::page).post(
+                move |State(state): State<AppState>, request: Request<axum::body::Body>| {
+                    graphql::execute(state, schema.clone(), request)
+                },
+            ),
+        )
         .route("/v1/invites/{token}/accept", post(lifecycle::accept))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(shared_cors_layer(state.clone()));

@@ -17,12 +17,13 @@ use serde_json::{Value, json};
 use super::extract::{ApiPath, is_json, read_body};
 pub use crate::services::oauth::OAuthError;
 use crate::{
-    auth::{Principal, authenticate},
     error::Error,
     request::RequestMeta,
     services::{
+        authenticate,
+        guard::{self, Lane},
         m2m::{self, ClientAuthError},
-        oauth::grants,
+        oauth::{grants, introspection},
     },
     state::AppState,
 };
@@ -415,13 +416,24 @@ async fn app_by_slug(
     state: &AppState,
     slug: &str,
 ) -> Result<std::sync::Arc<entity::app::Model>, OAuthError> {
-    state.apps.by_name(slug).await?.ok_or_else(|| {
-        OAuthError::new(
+    app_in(state, Lane::Consumer, slug).await
+}
+
+/// The app, or a 404 in the OAuth error shape.
+async fn app_in(
+    state: &AppState,
+    lane: Lane,
+    reference: &str,
+) -> Result<std::sync::Arc<entity::app::Model>, OAuthError> {
+    match guard::find_app(state, lane, reference).await {
+        Ok(app) => Ok(app),
+        Err(Error::NotFound(message)) => Err(OAuthError::new(
             StatusCode::NOT_FOUND,
             "invalid_request",
-            format!("app '{slug}' not found"),
-        )
-    })
+            message,
+        )),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// `POST /{slug}/v1/oauth/token`.
@@ -447,9 +459,7 @@ pub async fn app_token(
     request: Request,
 ) -> Response {
     let result = async {
-        let app = state.apps.resolve(&app).await?.ok_or_else(|| {
-            OAuthError::new(StatusCode::NOT_FOUND, "invalid_request", "app not found")
-        })?;
+        let app = app_in(&state, Lane::Admin, &app).await?;
         token_for(&state, &app, request, meta).await
     }
     .await;
@@ -485,64 +495,7 @@ pub async fn introspect(
                 .and_then(|v| authenticate::bearer_token(v).ok())
                 .map(str::to_owned),
         };
-        let inactive = || Ok(token_success(json!({ "active": false })));
-        let Some(bearer) = bearer else { return inactive() };
-        let principal = match authenticate::authenticate(&state, &bearer).await {
-            Ok(principal) => principal,
-            Err(Error::Internal(cause)) => return Err(Error::Internal(cause).into()),
-            Err(Error::Unavailable(cause)) => return Err(Error::Unavailable(cause).into()),
-            Err(_) => return inactive(),
-        };
-        let issuer = state.issuer(&app.name);
-        let body = match principal {
-            Principal::EndUser(user) if user.app_id == app.id => {
-                let mut body = json!({
-                    "active": true,
-                    "token_type": "Bearer",
-                    "sub": user.user_id,
-                    "aid": user.app_id,
-                    "sid": user.session_id,
-                    "type": "end_user",
-                    "role": user.role,
-                    "iss": issuer,
-                    "exp": user.expires_at,
-                    "iat": user.issued_at,
-                    "jti": user.token_id,
-                });
-                if let Some(org_id) = user.org_id {
-                    body["org_id"] = json!(org_id);
-                    body["org_role"] = json!(user.org_role);
-                }
-                body
-            }
-            Principal::M2m(client) if client.app_id == app.id => json!({
-                "active": true,
-                "token_type": "Bearer",
-                "sub": client.client_id,
-                "client_id": client.client_id,
-                "aid": client.app_id,
-                "type": "m2m",
-                "scopes": client.scopes,
-                "scope": client.scopes.join(" "),
-                "iss": issuer,
-                "exp": client.expires_at,
-                "iat": client.issued_at,
-                "jti": client.token_id,
-            }),
-            Principal::OAuth(access) if access.app_id == app.id => json!({
-                "active": true,
-                "token_type": "Bearer",
-                "sub": access.user_id,
-                "client_id": access.client_id,
-                "aid": access.app_id,
-                "type": "oauth",
-                "scope": access.scopes.join(" "),
-                "iss": issuer,
-                "exp": access.expires_at,
-                "iat": access.issued_at,
-            }),
-            _ => return inactive(),
-        };
+        let body = introspection::introspect(&state, &app, bearer.as_deref()).await?;
         Ok(token_success(body))
     }
     .await;
@@ -570,13 +523,9 @@ pub async fn userinfo(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| authenticate::bearer_token(v).ok())
             .ok_or_else(invalid)?;
-        let access = match authenticate::authenticate(&state, token).await {
-            Ok(Principal::OAuth(access)) if access.app_id == app.id => access,
-            Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => return Err(e.into()),
-            _ => return Err(invalid()),
-        };
-        let user = crate::services::users::get(&*state.db, app.id, access.user_id).await?;
-        let claims = grants::profile_claims(&state, &user, &access.scopes).await?;
+        let claims = introspection::userinfo(&state, &app, token)
+            .await?
+            .ok_or_else(invalid)?;
         Ok(token_success(Value::Object(claims)))
     }
     .await;

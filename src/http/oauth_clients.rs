@@ -16,8 +16,9 @@ use super::{
     response::{List, Resource, no_content},
     users::nullable,
 };
+use crate::services::guard;
 use crate::{
-    auth::Principal,
+    access::Principal,
     error::Result,
     request::RequestMeta,
     services::oauth::clients::{self, ClientInput},
@@ -124,7 +125,7 @@ pub async fn create<L: Lane>(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<ClientBody>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &[], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let (client, secret) = clients::create(&state, &admin, body.into(), &meta).await?;
     let self_link = link::<L>(&state, admin.app(), client.id);
     let mut dto = ClientDto::from(client);
@@ -138,7 +139,7 @@ pub async fn list<L: Lane>(
     ApiPath(app): ApiPath<String>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &[], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let page = clients::list(&state, &admin, false, page).await?;
     Ok(List(page.map(ClientDto::from)))
 }
@@ -149,7 +150,7 @@ pub async fn list_all<L: Lane>(
     ApiPath(app): ApiPath<String>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &[], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let page = clients::list(&state, &admin, true, page).await?;
     Ok(List(page.map(ClientDto::from)))
 }
@@ -159,7 +160,7 @@ pub async fn get<L: Lane>(
     principal: Principal,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &[], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let client = clients::get(&state, &admin, &id).await?;
     let self_link = link::<L>(&state, admin.app(), client.id);
     Ok(Resource::ok(ClientDto::from(client), self_link))
@@ -172,7 +173,7 @@ pub async fn update<L: Lane>(
     ApiPath((app, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<ClientBody>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &[], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let (client, secret) = clients::update(&state, &admin, &id, body.into(), &meta).await?;
     let self_link = link::<L>(&state, admin.app(), client.id);
     let mut dto = ClientDto::from(client);
@@ -186,7 +187,7 @@ pub async fn delete<L: Lane>(
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let admin = L::access(&state, &principal, &app, &[], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     clients::delete(&state, &admin, &id, &meta).await?;
     Ok(no_content())
 }
@@ -197,7 +198,7 @@ pub async fn regenerate_secret<L: Lane>(
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &[], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let (client, secret) = clients::regenerate_secret(&state, &admin, &id, &meta).await?;
     let self_link = link::<L>(&state, admin.app(), client.id);
     Ok(axum::Json(json!({

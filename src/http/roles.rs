@@ -14,8 +14,9 @@ use super::{
     response::{List, Resource, no_content},
     users::nullable,
 };
+use crate::services::guard;
 use crate::{
-    auth::{AppAdmin, Principal},
+    access::Principal,
     db::Page,
     error::{Error, Result},
     request::RequestMeta,
@@ -56,23 +57,13 @@ fn link<L: Lane>(state: &AppState, app: &entity::app::Model, name: &str) -> Stri
     format!("{}/roles/{name}", L::base(state, app))
 }
 
-/// Reading the catalogue: `role.manage` or `role.assign`.
-async fn reader<L: Lane>(state: &AppState, principal: &Principal, app: &str) -> Result<AppAdmin> {
-    match L::access(state, principal, app, &["role.manage"], None).await {
-        Err(Error::Forbidden { .. }) => {
-            L::access(state, principal, app, &["role.assign"], None).await
-        }
-        other => other,
-    }
-}
-
 pub async fn list<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(app): ApiPath<String>,
 ) -> Result<impl IntoResponse> {
-    let admin = reader::<L>(&state, &principal, &app).await?;
-    let roles = roles::list(&*state.db, admin.app().id).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
+    let roles = roles::list(&state, &admin).await?;
     Ok(List(Page {
         items: roles.into_iter().map(RoleDto::from).collect(),
         next_cursor: None,
@@ -84,8 +75,8 @@ pub async fn get<L: Lane>(
     principal: Principal,
     ApiPath((app, name)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = reader::<L>(&state, &principal, &app).await?;
-    let role = roles::get(&*state.db, admin.app().id, &name).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
+    let role = roles::get(&state, &admin, &name).await?;
     Ok(Resource::ok(
         RoleDto::from(role),
         link::<L>(&state, admin.app(), &name),
@@ -120,7 +111,7 @@ pub async fn create<L: Lane>(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["role.manage"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let role = roles::create(&state, &admin, body.into(), &meta).await?;
     let self_link = link::<L>(&state, admin.app(), &role.name);
     Ok(Resource::created(RoleDto::from(role), self_link))
@@ -143,7 +134,7 @@ pub async fn update<L: Lane>(
     ApiPath((app, name)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UpdateRole>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["role.manage"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let patch = RolePatch {
         display_name: body.display_name,
         description: body.description,
@@ -168,7 +159,7 @@ pub async fn delete<L: Lane>(
     ApiPath((app, name)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<Response> {
-    let admin = L::access(&state, &principal, &app, &["role.manage"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     roles::delete(&state, &admin, &name, query.reassign_to.as_deref(), &meta).await?;
     Ok(no_content())
 }
@@ -196,7 +187,7 @@ pub async fn sync<L: Lane>(
     ApiQuery(query): ApiQuery<SyncQuery>,
     ApiJson(body): ApiJson<SyncBody>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["role.manage"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let dry_run = match query.dry_run.as_deref() {
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") | Some("") => true,
@@ -215,8 +206,8 @@ pub async fn permissions<L: Lane>(
     principal: Principal,
     ApiPath(app): ApiPath<String>,
 ) -> Result<impl IntoResponse> {
-    let admin = reader::<L>(&state, &principal, &app).await?;
-    let catalogue = roles::catalogue(&*state.db, admin.app().id).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
+    let catalogue = roles::catalogue(&state, &admin).await?;
     Ok(List(Page {
         items: catalogue
             .into_iter()

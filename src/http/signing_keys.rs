@@ -10,12 +10,12 @@ use super::{
     extract::{ApiPath, OptionalJson},
     response::Resource,
 };
+use crate::services::guard::{self, Lane};
 use crate::{
-    auth::{Principal, guard},
-    crypto::keys::SigningAlg,
-    error::{Error, Result},
+    access::Principal,
+    error::Result,
     request::RequestMeta,
-    services::{apps::AppSettings, signing},
+    services::{keys, signing},
     state::AppState,
 };
 
@@ -50,9 +50,9 @@ pub async fn list(
     principal: Principal,
     ApiPath(app): ApiPath<String>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
-    let keys = state.signing.list(admin.app().id).await?;
-    let data: Vec<SigningKeyDto> = keys.iter().map(SigningKeyDto::from).collect();
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
+    let listed = keys::list_signing_keys(&state, &admin).await?;
+    let data: Vec<SigningKeyDto> = listed.iter().map(SigningKeyDto::from).collect();
     Ok(axum::Json(json!({ "data": data, "next_cursor": null })))
 }
 
@@ -70,19 +70,9 @@ pub async fn rotate(
     ApiPath(app): ApiPath<String>,
     OptionalJson(body): OptionalJson<Rotate>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
-    let configured = AppSettings::from_stored(&admin.app().settings).signing_alg;
-    if let Some(alg) = body.and_then(|b| b.alg) {
-        let requested = SigningAlg::parse(&alg)
-            .ok_or_else(|| Error::invalid_field("alg", "must be RS256, ES256 or EdDSA"))?;
-        if requested != configured {
-            return Err(Error::invalid_field(
-                "alg",
-                "differs from the app's signing_alg setting; change the setting instead (it rotates the key)",
-            ));
-        }
-    }
-    let key = crate::services::keys::rotate_signing_key(&state, &admin, &meta).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
+    let alg = body.and_then(|b| b.alg);
+    let key = keys::rotate_signing_key(&state, &admin, alg.as_deref(), &meta).await?;
     let link = format!(
         "{}/v1/apps/{}/signing-keys",
         state.config.base_path,

@@ -13,8 +13,9 @@ use super::{
     lane::Lane,
     response::{List, Resource, no_content},
 };
+use crate::services::guard;
 use crate::{
-    auth::Principal,
+    access::Principal,
     error::Result,
     request::RequestMeta,
     services::tenants::{self, Member},
@@ -85,7 +86,7 @@ pub async fn create<L: Lane>(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<CreateTenant>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["tenant.manage"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let tenant = tenants::create(&state, &admin, &body.slug, &body.name, &meta).await?;
     let self_link = tenant_link::<L>(&state, admin.app(), tenant.id);
     Ok(Resource::created(TenantDto::from(tenant), self_link))
@@ -97,8 +98,8 @@ pub async fn list<L: Lane>(
     ApiPath(app): ApiPath<String>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["tenant.manage"], None).await?;
-    let page = tenants::list(&state, admin.app().id, page).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
+    let page = tenants::list(&state, &admin, page).await?;
     Ok(List(page.map(TenantDto::from)))
 }
 
@@ -108,8 +109,8 @@ pub async fn get<L: Lane>(
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
     let id = uuid_param(&id, "tenant")?;
-    let admin = L::access(&state, &principal, &app, &["tenant.manage"], Some(id)).await?;
-    let tenant = tenants::get(&*state.db, admin.app().id, id).await?;
+    let admin = guard::tenant_access(&state, &principal, L::LANE, Some(&app), id).await?;
+    let tenant = tenants::get(&state, &admin).await?;
     Ok(Resource::ok(
         TenantDto::from(tenant),
         tenant_link::<L>(&state, admin.app(), id),
@@ -131,7 +132,7 @@ pub async fn update<L: Lane>(
     ApiJson(body): ApiJson<UpdateTenant>,
 ) -> Result<impl IntoResponse> {
     let id = uuid_param(&id, "tenant")?;
-    let admin = L::access(&state, &principal, &app, &["tenant.manage"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let tenant = tenants::update(
         &state,
         &admin,
@@ -154,7 +155,7 @@ pub async fn delete<L: Lane>(
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
     let id = uuid_param(&id, "tenant")?;
-    let admin = L::access(&state, &principal, &app, &["tenant.manage"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     tenants::delete(&state, &admin, id, &meta).await?;
     Ok(no_content())
 }
@@ -174,16 +175,8 @@ pub async fn add_member<L: Lane>(
     ApiJson(body): ApiJson<AddMember>,
 ) -> Result<impl IntoResponse> {
     let tenant_id = uuid_param(&id, "tenant")?;
-    let admin = L::access(
-        &state,
-        &principal,
-        &app,
-        &["tenant.manage"],
-        Some(tenant_id),
-    )
-    .await?;
-    let member =
-        tenants::add_member(&state, &admin, tenant_id, body.user_id, &body.role, &meta).await?;
+    let admin = guard::tenant_access(&state, &principal, L::LANE, Some(&app), tenant_id).await?;
+    let member = tenants::add_member(&state, &admin, body.user_id, &body.role, &meta).await?;
     let self_link = format!(
         "{}/members/{}",
         tenant_link::<L>(&state, admin.app(), tenant_id),
@@ -199,15 +192,8 @@ pub async fn list_members<L: Lane>(
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
     let tenant_id = uuid_param(&id, "tenant")?;
-    let admin = L::access(
-        &state,
-        &principal,
-        &app,
-        &["tenant.manage"],
-        Some(tenant_id),
-    )
-    .await?;
-    let page = tenants::list_members(&state, admin.app().id, tenant_id, page).await?;
+    let admin = guard::tenant_access(&state, &principal, L::LANE, Some(&app), tenant_id).await?;
+    let page = tenants::list_members(&state, &admin, page).await?;
     Ok(List(page.map(MemberDto::from)))
 }
 
@@ -226,16 +212,8 @@ pub async fn update_member<L: Lane>(
 ) -> Result<impl IntoResponse> {
     let tenant_id = uuid_param(&id, "tenant")?;
     let user_id = uuid_param(&user_id, "member")?;
-    let admin = L::access(
-        &state,
-        &principal,
-        &app,
-        &["tenant.manage"],
-        Some(tenant_id),
-    )
-    .await?;
-    let member =
-        tenants::update_member(&state, &admin, tenant_id, user_id, &body.role, &meta).await?;
+    let admin = guard::tenant_access(&state, &principal, L::LANE, Some(&app), tenant_id).await?;
+    let member = tenants::update_member(&state, &admin, user_id, &body.role, &meta).await?;
     let self_link = format!(
         "{}/members/{user_id}",
         tenant_link::<L>(&state, admin.app(), tenant_id)
@@ -251,14 +229,7 @@ pub async fn remove_member<L: Lane>(
 ) -> Result<Response> {
     let tenant_id = uuid_param(&id, "tenant")?;
     let user_id = uuid_param(&user_id, "member")?;
-    let admin = L::access(
-        &state,
-        &principal,
-        &app,
-        &["tenant.manage"],
-        Some(tenant_id),
-    )
-    .await?;
-    tenants::remove_member(&state, &admin, tenant_id, user_id, &meta).await?;
+    let admin = guard::tenant_access(&state, &principal, L::LANE, Some(&app), tenant_id).await?;
+    tenants::remove_member(&state, &admin, user_id, &meta).await?;
     Ok(no_content())
 }

@@ -15,12 +15,12 @@ use super::{
     response::{List, Resource, no_content},
 };
 use crate::{
-    auth::Principal,
+    access::Principal,
     db::Page,
     error::{Error, Result},
     request::RequestMeta,
     services::{
-        sessions,
+        guard, sessions,
         users::{self, NewUser, UserFilter, UserPatch},
     },
     state::AppState,
@@ -119,7 +119,7 @@ pub async fn create<L: Lane>(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let user = users::create(
         &state,
         &admin,
@@ -152,7 +152,7 @@ pub async fn list<L: Lane>(
     ApiQuery(query): ApiQuery<ListQuery>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["user.read"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let tenant_id = query
         .tenant_id
         .as_deref()
@@ -166,7 +166,7 @@ pub async fn list<L: Lane>(
         status: query.status,
         tenant_id,
     };
-    let page = users::list(&state, admin.app().id, &filter, page).await?;
+    let page = users::list(&state, &admin, &filter, page).await?;
     Ok(List(page.map(UserDto::from)))
 }
 
@@ -175,8 +175,8 @@ pub async fn get<L: Lane>(
     principal: Principal,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["user.read"], None).await?;
-    let user = users::get(&*state.db, admin.app().id, uuid_param(&id, "user")?).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
+    let user = users::get(&state, &admin, uuid_param(&id, "user")?).await?;
     let self_link = link::<L>(&state, admin.app(), user.id);
     Ok(Resource::ok(UserDto::from(user), self_link))
 }
@@ -199,7 +199,7 @@ pub async fn update<L: Lane>(
     ApiPath((app, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let patch = UserPatch {
         email: body.email,
         display_name: body.display_name,
@@ -218,7 +218,7 @@ pub async fn delete<L: Lane>(
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     users::delete(&state, &admin, uuid_param(&id, "user")?, &meta).await?;
     Ok(no_content())
 }
@@ -231,7 +231,7 @@ async fn set_active<L: Lane>(
     id: String,
     active: bool,
 ) -> Result<Resource<UserDto>> {
-    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let user = users::set_active(&state, &admin, uuid_param(&id, "user")?, active, &meta).await?;
     let self_link = link::<L>(&state, admin.app(), user.id);
     Ok(Resource::ok(UserDto::from(user), self_link))
@@ -260,9 +260,8 @@ pub async fn list_sessions<L: Lane>(
     principal: Principal,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["user.read"], None).await?;
-    let user = users::get(&*state.db, admin.app().id, uuid_param(&id, "user")?).await?;
-    let items = sessions::list_active(&state, admin.app().id, user.id).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
+    let items = sessions::of_user(&state, &admin, uuid_param(&id, "user")?).await?;
     Ok(List(Page {
         items: items
             .into_iter()
@@ -278,7 +277,7 @@ pub async fn revoke_sessions<L: Lane>(
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = L::access(&state, &principal, &app, &["user.update"], None).await?;
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
     let revoked =
         sessions::revoke_user_sessions(&state, &admin, uuid_param(&id, "user")?, &meta).await?;
     Ok(axum::Json(json!({ "revoked": revoked })))

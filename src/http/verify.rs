@@ -1,44 +1,29 @@
 //! One-call verification for services that do not verify tokens themselves:
-//! `/{slug}/v1/verify`, `/{slug}/v1/authorize` and `/{slug}/v1/authorize/batch`.
+//! `/{slug}/v1/verify`, `/{slug}/v1/authorize` and `/{slug}/v1/authorize/batch`
+//! (the decisions are `services::decisions`').
 
 use axum::{extract::State, response::IntoResponse};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{
-    consumer::app_of,
-    extract::{ApiJson, ApiPath},
-};
+use super::extract::{ApiJson, ApiPath};
 use crate::{
-    auth::Principal,
-    error::{Error, Result},
-    services::{authz, permissions},
+    access::Principal,
+    error::Result,
+    services::decisions::{self, Decision},
     state::AppState,
 };
-
-pub const MAX_CHECKS: usize = 100;
-pub const MAX_PERMISSIONS: usize = 100;
-
-/// The bearer must be a credential of this app (another app's token is a 401).
-async fn caller(state: &AppState, principal: &Principal, slug: &str) -> Result<()> {
-    let app = app_of(state, slug).await?;
-    match principal.app_id() {
-        Some(id) if id != app.id => Err(Error::invalid_token("the token belongs to another app")),
-        _ => Ok(()),
-    }
-}
 
 pub async fn verify(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<impl IntoResponse> {
-    caller(&state, &principal, &slug).await?;
-    let described = authz::describe(&state, &principal).await?;
+    let described = decisions::verify(&state, &principal, &slug).await?;
     Ok(axum::Json(json!({ "valid": true, "principal": described })))
 }
 
-/// `{permission}` or `{permissions: [...]}`, validated.
+/// `{permission}` or `{permissions: [...]}` (with `id` in a batch).
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
@@ -47,42 +32,13 @@ pub struct Check {
     permissions: Option<Vec<String>>,
 }
 
-fn required(check: &Check, field: &str) -> Result<Vec<String>> {
-    let list = match (&check.permission, &check.permissions) {
-        (Some(one), None) => vec![one.clone()],
-        (None, Some(many)) if !many.is_empty() => many.clone(),
-        (None, Some(_)) => {
-            return Err(Error::invalid_field(field, "permissions must not be empty"));
+impl From<Check> for decisions::Check {
+    fn from(c: Check) -> Self {
+        Self {
+            id: c.id,
+            permission: c.permission,
+            permissions: c.permissions,
         }
-        (Some(_), Some(_)) => {
-            return Err(Error::invalid_field(
-                field,
-                "give either permission or permissions, not both",
-            ));
-        }
-        (None, None) => {
-            return Err(Error::invalid_field(
-                field,
-                "permission or permissions is required",
-            ));
-        }
-    };
-    if list.len() > MAX_PERMISSIONS {
-        return Err(Error::invalid_field(
-            field,
-            format!("at most {MAX_PERMISSIONS} permissions"),
-        ));
-    }
-    for p in &list {
-        permissions::validate(p).map_err(|e| Error::invalid_field(field, e.to_string()))?;
-    }
-    Ok(list)
-}
-
-fn missing(held: &Option<Vec<String>>, required: &[String]) -> Vec<String> {
-    match held {
-        None => Vec::new(),
-        Some(held) => permissions::missing(held, required),
     }
 }
 
@@ -92,21 +48,23 @@ pub async fn authorize(
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<Check>,
 ) -> Result<impl IntoResponse> {
-    caller(&state, &principal, &slug).await?;
-    if body.id.is_some() {
-        return Err(Error::invalid_field("id", "is only used in batch checks"));
-    }
-    let required = required(&body, "permission")?;
-    let held = authz::held_by(&state, &principal).await?;
-    let missing = missing(&held, &required);
-    let described = authz::describe(&state, &principal).await?;
+    let (decision, described) =
+        decisions::authorize(&state, &principal, &slug, &body.into()).await?;
+    let reason = if decision.authorized() {
+        Value::Null
+    } else {
+        json!(format!(
+            "missing permissions: {}",
+            decision.missing.join(", ")
+        ))
+    };
     let mut out = json!({
-        "authorized": missing.is_empty(),
-        "reason": if missing.is_empty() { Value::Null } else { json!(format!("missing permissions: {}", missing.join(", "))) },
+        "authorized": decision.authorized(),
+        "reason": reason,
         "principal": described,
     });
-    if !missing.is_empty() {
-        out["missing"] = json!(missing);
+    if !decision.authorized() {
+        out["missing"] = json!(decision.missing);
     }
     Ok(axum::Json(out))
 }
@@ -117,39 +75,22 @@ pub struct Batch {
     checks: Vec<Check>,
 }
 
+fn result(decision: Decision) -> Value {
+    let mut result = json!({ "id": decision.id, "authorized": decision.authorized() });
+    if !decision.authorized() {
+        result["missing"] = json!(decision.missing);
+    }
+    result
+}
+
 pub async fn authorize_batch(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<Batch>,
 ) -> Result<impl IntoResponse> {
-    caller(&state, &principal, &slug).await?;
-    if body.checks.is_empty() || body.checks.len() > MAX_CHECKS {
-        return Err(Error::invalid_field(
-            "checks",
-            format!("give between 1 and {MAX_CHECKS} checks"),
-        ));
-    }
-    let held = authz::held_by(&state, &principal).await?;
-    let mut results = Vec::with_capacity(body.checks.len());
-    for (i, check) in body.checks.iter().enumerate() {
-        let field = format!("checks[{i}]");
-        let id = match &check.id {
-            Some(id) if !id.is_empty() && id.len() <= 200 => id.clone(),
-            _ => {
-                return Err(Error::invalid_field(
-                    &format!("{field}.id"),
-                    "must be 1-200 characters",
-                ));
-            }
-        };
-        let required = required(check, &field)?;
-        let missing = missing(&held, &required);
-        let mut result = json!({ "id": id, "authorized": missing.is_empty() });
-        if !missing.is_empty() {
-            result["missing"] = json!(missing);
-        }
-        results.push(result);
-    }
+    let checks: Vec<decisions::Check> = body.checks.into_iter().map(Into::into).collect();
+    let decided = decisions::authorize_batch(&state, &principal, &slug, &checks).await?;
+    let results: Vec<Value> = decided.into_iter().map(result).collect();
     Ok(axum::Json(json!({ "results": results })))
 }

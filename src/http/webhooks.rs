@@ -13,8 +13,9 @@ use super::{
     extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, Pagination},
     response::{List, Resource, no_content},
 };
+use crate::services::guard::{self, Lane};
 use crate::{
-    auth::{Principal, guard},
+    access::Principal,
     error::Result,
     request::RequestMeta,
     services::webhooks::{self, DeliveryRecord, EndpointInput},
@@ -146,7 +147,7 @@ pub async fn create(
     ApiPath(app): ApiPath<String>,
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let input = EndpointInput {
         url: Some(body.url),
         events: Some(body.events),
@@ -166,7 +167,7 @@ pub async fn list(
     ApiPath(app): ApiPath<String>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     Ok(List(
         webhooks::list(&state, &admin, page)
             .await?
@@ -179,7 +180,7 @@ pub async fn get(
     principal: Principal,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let endpoint = webhooks::get(&state, &admin, &id).await?;
     Ok(Resource::ok(
         WebhookDto::from(endpoint),
@@ -204,7 +205,7 @@ pub async fn update(
     ApiPath((app, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UpdateWebhook>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let input = EndpointInput {
         url: body.url,
         events: body.events,
@@ -224,7 +225,7 @@ pub async fn delete(
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     webhooks::delete(&state, &admin, &id, &meta).await?;
     Ok(no_content())
 }
@@ -242,7 +243,7 @@ pub async fn rotate_secret(
     ApiPath((app, id)): ApiPath<(String, String)>,
     OptionalJson(body): OptionalJson<Rotate>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let grace = body.and_then(|b| b.grace_period_seconds);
     let (endpoint, secret) = webhooks::rotate_secret(&state, &admin, &id, grace, &meta).await?;
     let mut dto = WebhookDto::from(endpoint);
@@ -262,7 +263,7 @@ pub async fn deliveries(
     ApiQuery(filter): ApiQuery<DeliveryFilter>,
     Pagination(page): Pagination,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     Ok(List(
         webhooks::deliveries(&state, &admin, &id, filter.status.as_deref(), page)
             .await?
@@ -275,7 +276,7 @@ pub async fn delivery(
     principal: Principal,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let record = webhooks::delivery(&state, &admin, None, &id).await?;
     let self_link = delivery_link(&state, &admin.app().name, &record.delivery);
     Ok(Resource::ok(DeliveryDto::from(record), self_link))
@@ -287,7 +288,7 @@ pub async fn webhook_delivery(
     principal: Principal,
     ApiPath((app, webhook, id)): ApiPath<(String, String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let record = webhooks::delivery(&state, &admin, Some(&webhook), &id).await?;
     let self_link = delivery_link(&state, &admin.app().name, &record.delivery);
     Ok(Resource::ok(DeliveryDto::from(record), self_link))
@@ -300,7 +301,7 @@ pub async fn redeliver(
     meta: RequestMeta,
     ApiPath((app, id)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let record = webhooks::redeliver(&state, &admin, None, &id, &meta).await?;
     let self_link = delivery_link(&state, &admin.app().name, &record.delivery);
     Ok(Resource::created(DeliveryDto::from(record), self_link))
@@ -314,7 +315,7 @@ pub async fn redeliver_webhook_delivery(
     meta: RequestMeta,
     ApiPath((app, webhook, id)): ApiPath<(String, String, String)>,
 ) -> Result<impl IntoResponse> {
-    let admin = guard::app_admin(&state, &principal, &app).await?;
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
     let record = webhooks::redeliver(&state, &admin, Some(&webhook), &id, &meta).await?;
     let self_link = delivery_link(&state, &admin.app().name, &record.delivery);
     Ok(Resource::created(DeliveryDto::from(record), self_link))

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::{
-    auth::{AppAdmin, Principal, RootAccess},
+    access::{AppAdmin, Principal, RootAccess},
     crypto::keys::SigningAlg,
     db::{self, Db, Page, PageRequest},
     error::{Error, Result, conflict_on_unique},
@@ -258,6 +258,9 @@ pub struct NewApp {
 /// An update request.
 #[derive(Debug, Clone, Default)]
 pub struct AppPatch {
+    /// Never accepted (the slug is part of the issuer); present so that asking for
+    /// it gets a clear error.
+    pub name: Option<Value>,
     pub display_name: Option<String>,
     pub settings: Option<Map<String, Value>>,
 }
@@ -457,6 +460,12 @@ pub async fn update(
     patch: AppPatch,
     meta: &RequestMeta,
 ) -> Result<app::Model> {
+    if patch.name.is_some() {
+        return Err(Error::invalid_field(
+            "name",
+            "cannot be changed: it is part of the app's token issuer",
+        ));
+    }
     let current = admin.app();
     let mut changed: Vec<String> = Vec::new();
     let old_settings = AppSettings::from_stored(&current.settings);

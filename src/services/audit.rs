@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{auth::Actor, db, error::Result, request::RequestMeta, state::AppState};
+use crate::{access::Actor, db, error::Result, request::RequestMeta, state::AppState};
 
 /// What an entry is about.
 #[derive(Clone, Debug)]

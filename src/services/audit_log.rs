@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Lik
 use uuid::Uuid;
 
 use crate::{
+    access::{AppAccess, Permission},
     db::{self, Page, PageRequest},
     error::{Error, Result},
     services::apps::AppSettings,
@@ -49,13 +50,15 @@ fn text(field: &str, value: &str, max: usize) -> Result<String> {
     Ok(value.to_owned())
 }
 
-/// The app's entries matching `filter`, newest first, with a cursor.
+/// The app's entries matching `filter`, newest first, with a cursor (`audit.read`).
 pub async fn list(
     state: &AppState,
-    app_id: Uuid,
+    access: &AppAccess,
     filter: &AuditFilter,
     page: PageRequest,
 ) -> Result<Page<audit_entry::Model>> {
+    access.require(&[Permission::AUDIT_READ])?;
+    let app_id = access.app().id;
     let mut select = audit_entry::Entity::find().filter(audit_entry::Column::AppId.eq(app_id));
     if let Some(action) = &filter.action {
         // Actions are lower case; folding the filter keeps both databases alike

@@ -115,6 +115,12 @@ pub async fn effective(
     Ok(effective)
 }
 
+/// The caller's live role, tenant role (of their token's active tenant) and
+/// effective permissions (`me/permissions`).
+pub async fn mine(state: &AppState, me: &crate::access::Me) -> Result<Arc<Effective>> {
+    effective(state, me.app().id, me.user_id(), me.user().org_id).await
+}
+
 /// `org_role` and (when the app embeds them) `permissions` for a new access token.
 pub async fn token_extras(
     state: &AppState,
@@ -135,9 +141,9 @@ pub async fn token_extras(
 /// everything for keys (`None`).
 pub async fn held_by(
     state: &AppState,
-    principal: &crate::auth::Principal,
+    principal: &crate::access::Principal,
 ) -> Result<Option<Vec<String>>> {
-    use crate::auth::Principal;
+    use crate::access::Principal;
     Ok(match principal {
         Principal::Root { .. } | Principal::AppKey { .. } => None,
         Principal::EndUser(user) => Some(
@@ -162,9 +168,9 @@ pub async fn held_by(
 /// The principal as `/verify` and `/authorize` describe it.
 pub async fn describe(
     state: &AppState,
-    principal: &crate::auth::Principal,
+    principal: &crate::access::Principal,
 ) -> Result<serde_json::Value> {
-    use crate::auth::Principal;
+    use crate::access::Principal;
     use serde_json::json;
     Ok(match principal {
         Principal::Root { key_id } => json!({ "id": key_id, "type": "root" }),

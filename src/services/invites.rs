@@ -20,7 +20,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, AppAdmin, EndUser},
+    access::{Actor, AppAccess, EndUser, Permission},
     crypto::{self, prefix},
     db::{self, Page, PageRequest},
     error::{Error, Result, conflict_on_unique},
@@ -88,11 +88,11 @@ pub fn invite_url(state: &AppState, app: &app::Model, token: &str) -> String {
 
 pub async fn create(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     input: NewInvite,
     meta: &RequestMeta,
 ) -> Result<CreatedInvite> {
-    admin.require(&["user.invite"])?;
+    admin.require(&[Permission::USER_INVITE])?;
     let app = admin.app();
     let email = validate::email("email", &input.email)?;
     let hours = input.expires_in_hours.unwrap_or(DEFAULT_EXPIRES_IN_HOURS);
@@ -125,7 +125,7 @@ pub async fn create(
             )));
         }
         (Some(tenant_id), existing) => {
-            tenants::get(&*state.db, app.id, tenant_id)
+            tenants::find(&*state.db, app.id, tenant_id)
                 .await
                 .map_err(|_| Error::invalid_field("tenant_id", "unknown tenant"))?;
             if let Some(user) = existing
@@ -198,15 +198,21 @@ pub async fn create(
 /// The app's invites, oldest first (never their tokens).
 pub async fn list(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     page: PageRequest,
 ) -> Result<Page<invite::Model>> {
-    admin.require(&["user.invite"])?;
+    admin.require(&[Permission::USER_INVITE])?;
     let select = invite::Entity::find().filter(invite::Column::AppId.eq(admin.app().id));
     db::paginate(&*state.db, select, invite::Column::Id, page, |i| i.id).await
 }
 
-pub async fn get(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<invite::Model> {
+/// One invite of the app (`user.invite`; never its token).
+pub async fn get(state: &AppState, access: &AppAccess, id: Uuid) -> Result<invite::Model> {
+    access.require(&[Permission::USER_INVITE])?;
+    find(&*state.db, access.app().id, id).await
+}
+
+async fn find(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<invite::Model> {
     invite::Entity::find_by_id(id)
         .filter(invite::Column::AppId.eq(app_id))
         .one(conn)
@@ -217,14 +223,14 @@ pub async fn get(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<
 /// Revokes an invite (idempotent).
 pub async fn revoke(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     id: Uuid,
     meta: &RequestMeta,
 ) -> Result<invite::Model> {
-    admin.require(&["user.invite"])?;
+    admin.require(&[Permission::USER_INVITE])?;
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
-    let current = get(&txn, app_id, id).await?;
+    let current = find(&txn, app_id, id).await?;
     if current.revoked_at.is_some() {
         return Ok(current);
     }
@@ -454,7 +460,7 @@ async fn create_account(
     )
     .await?;
     if let Some(tenant_id) = invite.tenant_id {
-        tenants::get(&txn, app.id, tenant_id)
+        tenants::find(&txn, app.id, tenant_id)
             .await
             .map_err(|_| Error::Gone("the invited tenant no longer exists".into()))?;
         add_member(&txn, state, invite, tenant_id, user.id, &actor, meta).await?;
@@ -493,7 +499,7 @@ async fn join(
     caller: &EndUser,
     meta: &RequestMeta,
 ) -> Result<Accepted> {
-    let user = users::get(&*state.db, app.id, caller.user_id).await?;
+    let user = users::find(&*state.db, app.id, caller.user_id).await?;
     if user.email != invite.email {
         return Err(Error::forbidden("this invite is for another email address"));
     }
@@ -510,7 +516,7 @@ async fn join(
     let txn = state.db.begin_write().await?;
     claim(&txn, state, invite).await?;
     role_still_exists(&txn, app.id, &invite.role).await?;
-    tenants::get(&txn, app.id, tenant_id)
+    tenants::find(&txn, app.id, tenant_id)
         .await
         .map_err(|_| Error::Gone("the invited tenant no longer exists".into()))?;
     add_member(&txn, state, invite, tenant_id, user.id, &actor, meta).await?;

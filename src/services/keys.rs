@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{AppAdmin, Principal},
+    access::{AppAdmin, Principal},
     crypto::{self, prefix},
     db::{self, Page, PageRequest},
     error::{Error, Result},
@@ -242,13 +242,34 @@ pub async fn revoke_app_key(
 
 /// Rotates the app's signing key to a new key of its configured algorithm, audited
 /// as `signing_key.rotated`; the previous key stays published for its overlap.
+/// The app's signing keys: the active one, and retired ones still published.
+pub async fn list_signing_keys(
+    state: &AppState,
+    admin: &AppAdmin,
+) -> Result<Vec<entity::signing_key::Model>> {
+    state.signing.list(admin.app().id).await
+}
+
+/// Rotates to a new key of the app's configured algorithm. `requested`, when
+/// given, must be that algorithm: the `signing_alg` setting is what changes it.
 pub async fn rotate_signing_key(
     state: &AppState,
     admin: &AppAdmin,
+    requested: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<entity::signing_key::Model> {
     let app_id = admin.app().id;
     let alg = crate::services::apps::AppSettings::from_stored(&admin.app().settings).signing_alg;
+    if let Some(requested) = requested {
+        let requested = crate::crypto::keys::SigningAlg::parse(requested)
+            .ok_or_else(|| Error::invalid_field("alg", "must be RS256, ES256 or EdDSA"))?;
+        if requested != alg {
+            return Err(Error::invalid_field(
+                "alg",
+                "differs from the app's signing_alg setting; change the setting instead (it rotates the key)",
+            ));
+        }
+    }
     let generated = state.signing.generate(alg).await?;
     let kid = generated.kid.clone();
     let txn = state.db.begin_write().await?;

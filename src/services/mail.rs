@@ -30,7 +30,7 @@ use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 use crate::{
-    auth::Actor,
+    access::Actor,
     config::Config,
     db,
     error::{Error, Result},

@@ -4,8 +4,11 @@
 pub mod apps;
 pub mod audit;
 pub mod audit_log;
+pub mod authenticate;
 pub mod authz;
+pub mod decisions;
 pub mod federation;
+pub mod guard;
 pub mod invites;
 pub mod keys;
 pub mod lifecycle;

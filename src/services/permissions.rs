@@ -1,23 +1,22 @@
-//! Permissions: `resource` + separator + `action` (`invoice.read`, `billing:write`),
-//! lowercase `[a-z0-9_-]`, with `*` as the whole action (`oauth_clients:*`) or the
-//! whole permission. The separator is notation only: `invoice.read` and
-//! `invoice:read` name the same permission.
+//! Role catalogues' permissions: validation, the system roles, stored form. The
+//! grammar and matching rules are `access::permission`'s.
 
-use crate::error::{Error, Result};
+pub use crate::access::permission::{grants, holds, missing};
+use crate::{
+    access::{Permission, permission::split},
+    error::{Error, Result},
+};
 
 /// Every permission Heimdall itself checks (the `admin` system role holds them all).
-pub const BUILTIN_ADMIN: &[&str] = &[
-    "user.read",
-    "user.update",
-    "user.invite",
-    "role.assign",
-    "role.manage",
-    "tenant.manage",
-    "oauth_clients:read",
-    "oauth_clients:update",
-    "oauth_clients:delete",
-    "audit.read",
-];
+pub const BUILTIN_ADMIN: &[&str] = &{
+    let mut names = [""; Permission::BUILTIN.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = Permission::BUILTIN[i].as_str();
+        i += 1;
+    }
+    names
+};
 
 /// A system role: created with every app, never deleted or changed.
 pub struct SystemRole {
@@ -60,24 +59,6 @@ pub fn system_role(name: &str) -> Option<&'static SystemRole> {
 
 pub const MAX_PERMISSIONS_PER_ROLE: usize = 500;
 
-fn is_part(part: &str) -> bool {
-    !part.is_empty()
-        && part.len() <= 64
-        && part
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-}
-
-/// Splits a valid permission into (resource, action); `*` is `("*", "*")`.
-fn split(permission: &str) -> Option<(&str, &str)> {
-    if permission == "*" {
-        return Some(("*", "*"));
-    }
-    let at = permission.find(['.', ':'])?;
-    let (resource, action) = (&permission[..at], &permission[at + 1..]);
-    (is_part(resource) && (action == "*" || is_part(action))).then_some((resource, action))
-}
-
 /// Validates one permission string.
 pub fn validate(permission: &str) -> Result<()> {
     if split(permission).is_some() {
@@ -110,30 +91,6 @@ pub fn normalise(permissions: &[String]) -> Result<Vec<String>> {
     out.sort();
     out.dedup();
     Ok(out)
-}
-
-/// Whether `held` grants `required`.
-pub fn grants(held: &str, required: &str) -> bool {
-    match (split(held), split(required)) {
-        (Some(("*", "*")), Some(_)) => true,
-        (Some((hr, ha)), Some((rr, ra))) => hr == rr && (ha == "*" || ha == ra),
-        _ => false,
-    }
-}
-
-/// Whether any of `held` grants `required`.
-pub fn holds(held: &[String], required: &str) -> bool {
-    held.iter().any(|h| grants(h, required))
-}
-
-/// The permissions of `required` that `held` does not grant.
-pub fn missing<S: AsRef<str>>(held: &[String], required: &[S]) -> Vec<String> {
-    required
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|r| !holds(held, r))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Reads a role's stored permission array.

@@ -13,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::AppAdmin,
+    access::{AppAccess, Permission},
     db,
     error::{Error, Result},
     request::RequestMeta,
@@ -108,8 +108,24 @@ pub async fn ensure_system_roles(state: &AppState) -> Result<()> {
     Ok(())
 }
 
+/// Reading the catalogue takes `role.manage` or `role.assign` (whoever assigns roles
+/// must see them).
+const READERS: [Permission; 2] = [Permission::ROLE_MANAGE, Permission::ROLE_ASSIGN];
+
+/// The app's catalogue: system roles first, then custom roles by name.
+pub async fn list(state: &AppState, access: &AppAccess) -> Result<Vec<role::Model>> {
+    access.require_any(&READERS)?;
+    all(&*state.db, access.app().id).await
+}
+
+/// One role of the catalogue by name, or 404.
+pub async fn get(state: &AppState, access: &AppAccess, name: &str) -> Result<role::Model> {
+    access.require_any(&READERS)?;
+    named(&*state.db, access.app().id, name).await
+}
+
 /// Every role of the app: system roles first, then custom roles by name.
-pub async fn list(conn: &impl ConnectionTrait, app_id: Uuid) -> Result<Vec<role::Model>> {
+async fn all(conn: &impl ConnectionTrait, app_id: Uuid) -> Result<Vec<role::Model>> {
     Ok(role::Entity::find()
         .filter(role::Column::AppId.eq(app_id))
         .order_by_desc(role::Column::IsSystem)
@@ -133,7 +149,8 @@ pub async fn find(
         .await?)
 }
 
-pub async fn get(conn: &impl ConnectionTrait, app_id: Uuid, name: &str) -> Result<role::Model> {
+/// A role by name, or 404 (no permission check: for other services).
+pub async fn named(conn: &impl ConnectionTrait, app_id: Uuid, name: &str) -> Result<role::Model> {
     find(conn, app_id, name)
         .await?
         .ok_or_else(|| Error::not_found(format!("role '{name}' not found")))
@@ -176,11 +193,11 @@ fn system_refusal(name: &str) -> Error {
 
 pub async fn create(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     input: RoleInput,
     meta: &RequestMeta,
 ) -> Result<role::Model> {
-    admin.require(&["role.manage"])?;
+    admin.require(&[Permission::ROLE_MANAGE])?;
     let def = validate_input(&input)?;
     if permissions::system_role(&def.name).is_some() {
         return Err(system_refusal(&def.name));
@@ -230,14 +247,14 @@ pub struct RolePatch {
 
 pub async fn update(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     name: &str,
     patch: RolePatch,
     meta: &RequestMeta,
 ) -> Result<role::Model> {
-    admin.require(&["role.manage"])?;
+    admin.require(&[Permission::ROLE_MANAGE])?;
     let app_id = admin.app().id;
-    let current = get(&*state.db, app_id, name).await?;
+    let current = named(&*state.db, app_id, name).await?;
     if current.is_system {
         return Err(system_refusal(name));
     }
@@ -333,15 +350,15 @@ fn still_assigned(name: &str, users: u64, members: u64) -> Error {
 /// 409 naming how many there are.
 pub async fn delete(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     name: &str,
     reassign_to: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<()> {
-    admin.require(&["role.manage"])?;
+    admin.require(&[Permission::ROLE_MANAGE])?;
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
-    let current = get(&txn, app_id, name).await?;
+    let current = named(&txn, app_id, name).await?;
     if current.is_system {
         return Err(system_refusal(name));
     }
@@ -404,13 +421,13 @@ fn diff(old: &[String], new: &[String]) -> (Vec<String>, Vec<String>) {
 /// `reassign_to`. A dry run validates everything the same way and changes nothing.
 pub async fn sync(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     desired: Vec<RoleInput>,
     reassign_to: Option<String>,
     dry_run: bool,
     meta: &RequestMeta,
 ) -> Result<SyncResult> {
-    admin.require(&["role.manage"])?;
+    admin.require(&[Permission::ROLE_MANAGE])?;
     let app_id = admin.app().id;
     let mut wanted: BTreeMap<String, RoleDef> = BTreeMap::new();
     for (i, input) in desired.iter().enumerate() {
@@ -443,7 +460,7 @@ pub async fn sync(
     }
 
     let txn = state.db.begin_write().await?;
-    let current: BTreeMap<String, role::Model> = list(&txn, app_id)
+    let current: BTreeMap<String, role::Model> = all(&txn, app_id)
         .await?
         .into_iter()
         .filter(|r| !r.is_system)
@@ -591,11 +608,9 @@ pub async fn sync(
 
 /// Every permission named in the catalogue (plus Heimdall's built-in ones), with the
 /// roles that grant it (wildcards included).
-pub async fn catalogue(
-    conn: &impl ConnectionTrait,
-    app_id: Uuid,
-) -> Result<Vec<(String, Vec<String>)>> {
-    let roles: Vec<(String, Vec<String>)> = list(conn, app_id)
+pub async fn catalogue(state: &AppState, access: &AppAccess) -> Result<Vec<(String, Vec<String>)>> {
+    access.require_any(&READERS)?;
+    let roles: Vec<(String, Vec<String>)> = all(&*state.db, access.app().id)
         .await?
         .into_iter()
         .map(|r| (r.name, permissions::of_json(&r.permissions)))

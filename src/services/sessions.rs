@@ -14,7 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, EndUser},
+    access::{Actor, AppAccess, EndUser, Me, Permission},
     db,
     error::{Error, Result},
     request::RequestMeta,
@@ -475,7 +475,7 @@ pub async fn refresh(
     if token.expires_at <= now || session.revoked_at.is_some() || session.expires_at <= now {
         return Err(invalid());
     }
-    let user = users::get(&txn, app.id, session.user_id)
+    let user = users::find(&txn, app.id, session.user_id)
         .await
         .map_err(|_| invalid())?;
     if user.status != STATUS_ACTIVE {
@@ -588,7 +588,7 @@ pub async fn revoke_all(
 }
 
 /// Revokes one session of a user (404 when it is not theirs).
-pub async fn revoke_one(
+async fn revoke_one(
     state: &AppState,
     app_id: Uuid,
     user_id: Uuid,
@@ -617,14 +617,14 @@ pub async fn revoke_one(
 /// Revokes every session of a user (administrators).
 pub async fn revoke_user_sessions(
     state: &AppState,
-    admin: &crate::auth::AppAdmin,
+    admin: &AppAccess,
     user_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<usize> {
-    admin.require(&["user.update"])?;
+    admin.require(&[Permission::USER_UPDATE])?;
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
-    let target = users::get(&txn, app_id, user_id).await?;
+    let target = users::find(&txn, app_id, user_id).await?;
     admin.check_can_grant(
         &crate::services::roles::permissions_of(&txn, app_id, &target.role).await?,
     )?;
@@ -644,12 +644,45 @@ pub async fn revoke_user_sessions(
     Ok(revoked.len())
 }
 
-/// The user's sessions that can still be used, newest first.
-pub async fn list_active(
+/// A user's sessions that can still be used, newest first: the user's own (their
+/// token's session marked current), or anyone's with `user.read`.
+pub async fn of_user(
     state: &AppState,
-    app_id: Uuid,
+    access: &AppAccess,
     user_id: Uuid,
 ) -> Result<Vec<session::Model>> {
+    if access.acting_user() != Some(user_id) {
+        access.require(&[Permission::USER_READ])?;
+        users::find(&*state.db, access.app().id, user_id).await?;
+    }
+    active_of(state, access.app().id, user_id).await
+}
+
+/// The caller's own sessions that can still be used, newest first.
+pub async fn mine(state: &AppState, me: &Me) -> Result<Vec<session::Model>> {
+    active_of(state, me.app().id, me.user_id()).await
+}
+
+/// Revokes one of the caller's own sessions (404 when it is not theirs).
+pub async fn revoke_mine(
+    state: &AppState,
+    me: &Me,
+    session_id: Uuid,
+    meta: &RequestMeta,
+) -> Result<()> {
+    revoke_one(
+        state,
+        me.app().id,
+        me.user_id(),
+        session_id,
+        "revoked_by_user",
+        &me.actor(),
+        meta,
+    )
+    .await
+}
+
+async fn active_of(state: &AppState, app_id: Uuid, user_id: Uuid) -> Result<Vec<session::Model>> {
     Ok(session::Entity::find()
         .filter(session::Column::AppId.eq(app_id))
         .filter(session::Column::UserId.eq(user_id))
@@ -661,18 +694,14 @@ pub async fn list_active(
 }
 
 /// Signs the caller out: revokes the token's session.
-pub async fn signout(state: &AppState, principal: &EndUser, meta: &RequestMeta) -> Result<()> {
-    let actor = Actor {
-        kind: "end_user",
-        id: principal.user_id.to_string(),
-    };
+pub async fn signout(state: &AppState, me: &Me, meta: &RequestMeta) -> Result<()> {
     revoke_one(
         state,
-        principal.app_id,
-        principal.user_id,
-        principal.session_id,
+        me.app().id,
+        me.user_id(),
+        me.session_id(),
         "signed_out",
-        &actor,
+        &me.actor(),
         meta,
     )
     .await
@@ -681,15 +710,15 @@ pub async fn signout(state: &AppState, principal: &EndUser, meta: &RequestMeta) 
 /// Changes the caller's own password; every other session is revoked.
 pub async fn change_password(
     state: &AppState,
-    app: &app::Model,
-    principal: &EndUser,
+    me: &Me,
     current: &str,
     new: &str,
     meta: &RequestMeta,
 ) -> Result<()> {
+    let (app, principal) = (me.app(), me.user());
     let settings = AppSettings::from_stored(&app.settings);
     crate::services::passwords::check_policy("new_password", new, settings.password_min_length)?;
-    let user = users::get(&*state.db, app.id, principal.user_id).await?;
+    let user = users::find(&*state.db, app.id, principal.user_id).await?;
     if user.password_hash.is_none() {
         return Err(Error::invalid_field(
             "current_password",

@@ -1,7 +1,7 @@
 //! Tenants (the app's own customers), their members and tenant roles, and switching
 //! a session's active tenant.
 
-use entity::{app, refresh_token, session, tenant, tenant_member, user};
+use entity::{refresh_token, session, tenant, tenant_member, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
@@ -10,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{AppAdmin, EndUser},
+    access::{AppAccess, Me, Permission, TenantAccess},
     db::{self, Page, PageRequest},
     error::{Error, Result, conflict_on_unique},
     request::RequestMeta,
@@ -28,7 +28,8 @@ fn slug_taken(slug: &str) -> String {
     format!("a tenant with slug '{slug}' already exists in this app")
 }
 
-pub async fn get(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<tenant::Model> {
+/// A tenant of the app, or 404 (no permission check: for other services).
+pub async fn find(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<tenant::Model> {
     tenant::Entity::find_by_id(id)
         .filter(tenant::Column::AppId.eq(app_id))
         .one(conn)
@@ -36,14 +37,20 @@ pub async fn get(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<
         .ok_or_else(|| Error::not_found("tenant not found"))
 }
 
+/// The tenant of the capability (`tenant.manage`, in the app or in that tenant).
+pub async fn get(state: &AppState, access: &TenantAccess) -> Result<tenant::Model> {
+    access.require(&[Permission::TENANT_MANAGE])?;
+    find(&*state.db, access.app().id, access.tenant_id()).await
+}
+
 pub async fn create(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     slug: &str,
     name: &str,
     meta: &RequestMeta,
 ) -> Result<tenant::Model> {
-    admin.require(&["tenant.manage"])?;
+    admin.require(&[Permission::TENANT_MANAGE])?;
     if !validate::is_slug_shaped(slug) {
         return Err(Error::invalid_field(
             "slug",
@@ -78,24 +85,27 @@ pub async fn create(
     Ok(created)
 }
 
+/// The app's tenants, in creation order (`tenant.manage`).
 pub async fn list(
     state: &AppState,
-    app_id: Uuid,
+    access: &AppAccess,
     page: PageRequest,
 ) -> Result<Page<tenant::Model>> {
+    access.require(&[Permission::TENANT_MANAGE])?;
+    let app_id = access.app().id;
     let select = tenant::Entity::find().filter(tenant::Column::AppId.eq(app_id));
     db::paginate(&*state.db, select, tenant::Column::Id, page, |t| t.id).await
 }
 
 pub async fn update(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     id: Uuid,
     slug: Option<&str>,
     name: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<tenant::Model> {
-    admin.require(&["tenant.manage"])?;
+    admin.require(&[Permission::TENANT_MANAGE])?;
     if let Some(slug) = slug
         && !validate::is_slug_shaped(slug)
     {
@@ -109,7 +119,7 @@ pub async fn update(
         .transpose()?;
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
-    let current = get(&txn, app_id, id).await?;
+    let current = find(&txn, app_id, id).await?;
     let mut model = current.into_active_model();
     if let Some(slug) = slug {
         model.slug = Set(slug.to_owned());
@@ -160,14 +170,13 @@ async fn clear_from_sessions(
 
 pub async fn delete(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     id: Uuid,
     meta: &RequestMeta,
 ) -> Result<()> {
-    admin.require(&["tenant.manage"])?;
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
-    let current = get(&txn, app_id, id).await?;
+    let current = find(&txn, app_id, id).await?;
     let cleared = clear_from_sessions(&txn, id, None).await?;
     tenant::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -218,19 +227,18 @@ pub async fn require_member(
 
 pub async fn add_member(
     state: &AppState,
-    admin: &AppAdmin,
-    tenant_id: Uuid,
+    admin: &TenantAccess,
     user_id: Uuid,
     role: &str,
     meta: &RequestMeta,
 ) -> Result<Member> {
-    admin.require(&["tenant.manage"])?;
-    let app_id = admin.app().id;
+    admin.require(&[Permission::TENANT_MANAGE])?;
+    let (app_id, tenant_id) = (admin.app().id, admin.tenant_id());
     let role_permissions = roles::require_existing(&*state.db, app_id, "role", role).await?;
     admin.check_can_grant(&role_permissions)?;
     let txn = state.db.begin_write().await?;
-    get(&txn, app_id, tenant_id).await?;
-    let user = users::get(&txn, app_id, user_id).await?;
+    find(&txn, app_id, tenant_id).await?;
+    let user = users::find(&txn, app_id, user_id).await?;
     let now = state.now();
     let membership = tenant_member::ActiveModel {
         tenant_id: Set(tenant_id),
@@ -259,13 +267,22 @@ pub async fn add_member(
     Ok(Member { membership, user })
 }
 
+/// Whether the capability may read the tenant's members (`tenant.manage`, in the
+/// app or in that tenant), for callers that load them in batches themselves.
+pub fn may_list_members(access: &TenantAccess) -> Result<()> {
+    access.require(&[Permission::TENANT_MANAGE])
+}
+
+/// A tenant's members with their tenant role (`tenant.manage`, in the app or in
+/// that tenant).
 pub async fn list_members(
     state: &AppState,
-    app_id: Uuid,
-    tenant_id: Uuid,
+    access: &TenantAccess,
     page: PageRequest,
 ) -> Result<Page<Member>> {
-    get(&*state.db, app_id, tenant_id).await?;
+    may_list_members(access)?;
+    let (app_id, tenant_id) = (access.app().id, access.tenant_id());
+    find(&*state.db, app_id, tenant_id).await?;
     let select =
         tenant_member::Entity::find().filter(tenant_member::Column::TenantId.eq(tenant_id));
     let page = db::paginate(
@@ -302,18 +319,17 @@ pub async fn list_members(
 
 pub async fn update_member(
     state: &AppState,
-    admin: &AppAdmin,
-    tenant_id: Uuid,
+    admin: &TenantAccess,
     user_id: Uuid,
     role: &str,
     meta: &RequestMeta,
 ) -> Result<Member> {
-    admin.require(&["tenant.manage"])?;
-    let app_id = admin.app().id;
+    admin.require(&[Permission::TENANT_MANAGE])?;
+    let (app_id, tenant_id) = (admin.app().id, admin.tenant_id());
     let new_permissions = roles::require_existing(&*state.db, app_id, "role", role).await?;
     admin.check_can_grant(&new_permissions)?;
     let txn = state.db.begin_write().await?;
-    get(&txn, app_id, tenant_id).await?;
+    find(&txn, app_id, tenant_id).await?;
     let current = find_member(&txn, app_id, tenant_id, user_id)
         .await?
         .ok_or_else(|| Error::not_found("member not found"))?;
@@ -324,7 +340,7 @@ pub async fn update_member(
     model.role = Set(role.to_owned());
     model.updated_at = Set(state.now());
     let membership = model.update(&txn).await?;
-    let user = users::get(&txn, app_id, user_id).await?;
+    let user = users::find(&txn, app_id, user_id).await?;
     audit::record(
         &txn,
         state,
@@ -341,15 +357,14 @@ pub async fn update_member(
 
 pub async fn remove_member(
     state: &AppState,
-    admin: &AppAdmin,
-    tenant_id: Uuid,
+    admin: &TenantAccess,
     user_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<()> {
-    admin.require(&["tenant.manage"])?;
-    let app_id = admin.app().id;
+    admin.require(&[Permission::TENANT_MANAGE])?;
+    let (app_id, tenant_id) = (admin.app().id, admin.tenant_id());
     let txn = state.db.begin_write().await?;
-    get(&txn, app_id, tenant_id).await?;
+    find(&txn, app_id, tenant_id).await?;
     let current = find_member(&txn, app_id, tenant_id, user_id)
         .await?
         .ok_or_else(|| Error::not_found("member not found"))?;
@@ -371,6 +386,11 @@ pub async fn remove_member(
     state.sessions.forget(&cleared).await;
     state.authz.bump(app_id);
     Ok(())
+}
+
+/// The tenants the caller belongs to, with their tenant role.
+pub async fn mine(state: &AppState, me: &Me) -> Result<Vec<(tenant::Model, tenant_member::Model)>> {
+    of_user(&*state.db, me.app().id, me.user_id()).await
 }
 
 /// The tenants a user belongs to, with their tenant role.
@@ -397,13 +417,13 @@ pub async fn of_user(
 /// session stop working (without counting as reuse).
 pub async fn switch(
     state: &AppState,
-    app: &app::Model,
-    caller: &EndUser,
+    me: &Me,
     tenant_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<(IssuedTokens, user::Model)> {
+    let (app, caller) = (me.app(), me.user());
     let not_found = || Error::not_found("tenant not found");
-    let tenant = get(&*state.db, app.id, tenant_id)
+    let tenant = find(&*state.db, app.id, tenant_id)
         .await
         .map_err(|_| not_found())?;
     find_member(&*state.db, app.id, tenant.id, caller.user_id)
@@ -411,7 +431,7 @@ pub async fn switch(
         .ok_or_else(not_found)?;
     let settings = AppSettings::from_stored(&app.settings);
     let txn = state.db.begin_write().await?;
-    let user = users::get(&txn, app.id, caller.user_id).await?;
+    let user = users::find(&txn, app.id, caller.user_id).await?;
     let current = session::Entity::find_by_id(caller.session_id)
         .one(&txn)
         .await?
@@ -431,13 +451,9 @@ pub async fn switch(
         &txn,
         state,
         meta,
-        Entry::new(
-            app.id,
-            "session.tenant_switched",
-            crate::auth::Principal::EndUser(caller.clone()).actor(),
-        )
-        .target(Target::session(session.id))
-        .metadata(json!({ "tenant_id": tenant.id })),
+        Entry::new(app.id, "session.tenant_switched", me.actor())
+            .target(Target::session(session.id))
+            .metadata(json!({ "tenant_id": tenant.id })),
     )
     .await?;
     txn.commit().await?;

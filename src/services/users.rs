@@ -15,7 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, AppAdmin},
+    access::{AppAccess, Me, Permission},
     db::{self, Page, PageRequest},
     error::{Error, Result, conflict_on_unique},
     request::RequestMeta,
@@ -133,8 +133,8 @@ pub async fn find_by_email(
         .await?)
 }
 
-/// A user of the app, or 404.
-pub async fn get(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<user::Model> {
+/// A user of the app, or 404 (no permission check: for other services).
+pub async fn find(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<user::Model> {
     user::Entity::find_by_id(id)
         .filter(user::Column::AppId.eq(app_id))
         .one(conn)
@@ -142,10 +142,21 @@ pub async fn get(conn: &impl ConnectionTrait, app_id: Uuid, id: Uuid) -> Result<
         .ok_or_else(|| Error::not_found("user not found"))
 }
 
+/// A user of the app (`user.read`).
+pub async fn get(state: &AppState, access: &AppAccess, id: Uuid) -> Result<user::Model> {
+    access.require(&[Permission::USER_READ])?;
+    find(&*state.db, access.app().id, id).await
+}
+
+/// The caller's own user.
+pub async fn me(state: &AppState, me: &Me) -> Result<user::Model> {
+    find(&*state.db, me.app().id, me.user_id()).await
+}
+
 /// Refuses to act on a user who holds permissions the caller lacks.
 async fn check_may_manage(
     conn: &impl ConnectionTrait,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     target: &user::Model,
 ) -> Result<()> {
     let held = roles::permissions_of(conn, admin.app().id, &target.role).await?;
@@ -155,18 +166,18 @@ async fn check_may_manage(
 /// Creates a user (administrators).
 pub async fn create(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     input: NewUser,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
-    admin.require(&["user.update"])?;
+    admin.require(&[Permission::USER_UPDATE])?;
     let explicit_role = input.role.is_some();
     let prepared = prepare(state, admin.app(), input).await?;
     let app_id = admin.app().id;
     let role_permissions =
         roles::require_existing(&*state.db, app_id, "role", prepared.role()).await?;
     if explicit_role {
-        admin.require(&["role.assign"])?;
+        admin.require(&[Permission::ROLE_ASSIGN])?;
     }
     admin.check_can_grant(&role_permissions)?;
     let txn = state.db.begin_write().await?;
@@ -193,12 +204,15 @@ pub struct UserFilter {
     pub tenant_id: Option<Uuid>,
 }
 
+/// The app's users, filtered, in creation order (`user.read`).
 pub async fn list(
     state: &AppState,
-    app_id: Uuid,
+    access: &AppAccess,
     filter: &UserFilter,
     page: PageRequest,
 ) -> Result<Page<user::Model>> {
+    access.require(&[Permission::USER_READ])?;
+    let app_id = access.app().id;
     let mut select = user::Entity::find().filter(user::Column::AppId.eq(app_id));
     if let Some(email) = &filter.email {
         select = select.filter(user::Column::Email.eq(validate::email("email", email)?));
@@ -242,12 +256,12 @@ pub struct UserPatch {
 
 pub async fn update(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     id: Uuid,
     patch: UserPatch,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
-    admin.require(&["user.update"])?;
+    admin.require(&[Permission::USER_UPDATE])?;
     let app = admin.app();
     let settings = AppSettings::from_stored(&app.settings);
     // Validate and hash before taking the write lock.
@@ -272,7 +286,7 @@ pub async fn update(
     };
 
     let txn = state.db.begin_write().await?;
-    let current = get(&txn, app.id, id).await?;
+    let current = find(&txn, app.id, id).await?;
     check_may_manage(&txn, admin, &current).await?;
     let mut model = current.clone().into_active_model();
     let mut changed = Vec::new();
@@ -299,7 +313,7 @@ pub async fn update(
     }
     let role_change = patch.role.as_ref().filter(|r| **r != current.role).cloned();
     if let Some(role) = &role_change {
-        admin.require(&["role.assign"])?;
+        admin.require(&[Permission::ROLE_ASSIGN])?;
         let granted = roles::require_existing(&txn, app.id, "role", role).await?;
         admin.check_can_grant(&granted)?;
         model.role = Set(role.clone());
@@ -366,18 +380,17 @@ pub async fn update(
 /// The caller's own profile (`PATCH me`): only the display name.
 pub async fn update_profile(
     state: &AppState,
-    app_id: Uuid,
-    actor: &Actor,
-    user_id: Uuid,
+    me: &Me,
     display_name: Option<Option<String>>,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
+    let (app_id, user_id, actor) = (me.app().id, me.user_id(), me.actor());
     let Some(display_name) = display_name else {
-        return get(&*state.db, app_id, user_id).await;
+        return find(&*state.db, app_id, user_id).await;
     };
     let display_name = validate::display_name("display_name", display_name.as_deref())?;
     let txn = state.db.begin_write().await?;
-    let current = get(&txn, app_id, user_id).await?;
+    let current = find(&txn, app_id, user_id).await?;
     if current.display_name == display_name {
         return Ok(current);
     }
@@ -401,15 +414,15 @@ pub async fn update_profile(
 /// Deactivates (revoking every session) or reactivates a user.
 pub async fn set_active(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     id: Uuid,
     active: bool,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
-    admin.require(&["user.update"])?;
+    admin.require(&[Permission::USER_UPDATE])?;
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
-    let current = get(&txn, app_id, id).await?;
+    let current = find(&txn, app_id, id).await?;
     check_may_manage(&txn, admin, &current).await?;
     let status = if active {
         STATUS_ACTIVE
@@ -458,14 +471,14 @@ pub async fn set_active(
 /// Deletes a user with their sessions and memberships.
 pub async fn delete(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     id: Uuid,
     meta: &RequestMeta,
 ) -> Result<()> {
-    admin.require(&["user.update"])?;
+    admin.require(&[Permission::USER_UPDATE])?;
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
-    let current = get(&txn, app_id, id).await?;
+    let current = find(&txn, app_id, id).await?;
     check_may_manage(&txn, admin, &current).await?;
     let session_ids: Vec<Uuid> = session::Entity::find()
         .select_only()

@@ -614,7 +614,7 @@ async fn rotation_signs_with_both_secrets_during_the_overlap() {
 #[tokio::test]
 async fn a_rolled_back_change_emits_nothing() {
     use heimdall::{
-        auth::Actor,
+        access::Actor,
         request::RequestMeta,
         services::audit::{self, Entry, Target},
     };

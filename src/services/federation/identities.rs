@@ -23,7 +23,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, AppAdmin},
+    access::{Actor, AppAccess, Me, Permission},
     db,
     error::{Error, Result},
     request::RequestMeta,
@@ -117,7 +117,7 @@ fn linking_conflict(reason: &'static str, message: String) -> Error {
 
 async fn plan(state: &AppState, app: &app::Model, upstream: &Upstream) -> Result<Plan> {
     if let Some(identity) = find(&*state.db, app.id, &upstream.provider, &upstream.subject).await? {
-        let user = users::get(&*state.db, app.id, identity.user_id).await?;
+        let user = users::find(&*state.db, app.id, identity.user_id).await?;
         return Ok(Plan::Existing(identity, user));
     }
     let Some(email) = &upstream.email else {
@@ -337,9 +337,33 @@ pub async fn of_user(
         .await?)
 }
 
+/// The caller's own identities, oldest first.
+pub async fn mine(state: &AppState, me: &Me) -> Result<Vec<federated_identity::Model>> {
+    of_user(&*state.db, me.app().id, me.user_id()).await
+}
+
+/// Removes one of the caller's own identities (the last-way-to-sign-in rule
+/// applies).
+pub async fn unlink_mine(
+    state: &AppState,
+    me: &Me,
+    identity_id: Uuid,
+    meta: &RequestMeta,
+) -> Result<()> {
+    unlink(
+        state,
+        me.app().id,
+        me.user_id(),
+        identity_id,
+        &me.actor(),
+        meta,
+    )
+    .await
+}
+
 /// Removes one identity of a user, unless it is the user's last way to sign in
 /// (no password and no other identity): 409.
-pub async fn unlink(
+async fn unlink(
     state: &AppState,
     app_id: Uuid,
     user_id: Uuid,
@@ -348,7 +372,7 @@ pub async fn unlink(
     meta: &RequestMeta,
 ) -> Result<()> {
     let txn = state.db.begin_write().await?;
-    let user = users::get(&txn, app_id, user_id).await?;
+    let user = users::find(&txn, app_id, user_id).await?;
     let identity = federated_identity::Entity::find_by_id(identity_id)
         .filter(federated_identity::Column::AppId.eq(app_id))
         .filter(federated_identity::Column::UserId.eq(user_id))
@@ -387,11 +411,11 @@ pub async fn unlink(
 /// A user's identities (administrators, `user.read`).
 pub async fn list_for_admin(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     user_id: Uuid,
 ) -> Result<Vec<federated_identity::Model>> {
-    admin.require(&["user.read"])?;
-    users::get(&*state.db, admin.app().id, user_id).await?;
+    admin.require(&[Permission::USER_READ])?;
+    users::find(&*state.db, admin.app().id, user_id).await?;
     of_user(&*state.db, admin.app().id, user_id).await
 }
 
@@ -400,14 +424,14 @@ pub async fn list_for_admin(
 /// set a password or delete the user instead.
 pub async fn unlink_for_admin(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     user_id: Uuid,
     identity_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<()> {
-    admin.require(&["user.update"])?;
+    admin.require(&[Permission::USER_UPDATE])?;
     let app_id = admin.app().id;
-    let target = users::get(&*state.db, app_id, user_id).await?;
+    let target = users::find(&*state.db, app_id, user_id).await?;
     admin.check_can_grant(&roles::permissions_of(&*state.db, app_id, &target.role).await?)?;
     unlink(state, app_id, user_id, identity_id, admin.actor(), meta).await
 }

@@ -20,7 +20,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::{
-    auth::Actor,
+    access::Actor,
     error::{Error, Result},
     request::RequestMeta,
     services::audit::{self, Entry},

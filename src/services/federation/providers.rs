@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::outbound;
 use crate::{
-    auth::AppAdmin,
+    access::AppAdmin,
     crypto::keys::{PrivateKey, SigningAlg},
     db,
     error::{Error, Result, conflict_on_unique},

@@ -435,7 +435,7 @@ pub async fn answer(
     let (request, client) = pending(state, app.id, user_id, request_id).await?;
     let scopes = scopes_of(&request.scopes);
     let issuer = state.issuer(&app.name);
-    let actor = crate::auth::Actor {
+    let actor = crate::access::Actor {
         kind: "end_user",
         id: user_id.to_string(),
     };
@@ -564,9 +564,9 @@ pub fn consent_payload(
 /// A user's consents with their clients.
 pub async fn consents_of(
     state: &AppState,
-    app_id: Uuid,
-    user_id: Uuid,
+    me: &crate::access::Me,
 ) -> Result<Vec<(oauth_consent::Model, oauth_client::Model)>> {
+    let (app_id, user_id) = (me.app().id, me.user_id());
     let rows = oauth_consent::Entity::find()
         .filter(oauth_consent::Column::AppId.eq(app_id))
         .filter(oauth_consent::Column::UserId.eq(user_id))
@@ -582,11 +582,11 @@ pub async fn consents_of(
 /// Deletes the user's consent to a client and revokes every token it produced.
 pub async fn revoke_consent(
     state: &AppState,
-    app_id: Uuid,
-    user_id: Uuid,
+    me: &crate::access::Me,
     client_id: &str,
     meta: &RequestMeta,
 ) -> Result<()> {
+    let (app_id, user_id) = (me.app().id, me.user_id());
     let not_found = || Error::not_found("consent not found");
     let client_id = Uuid::parse_str(client_id).map_err(|_| not_found())?;
     let txn = state.db.begin_write().await?;
@@ -613,7 +613,7 @@ pub async fn revoke_consent(
         Entry::new(
             app_id,
             "consent.revoked",
-            crate::auth::Actor {
+            crate::access::Actor {
                 kind: "end_user",
                 id: user_id.to_string(),
             },

@@ -8,13 +8,14 @@
 use entity::oauth_client;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{SCOPES, scopes_of};
 use crate::{
-    auth::{AppAdmin, Grants},
+    access::{AppAccess, Permission},
     crypto::{self, prefix},
     db::{self, Page, PageRequest},
     error::{Error, Result},
@@ -144,26 +145,24 @@ fn uris(value: &serde_json::Value) -> Vec<String> {
 }
 
 /// Whether the capability is an administrator's (root or app key).
-fn is_admin(admin: &AppAdmin) -> bool {
-    matches!(admin.grants(), Grants::All)
+fn is_admin(admin: &AppAccess) -> bool {
+    admin.is_key()
 }
 
 /// The end user acting, if the capability belongs to one.
-fn acting_user(admin: &AppAdmin) -> Option<Uuid> {
-    (admin.actor().kind == "end_user")
-        .then(|| Uuid::parse_str(&admin.actor().id).ok())
-        .flatten()
+fn acting_user(admin: &AppAccess) -> Option<Uuid> {
+    admin.acting_user()
 }
 
 /// Owner, or holder of `permission`, or an administrator.
-fn may(admin: &AppAdmin, client: &oauth_client::Model, permission: &str) -> bool {
+fn may(admin: &AppAccess, client: &oauth_client::Model, permission: Permission) -> bool {
     is_admin(admin)
         || (client.owner_id.is_some() && client.owner_id == acting_user(admin))
         || admin.require(&[permission]).is_ok()
 }
 
 /// A client of the app, visible to the caller, or 404.
-pub async fn get(state: &AppState, admin: &AppAdmin, id: &str) -> Result<oauth_client::Model> {
+pub async fn get(state: &AppState, admin: &AppAccess, id: &str) -> Result<oauth_client::Model> {
     let not_found = || Error::not_found("oauth client not found");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     let client = oauth_client::Entity::find_by_id(id)
@@ -171,7 +170,7 @@ pub async fn get(state: &AppState, admin: &AppAdmin, id: &str) -> Result<oauth_c
         .one(&*state.db)
         .await?
         .ok_or_else(not_found)?;
-    if may(admin, &client, "oauth_clients:read") {
+    if may(admin, &client, Permission::OAUTH_CLIENTS_READ) {
         Ok(client)
     } else {
         Err(not_found())
@@ -237,7 +236,7 @@ fn validate_alg(value: &Option<String>) -> Result<Option<String>> {
 /// Registers a client; the secret (confidential clients) is returned once.
 pub async fn create(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     input: ClientInput,
     meta: &RequestMeta,
 ) -> Result<(oauth_client::Model, Option<String>)> {
@@ -356,10 +355,25 @@ pub async fn create(
     Ok((client, secret))
 }
 
+/// The clients the signed-in end user owns (at most `limit`).
+pub async fn owned_by(
+    state: &AppState,
+    me: &crate::access::Me,
+    limit: u64,
+) -> Result<Vec<oauth_client::Model>> {
+    Ok(oauth_client::Entity::find()
+        .filter(oauth_client::Column::AppId.eq(me.app().id))
+        .filter(oauth_client::Column::OwnerId.eq(me.user_id()))
+        .order_by_asc(oauth_client::Column::Id)
+        .limit(limit)
+        .all(&*state.db)
+        .await?)
+}
+
 /// The caller's own clients (`all` = every client of the app, with `oauth_clients:read`).
 pub async fn list(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     all: bool,
     page: PageRequest,
 ) -> Result<Page<oauth_client::Model>> {
@@ -367,7 +381,7 @@ pub async fn list(
         oauth_client::Entity::find().filter(oauth_client::Column::AppId.eq(admin.app().id));
     if all {
         if !is_admin(admin) {
-            admin.require(&["oauth_clients:read"])?;
+            admin.require(&[Permission::OAUTH_CLIENTS_READ])?;
         }
     } else {
         match acting_user(admin) {
@@ -379,7 +393,7 @@ pub async fn list(
     db::paginate(&*state.db, select, oauth_client::Column::Id, page, |c| c.id).await
 }
 
-fn check_first_party(admin: &AppAdmin, client: &oauth_client::Model) -> Result<()> {
+fn check_first_party(admin: &AppAccess, client: &oauth_client::Model) -> Result<()> {
     if client.is_first_party && !is_admin(admin) {
         return Err(Error::forbidden(
             "first-party clients change only through the admin lane",
@@ -391,15 +405,15 @@ fn check_first_party(admin: &AppAdmin, client: &oauth_client::Model) -> Result<(
 /// Updates a client; returns a new secret when switching to HS256 ID tokens.
 pub async fn update(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     id: &str,
     input: ClientInput,
     meta: &RequestMeta,
 ) -> Result<(oauth_client::Model, Option<String>)> {
     let current = get(state, admin, id).await?;
-    if !may(admin, &current, "oauth_clients:update") {
+    if !may(admin, &current, Permission::OAUTH_CLIENTS_UPDATE) {
         return Err(Error::missing_permissions(vec![
-            "oauth_clients:update".into(),
+            Permission::OAUTH_CLIENTS_UPDATE.to_string(),
         ]));
     }
     check_first_party(admin, &current)?;
@@ -531,14 +545,14 @@ pub async fn update(
 
 pub async fn delete(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     id: &str,
     meta: &RequestMeta,
 ) -> Result<()> {
     let current = get(state, admin, id).await?;
-    if !may(admin, &current, "oauth_clients:delete") {
+    if !may(admin, &current, Permission::OAUTH_CLIENTS_DELETE) {
         return Err(Error::missing_permissions(vec![
-            "oauth_clients:delete".into(),
+            Permission::OAUTH_CLIENTS_DELETE.to_string(),
         ]));
     }
     check_first_party(admin, &current)?;
@@ -565,14 +579,14 @@ pub async fn delete(
 /// A new secret for a confidential client; the old one stops working at once.
 pub async fn regenerate_secret(
     state: &AppState,
-    admin: &AppAdmin,
+    admin: &AppAccess,
     id: &str,
     meta: &RequestMeta,
 ) -> Result<(oauth_client::Model, String)> {
     let current = get(state, admin, id).await?;
-    if !may(admin, &current, "oauth_clients:update") {
+    if !may(admin, &current, Permission::OAUTH_CLIENTS_UPDATE) {
         return Err(Error::missing_permissions(vec![
-            "oauth_clients:update".into(),
+            Permission::OAUTH_CLIENTS_UPDATE.to_string(),
         ]));
     }
     check_first_party(admin, &current)?;

@@ -270,7 +270,7 @@ pub async fn authorization_code(
             Entry::new(
                 app.id,
                 "oauth.code_replayed",
-                crate::auth::Actor {
+                crate::access::Actor {
                     kind: "oauth_client",
                     id: client.id.to_string(),
                 },
@@ -314,7 +314,7 @@ pub async fn authorization_code(
         }
         (None, None) => {}
     }
-    let user = users::get(&txn, app.id, stored.user_id)
+    let user = users::find(&txn, app.id, stored.user_id)
         .await
         .map_err(|_| invalid())?;
     if user.status != users::STATUS_ACTIVE {
@@ -427,7 +427,7 @@ pub async fn refresh(
             Entry::new(
                 app.id,
                 "oauth.refresh_token_reused",
-                crate::auth::Actor {
+                crate::access::Actor {
                     kind: "oauth_client",
                     id: client.id.to_string(),
                 },
@@ -455,7 +455,7 @@ pub async fn refresh(
             requested
         }
     };
-    let user = users::get(&txn, app.id, token.user_id)
+    let user = users::find(&txn, app.id, token.user_id)
         .await
         .map_err(|_| invalid())?;
     if user.status != users::STATUS_ACTIVE {
@@ -540,7 +540,7 @@ pub async fn live_access_token(
         .one(&*state.db)
         .await?
         .is_some_and(|c| c.is_active);
-    let user_active = users::get(&*state.db, token.app_id, token.user_id)
+    let user_active = users::find(&*state.db, token.app_id, token.user_id)
         .await
         .is_ok_and(|u| u.status == users::STATUS_ACTIVE);
     Ok((client_active && user_active).then(|| Arc::new(LiveAccessToken { token })))
@@ -577,7 +577,7 @@ pub async fn revoke(
         Entry::new(
             app.id,
             "oauth.token_revoked",
-            crate::auth::Actor {
+            crate::access::Actor {
                 kind: "oauth_client",
                 id: client.id.to_string(),
             },
@@ -593,9 +593,9 @@ pub async fn revoke(
 /// The user's live tokens with their clients (`myOauthTokens`).
 pub async fn tokens_of(
     state: &AppState,
-    app_id: Uuid,
-    user_id: Uuid,
+    me: &crate::access::Me,
 ) -> Result<Vec<(oauth_token::Model, oauth_client::Model)>> {
+    let (app_id, user_id) = (me.app().id, me.user_id());
     let rows = oauth_token::Entity::find()
         .filter(oauth_token::Column::AppId.eq(app_id))
         .filter(oauth_token::Column::UserId.eq(user_id))
@@ -615,11 +615,11 @@ pub async fn tokens_of(
 /// Revokes one of the user's tokens (and its grant) by id.
 pub async fn revoke_by_id(
     state: &AppState,
-    app_id: Uuid,
-    user_id: Uuid,
+    me: &crate::access::Me,
     token_id: &str,
     meta: &RequestMeta,
 ) -> Result<()> {
+    let (app_id, user_id) = (me.app().id, me.user_id());
     let not_found = || Error::not_found("token not found");
     let id = Uuid::parse_str(token_id).map_err(|_| not_found())?;
     let token = oauth_token::Entity::find_by_id(id)
@@ -637,7 +637,7 @@ pub async fn revoke_by_id(
         Entry::new(
             app_id,
             "oauth.token_revoked",
-            crate::auth::Actor {
+            crate::access::Actor {
                 kind: "end_user",
                 id: user_id.to_string(),
             },

@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod clients;
 pub mod error;
 pub mod grants;
+pub mod introspection;
 pub mod web;
 
 pub use error::OAuthError;

@@ -52,3 +52,53 @@ pub async fn resolve(
     let live = web.expires_at > now && session.revoked_at.is_none() && session.expires_at > now;
     Ok(live.then_some(session))
 }
+
+/// Who is signed in for an authorization request: the user of an end-user access
+/// token of this app (the API path of custom login UIs), else of the hosted
+/// session cookie. Any other bearer is a 401.
+pub struct SignedIn {
+    pub user: entity::user::Model,
+    pub session_id: Uuid,
+    /// When the session signed in (`auth_time`).
+    pub auth_time: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn signed_in(
+    state: &AppState,
+    app: &entity::app::Model,
+    bearer: Option<&crate::access::Principal>,
+    cookie: Option<&str>,
+) -> Result<Option<SignedIn>> {
+    use crate::access::Principal;
+    if let Some(principal) = bearer {
+        return match principal {
+            Principal::EndUser(user) if user.app_id == app.id => {
+                let model = crate::services::users::find(&*state.db, app.id, user.user_id).await?;
+                let auth_time = session::Entity::find_by_id(user.session_id)
+                    .one(&*state.db)
+                    .await?
+                    .map(|s| s.created_at)
+                    .unwrap_or_else(|| state.now());
+                Ok(Some(SignedIn {
+                    user: model,
+                    session_id: user.session_id,
+                    auth_time,
+                }))
+            }
+            _ => Err(crate::error::Error::invalid_token(
+                "an end-user access token of this app is required",
+            )),
+        };
+    }
+    if let Some(cookie) = cookie
+        && let Some(session) = resolve(state, app.id, cookie).await?
+    {
+        let model = crate::services::users::find(&*state.db, app.id, session.user_id).await?;
+        return Ok(Some(SignedIn {
+            user: model,
+            session_id: session.id,
+            auth_time: session.created_at,
+        }));
+    }
+    Ok(None)
+}

@@ -20,7 +20,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::AppAdmin,
+    access::AppAdmin,
     crypto::{self, prefix},
     db::{self, Page, PageRequest},
     error::{Error, Result},

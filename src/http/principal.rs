@@ -1,14 +1,15 @@
-//! The axum extractor: `Principal` (required) and `Option<Principal>` (anonymous
+//! The axum extractor of the caller: `Principal` (required) and `Option<Principal>` (anonymous
 //! allowed). The result is cached in the request extensions.
 
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
-    http::{header, request::Parts},
+    http::{HeaderMap, header, request::Parts},
 };
 
-use super::{Principal, authenticate};
 use crate::{
+    access::Principal,
     error::{Error, Result},
+    services::authenticate,
     state::AppState,
 };
 
@@ -20,18 +21,21 @@ pub async fn principal_of(parts: &mut Parts, state: &AppState) -> Result<Option<
     if let Some(Authenticated(cached)) = parts.extensions.get::<Authenticated>() {
         return Ok(cached.clone());
     }
-    let principal = match parts.headers.get(header::AUTHORIZATION) {
-        None => None,
-        Some(value) => {
-            let value = value
-                .to_str()
-                .map_err(|_| Error::invalid_token("the Authorization header is not valid text"))?;
-            let token = authenticate::bearer_token(value)?;
-            Some(authenticate::authenticate(state, token).await?)
-        }
-    };
+    let principal = from_headers(state, &parts.headers).await?;
     parts.extensions.insert(Authenticated(principal.clone()));
     Ok(principal)
+}
+
+/// The caller named by `Authorization: Bearer …`; `Ok(None)` without the header.
+pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| Error::invalid_token("the Authorization header is not valid text"))?;
+    let token = authenticate::bearer_token(value)?;
+    Ok(Some(authenticate::authenticate(state, token).await?))
 }
 
 impl FromRequestParts<AppState> for Principal {

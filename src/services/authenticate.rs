@@ -4,7 +4,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{EndUser, M2m, Principal};
+use crate::access::{EndUser, M2m, OAuthAccess, Principal};
 use crate::{
     crypto::prefix,
     error::{Error, Result},
@@ -117,7 +117,7 @@ async fn oauth_access(state: &AppState, token: &str) -> Result<Option<Principal>
         return Ok(None);
     };
     let t = &live.token;
-    Ok(Some(Principal::OAuth(super::OAuthAccess {
+    Ok(Some(Principal::OAuth(OAuthAccess {
         app_id: t.app_id,
         user_id: t.user_id,
         client_id: t.client_id,

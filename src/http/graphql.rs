@@ -1,21 +1,24 @@
-//! `POST /graphql` (GraphiQL on `GET /graphql` is `http::graphiql`). The transport is handled here
+//! `POST /graphql`: the HTTP glue of the GraphQL API (GraphiQL on `GET /graphql`
+//! is [`super::graphiql`]). The transport is handled here
 //! (body limit, content type, JSON parsing, authentication) so that malformed
 //! requests get clear 4xx answers; domain errors are given their `extensions.code`.
 
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Response as GqlResponse};
 use axum::{
     Json,
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::json;
 
-use super::MAX_BATCH;
+use super::{
+    extract::{is_json, parse_json, read_body},
+    principal::principal_of,
+};
 use crate::{
-    auth::extract::principal_of,
     error::Error,
-    http::extract::{is_json, parse_json, read_body},
+    graphql::{HeimdallSchema, MAX_BATCH, loaders::Loaders},
     state::AppState,
 };
 
@@ -36,7 +39,7 @@ fn transport_error(status: StatusCode, error: &Error) -> Response {
     response
 }
 
-pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
+pub async fn execute(state: AppState, schema: HeimdallSchema, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
     let meta = crate::request::RequestMeta::from_parts(&parts, state.config.trust_proxy);
     let principal = match principal_of(&mut parts, &state).await {
@@ -64,7 +67,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         return transport_error(StatusCode::BAD_REQUEST, &error);
     }
     let loaders = std::sync::Arc::new(async_graphql::dataloader::DataLoader::new(
-        super::loaders::Loaders::new(state.clone()),
+        Loaders::new(state.clone()),
         tokio::spawn,
     ));
     let batch = batch
@@ -72,7 +75,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         .data(meta)
         .data(loaders)
         .data(state.clone());
-    let response = match state.graphql.execute_batch(batch).await {
+    let response = match schema.execute_batch(batch).await {
         BatchResponse::Single(response) => BatchResponse::Single(with_codes(response)),
         BatchResponse::Batch(responses) => {
             BatchResponse::Batch(responses.into_iter().map(with_codes).collect())

@@ -1,15 +1,25 @@
-//! Who is calling, and what they may do. One extractor turns `Authorization` into a
-//! [`Principal`] for REST and GraphQL alike; one guard ([`guard`]) turns a principal
-//! into capabilities ([`AppAdmin`], [`RootAccess`]) that services require, so no
-//! code path reaches an admin operation without passing the guard.
+//! Who is calling and what they may do: the bottom of the authorization design.
+//!
+//! - [`Principal`]: an authenticated caller (root key, app key, an end user's or a
+//!   machine client's token, an OAuth client's token), and the [`Actor`] that audit
+//!   entries record for it.
+//! - [`Permission`]: the permissions Heimdall itself checks, as typed constants, and
+//!   the matching rules (`*` wildcards, `.` and `:` alike).
+//! - Capabilities ([`RootAccess`], [`AppAdmin`], [`AppAccess`], [`TenantAccess`],
+//!   [`Me`]): what a service entry point takes. The guard
+//!   (`services::guard`) is the only code that grants them; every service checks
+//!   the permission its operation needs on the capability it is given. Handlers and
+//!   resolvers ask the guard for a capability and call a service: they name no
+//!   permission, so REST and GraphQL cannot disagree.
+//!
+//! This module imports nothing above it (no services, http or graphql).
 
-pub mod authenticate;
-pub mod extract;
-pub mod guard;
+pub mod capability;
+pub mod permission;
 
-use std::sync::Arc;
+pub use capability::{AppAccess, AppAdmin, Held, Me, RootAccess, TenantAccess};
+pub use permission::Permission;
 
-use entity::app;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -117,69 +127,4 @@ pub struct Actor {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub id: String,
-}
-
-/// Capability: the holder may do anything root may do. Only the guard creates it.
-#[derive(Clone, Debug)]
-pub struct RootAccess {
-    actor: Actor,
-}
-
-impl RootAccess {
-    pub fn actor(&self) -> &Actor {
-        &self.actor
-    }
-}
-
-/// What a capability's holder may grant: everything (root, app keys) or the
-/// permissions it holds itself (end users and machine clients).
-#[derive(Clone, Debug)]
-pub enum Grants {
-    All,
-    Only(Arc<Vec<String>>),
-}
-
-/// Capability: the holder administers `app` — as a root key or the app's key, or as
-/// an end user or machine client that passed the guard's permission check. Only the
-/// guard creates it.
-#[derive(Clone, Debug)]
-pub struct AppAdmin {
-    app: Arc<app::Model>,
-    actor: Actor,
-    grants: Grants,
-}
-
-impl AppAdmin {
-    pub fn app(&self) -> &app::Model {
-        &self.app
-    }
-
-    pub fn actor(&self) -> &Actor {
-        &self.actor
-    }
-
-    pub fn grants(&self) -> &Grants {
-        &self.grants
-    }
-
-    /// Services re-check what they need (the guard checked the entry permission).
-    pub fn require(&self, permissions: &[&str]) -> crate::error::Result<()> {
-        self.check_can_grant(permissions)
-    }
-
-    /// Caller-narrowing: nobody grants (assigns, or puts into a role) a permission
-    /// they do not hold. 403 with `details.missing` otherwise.
-    pub fn check_can_grant<S: AsRef<str>>(&self, permissions: &[S]) -> crate::error::Result<()> {
-        match &self.grants {
-            Grants::All => Ok(()),
-            Grants::Only(held) => {
-                let missing = crate::services::permissions::missing(held, permissions);
-                if missing.is_empty() {
-                    Ok(())
-                } else {
-                    Err(crate::error::Error::missing_permissions(missing))
-                }
-            }
-        }
-    }
 }
