@@ -117,13 +117,15 @@ impl Application {
             let _ = stop.send(true);
         })
         .await;
-        retention.abort();
+        let _ = retention.await;
         // Deliveries in flight finish (bounded by the webhook timeout).
         let _ = tokio::time::timeout(std::time::Duration::from_secs(70), webhook_worker).await;
         if let Some(worker) = mail_worker {
             // Let the mail in hand finish (bounded by the SMTP timeout).
             let _ = tokio::time::timeout(std::time::Duration::from_secs(30), worker).await;
         }
+        // Buffered audit entries are written before the process ends.
+        self.state.audit_buffer.shutdown().await;
         served
     }
 }

@@ -12,7 +12,7 @@ use crate::{
     },
     db::Db,
     services::{
-        apps::AppCache, keys::TouchThrottle, passwords::Passwords, sessions::SessionCache,
+        apps::AppCache, last_used::LastUsed, passwords::Passwords, sessions::SessionCache,
         signing::SigningService,
     },
 };
@@ -28,7 +28,8 @@ pub struct Inner {
     pub vault: Vault,
     pub signing: SigningService,
     pub apps: AppCache,
-    pub touch: TouchThrottle,
+    /// `last_used_at` written at most once a minute per row.
+    pub last_used: LastUsed,
     pub passwords: Passwords,
     pub sessions: SessionCache,
     pub authz: crate::services::authz::AuthzCache,
@@ -86,7 +87,7 @@ impl AppState {
             mail,
             webhooks: crate::services::webhooks::Webhooks::from_config(&config)?,
             apps: AppCache::new(db.clone()),
-            touch: TouchThrottle::new(),
+            last_used: LastUsed::new(),
             config,
             db,
             clock,

@@ -45,8 +45,10 @@ impl Role {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// Users whose app role this is (the first 100, in creation order).
+    /// Users whose app role this is (the first 100, in creation order; `user.read`).
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        let app = self.0.app_id.to_string();
+        crate::services::users::may_list(&super::app_access(ctx, Some(&app)).await?)?;
         let loaded = ctx
             .loader()
             .load_one(UsersWithRole(self.0.app_id, self.0.name.clone()))

@@ -411,8 +411,8 @@ pub async fn create(
     )))?;
     state.signing.insert_active(&txn, id, generated).await?;
     crate::services::roles::create_system_roles(&txn, state, id).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(id, "app.created", root.actor().clone())
@@ -420,7 +420,6 @@ pub async fn create(
             .metadata(serde_json::json!({ "name": app.name })),
     )
     .await?;
-    txn.commit().await?;
     state.apps.invalidate(&app).await;
     Ok(app)
 }

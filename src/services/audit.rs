@@ -8,7 +8,14 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{access::Actor, db, error::Result, request::RequestMeta, state::AppState};
+use crate::{
+    access::Actor,
+    db,
+    error::Result,
+    request::RequestMeta,
+    services::worker::{self, Job, Schedule},
+    state::AppState,
+};
 
 /// What an entry is about.
 #[derive(Clone, Debug)]
@@ -99,6 +106,19 @@ pub async fn record(
     Ok(())
 }
 
+/// Records `entry` in `txn` and commits: a change, its audit entry and its webhook
+/// event land together or not at all.
+pub async fn commit(
+    txn: crate::db::WriteTxn,
+    state: &AppState,
+    meta: &RequestMeta,
+    entry: Entry,
+) -> Result<()> {
+    record(&txn, state, meta, entry).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Audit entries for events that change no row (token issuance, at thousands per
 /// second), written in batches: one multi-row insert every [`FLUSH_EVERY`] or
 /// [`BATCH`] entries instead of a write transaction per request. Entries are
@@ -107,6 +127,8 @@ pub async fn record(
 pub struct AuditBuffer {
     tx: tokio::sync::mpsc::Sender<Pending>,
     flushes: tokio::sync::mpsc::Sender<tokio::sync::oneshot::Sender<()>>,
+    stop: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+    writer: std::sync::Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
@@ -116,45 +138,102 @@ struct Pending {
     model: audit_entry::ActiveModel,
 }
 
+/// The writer: collects entries and writes a batch when it is full, when the queue
+/// is drained, on a flush request, and at the latest every [`FLUSH_EVERY`].
+struct Writer {
+    db: crate::db::Db,
+    rx: tokio::sync::mpsc::Receiver<Pending>,
+    flush_rx: tokio::sync::mpsc::Receiver<tokio::sync::oneshot::Sender<()>>,
+    batch: Vec<audit_entry::ActiveModel>,
+    waiters: Vec<tokio::sync::oneshot::Sender<()>>,
+    closed: bool,
+}
+
+impl Writer {
+    fn drain(&mut self) {
+        while let Ok(p) = self.rx.try_recv() {
+            self.batch.push(p.model);
+        }
+    }
+
+    async fn write(&mut self) {
+        if !self.batch.is_empty() {
+            write_batch(&self.db, std::mem::take(&mut self.batch)).await;
+        }
+        for waiter in self.waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+    }
+}
+
+impl Job for Writer {
+    async fn pass(&mut self) {
+        let due = self.batch.len() >= BATCH
+            || !self.waiters.is_empty()
+            || self.closed
+            || self.rx.is_empty();
+        if due {
+            self.write().await;
+        }
+    }
+
+    async fn event(&mut self) {
+        if self.closed {
+            return std::future::pending().await;
+        }
+        tokio::select! {
+            received = self.rx.recv() => match received {
+                Some(p) => self.batch.push(p.model),
+                None => self.closed = true,
+            },
+            Some(waiter) = self.flush_rx.recv() => {
+                self.drain();
+                self.waiters.push(waiter);
+            }
+        }
+    }
+
+    /// Shutdown: everything queued is written.
+    async fn finish(&mut self) {
+        self.drain();
+        while let Ok(waiter) = self.flush_rx.try_recv() {
+            self.waiters.push(waiter);
+        }
+        self.write().await;
+    }
+}
+
 impl AuditBuffer {
     /// Starts the writer task on the current runtime.
     pub fn start(db: crate::db::Db) -> Self {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Pending>(50_000);
-        let (flushes, mut flush_rx) =
+        let (tx, rx) = tokio::sync::mpsc::channel::<Pending>(50_000);
+        let (flushes, flush_rx) =
             tokio::sync::mpsc::channel::<tokio::sync::oneshot::Sender<()>>(16);
-        tokio::spawn(async move {
-            let mut batch: Vec<audit_entry::ActiveModel> = Vec::with_capacity(BATCH);
-            let mut tick = tokio::time::interval(FLUSH_EVERY);
-            loop {
-                let mut waiter = None;
-                let mut closed = false;
-                tokio::select! {
-                    received = rx.recv() => match received {
-                        Some(p) => batch.push(p.model),
-                        None => closed = true,
-                    },
-                    Some(w) = flush_rx.recv() => {
-                        while let Ok(p) = rx.try_recv() {
-                            batch.push(p.model);
-                        }
-                        waiter = Some(w);
-                    }
-                    _ = tick.tick() => {}
-                }
-                if !batch.is_empty()
-                    && (batch.len() >= BATCH || waiter.is_some() || closed || rx.is_empty())
-                {
-                    write_batch(&db, std::mem::take(&mut batch)).await;
-                }
-                if let Some(w) = waiter {
-                    let _ = w.send(());
-                }
-                if closed {
-                    break;
-                }
-            }
-        });
-        Self { tx, flushes }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let writer = Writer {
+            db,
+            rx,
+            flush_rx,
+            batch: Vec::with_capacity(BATCH),
+            waiters: Vec::new(),
+            closed: false,
+        };
+        let handle = worker::spawn(writer, Schedule::every(FLUSH_EVERY), stopped);
+        Self {
+            tx,
+            flushes,
+            stop: std::sync::Arc::new(stop),
+            writer: std::sync::Arc::new(tokio::sync::Mutex::new(Some(handle))),
+        }
+    }
+
+    /// Stops the writer after it has written everything queued (graceful shutdown).
+    /// Entries pushed afterwards are dropped with an error in the log.
+    pub async fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        if let Some(handle) = self.writer.lock().await.take() {
+            let _ = handle.await;
+        }
     }
 
     /// Queues an entry; never blocks the request for long (bounded queue).

@@ -237,8 +237,8 @@ pub async fn revoke(
     let mut model: invite::ActiveModel = current.into();
     model.revoked_at = Set(Some(state.now()));
     let revoked = model.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "invite.revoked", admin.actor().clone())
@@ -246,7 +246,6 @@ pub async fn revoke(
             .metadata(json!({ "email": revoked.email })),
     )
     .await?;
-    txn.commit().await?;
     Ok(revoked)
 }
 
@@ -471,8 +470,8 @@ async fn create_account(
     let mut model: user::ActiveModel = user.into();
     model.last_sign_in_at = Set(Some(state.now()));
     let user = model.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app.id, "user.signed_in", actor)
@@ -480,7 +479,6 @@ async fn create_account(
             .metadata(json!({ "method": "password", "via": "invite" })),
     )
     .await?;
-    txn.commit().await?;
     if invite.tenant_id.is_some() {
         state.authz.bump(app.id);
     }
@@ -523,8 +521,8 @@ async fn join(
     record_accepted(&txn, state, invite, &user, false, &actor, meta).await?;
     // A fresh session in the tenant: its tokens carry org_id and org_role.
     let (session, refresh) = sessions::open(&txn, state, app, &user, Some(tenant_id), meta).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app.id, "user.signed_in", actor)
@@ -532,7 +530,6 @@ async fn join(
             .metadata(json!({ "method": "access_token", "via": "invite" })),
     )
     .await?;
-    txn.commit().await?;
     state.authz.bump(app.id);
     let tokens = sessions::issue(state, app, &user, &session, refresh).await?;
     Ok(Accepted {

@@ -1,13 +1,9 @@
 //! Root keys and app keys (PAK): high-entropy bearer secrets stored as keyed SHA-256
 //! hashes, looked up by hash and compared in constant time.
 
-use std::time::Duration;
-
 use entity::{api_key, root_key};
-use moka::future::Cache;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -24,36 +20,6 @@ use crate::{
     state::AppState,
 };
 use serde_json::json;
-
-/// Remembers which credentials had `last_used_at` written recently, so that a hot
-/// credential costs one write a minute, not one per request.
-#[derive(Clone)]
-pub struct TouchThrottle {
-    recent: Cache<Uuid, ()>,
-}
-
-impl Default for TouchThrottle {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl TouchThrottle {
-    pub fn new() -> Self {
-        Self {
-            recent: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(60))
-                .build(),
-        }
-    }
-
-    /// True at most once a minute per id.
-    pub async fn due(&self, id: Uuid) -> bool {
-        let entry = self.recent.entry(id).or_insert(()).await;
-        entry.is_fresh()
-    }
-}
 
 /// Creates a root key and returns the secret (shown once).
 pub async fn create_root_key(state: &AppState, name: &str) -> Result<String> {
@@ -120,19 +86,15 @@ pub async fn authenticate_root(state: &AppState, secret: &str) -> Result<Option<
     if !state.hasher.verify(secret, &key.key_hash) {
         return Ok(None);
     }
-    if state.touch.due(key.id).await {
-        let (db, now) = (state.db.clone(), state.now());
-        tokio::spawn(async move {
-            if let Ok(txn) = db.begin_write().await {
-                let _ = root_key::Entity::update_many()
-                    .col_expr(root_key::Column::LastUsedAt, Expr::value(now))
-                    .filter(root_key::Column::Id.eq(key.id))
-                    .exec(&txn)
-                    .await;
-                let _ = txn.commit().await;
-            }
-        });
-    }
+    state
+        .last_used
+        .record_later::<root_key::Entity>(
+            state,
+            key.id,
+            root_key::Column::Id,
+            root_key::Column::LastUsedAt,
+        )
+        .await;
     Ok(Some(Principal::Root {
         key_id: Some(key.id),
     }))
@@ -149,19 +111,15 @@ pub async fn authenticate_app_key(state: &AppState, secret: &str) -> Result<Opti
     if !state.hasher.verify(secret, &key.key_hash) {
         return Ok(None);
     }
-    if state.touch.due(key.id).await {
-        let (db, now) = (state.db.clone(), state.now());
-        tokio::spawn(async move {
-            if let Ok(txn) = db.begin_write().await {
-                let _ = api_key::Entity::update_many()
-                    .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-                    .filter(api_key::Column::Id.eq(key.id))
-                    .exec(&txn)
-                    .await;
-                let _ = txn.commit().await;
-            }
-        });
-    }
+    state
+        .last_used
+        .record_later::<api_key::Entity>(
+            state,
+            key.id,
+            api_key::Column::Id,
+            api_key::Column::LastUsedAt,
+        )
+        .await;
     Ok(Some(Principal::AppKey {
         app_id: key.app_id,
         key_id: key.id,
@@ -190,8 +148,8 @@ pub async fn create_app_key(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(admin.app().id, "api_key.created", admin.actor().clone())
@@ -199,7 +157,6 @@ pub async fn create_app_key(
             .metadata(json!({ "name": model.name })),
     )
     .await?;
-    txn.commit().await?;
     Ok((model, secret))
 }
 
@@ -228,15 +185,14 @@ pub async fn revoke_app_key(
     if result.rows_affected == 0 {
         return Err(Error::not_found("api key not found"));
     }
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(admin.app().id, "api_key.revoked", admin.actor().clone())
             .target(Target::new("api_key", id)),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -274,8 +230,8 @@ pub async fn rotate_signing_key(
     let kid = generated.kid.clone();
     let txn = state.db.begin_write().await?;
     let retired = state.signing.rotate_in(&txn, app_id, generated).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "signing_key.rotated", admin.actor().clone())
@@ -283,7 +239,6 @@ pub async fn rotate_signing_key(
             .metadata(json!({ "alg": alg, "retired": retired })),
     )
     .await?;
-    txn.commit().await?;
     state.signing.forget(app_id, &retired).await;
     entity::signing_key::Entity::find_by_id(kid)
         .one(&*state.db)

@@ -193,8 +193,8 @@ pub async fn mint_email_verification(
     }
     let (token, expires_at) =
         insert_token(&txn, state, app, &user, TokenKind::EmailVerification).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app.id, "email_verification.created", admin.actor().clone())
@@ -202,7 +202,6 @@ pub async fn mint_email_verification(
             .metadata(json!({ "expires_at": expires_at, "delivery": "caller" })),
     )
     .await?;
-    txn.commit().await?;
     Ok(Minted {
         token,
         expires_at,
@@ -226,8 +225,8 @@ pub async fn mint_password_reset(
         .ok_or_else(|| Error::not_found("no user with this email in this app"))?;
     let (token, expires_at) =
         insert_token(&txn, state, app, &user, TokenKind::PasswordReset).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app.id, "password_reset.created", admin.actor().clone())
@@ -235,7 +234,6 @@ pub async fn mint_password_reset(
             .metadata(json!({ "expires_at": expires_at, "delivery": "caller" })),
     )
     .await?;
-    txn.commit().await?;
     Ok(Minted {
         token,
         expires_at,
@@ -403,8 +401,8 @@ async fn send_reset_mail(
         &rendered,
     )
     .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -419,7 +417,6 @@ async fn send_reset_mail(
         .metadata(json!({ "expires_at": expires_at, "delivery": "mail" })),
     )
     .await?;
-    txn.commit().await?;
     state.mail.wake();
     Ok(())
 }

@@ -14,7 +14,6 @@ use entity::m2m_client;
 use moka::future::Cache;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    sea_query::Expr,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -149,8 +148,8 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "m2m_client.created", admin.actor().clone())
@@ -158,7 +157,6 @@ pub async fn create(
             .metadata(json!({ "name": client.name, "scopes": scopes })),
     )
     .await?;
-    txn.commit().await?;
     Ok((client, secret))
 }
 
@@ -194,8 +192,8 @@ pub async fn update(
     }
     model.updated_at = Set(state.now());
     let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(current.app_id, "m2m_client.updated", admin.actor().clone())
@@ -203,7 +201,6 @@ pub async fn update(
             .metadata(json!({ "scopes": scopes })),
     )
     .await?;
-    txn.commit().await?;
     forget(state, client_id).await;
     Ok(updated)
 }
@@ -229,8 +226,8 @@ pub async fn rotate_secret(
     model.secret_generation = Set(current.secret_generation + 1);
     model.updated_at = Set(now);
     let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -242,7 +239,6 @@ pub async fn rotate_secret(
         .metadata(json!({ "grace_period_seconds": grace.num_seconds() })),
     )
     .await?;
-    txn.commit().await?;
     forget(state, client_id).await;
     Ok((updated, secret))
 }
@@ -258,15 +254,14 @@ pub async fn delete(
     m2m_client::Entity::delete_by_id(current.id)
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(current.app_id, "m2m_client.deleted", admin.actor().clone())
             .target(Target::new("m2m_client", client_id)),
     )
     .await?;
-    txn.commit().await?;
     forget(state, client_id).await;
     Ok(())
 }
@@ -432,16 +427,15 @@ pub async fn issue(
 /// `last_used_at`, at most once a minute per client per instance (so at most one
 /// request a minute pays for the write).
 async fn touch(state: &AppState, client: &m2m_client::Model) -> Result<()> {
-    if state.touch.due(client.id).await {
-        let txn = state.db.begin_write().await?;
-        m2m_client::Entity::update_many()
-            .col_expr(m2m_client::Column::LastUsedAt, Expr::value(state.now()))
-            .filter(m2m_client::Column::Id.eq(client.id))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-    }
-    Ok(())
+    state
+        .last_used
+        .record::<m2m_client::Entity>(
+            state,
+            client.id,
+            m2m_client::Column::Id,
+            m2m_client::Column::LastUsedAt,
+        )
+        .await
 }
 
 /// Whether an M2M token is still good: the client exists in the token's app and the

@@ -21,6 +21,7 @@ use entity::{
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::watch;
 
+use crate::services::worker::{self, Job, Schedule};
 use crate::{error::Result, state::AppState};
 
 /// How long expired short-lived artefacts are kept (so that a late replay still
@@ -111,24 +112,21 @@ pub async fn purge_expired_artifacts(state: &AppState) -> Result<u64> {
 /// How often the retention task runs.
 const EVERY: StdDuration = StdDuration::from_secs(3600);
 
+struct Retention(AppState);
+
+impl Job for Retention {
+    async fn pass(&mut self) {
+        run_once(&self.0).await;
+    }
+}
+
 /// Runs every retention job shortly after start and then hourly, until `stop`.
-pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut delay = StdDuration::from_secs(60);
-        loop {
-            tokio::select! {
-                changed = stop.changed() => {
-                    if changed.is_err() || *stop.borrow() {
-                        break;
-                    }
-                    continue;
-                }
-                () = tokio::time::sleep(delay) => {}
-            }
-            delay = EVERY;
-            run_once(&state).await;
-        }
-    })
+pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    let schedule = Schedule {
+        first: StdDuration::from_secs(60),
+        ..Schedule::every(EVERY)
+    };
+    worker::spawn(Retention(state), schedule, stop)
 }
 
 /// One pass of every job; failures are logged and retried on the next pass.

@@ -223,8 +223,8 @@ pub async fn create(
         "a role named '{}' already exists",
         def.name
     )))?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "role.created", admin.actor().clone())
@@ -232,7 +232,6 @@ pub async fn create(
             .metadata(json!({ "permissions": def.permissions })),
     )
     .await?;
-    txn.commit().await?;
     state.authz.bump(app_id);
     Ok(created)
 }
@@ -283,8 +282,8 @@ pub async fn update(
     model.permissions = Set(json!(def.permissions));
     model.updated_at = Set(state.now());
     let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "role.updated", admin.actor().clone())
@@ -292,7 +291,6 @@ pub async fn update(
             .metadata(json!({ "added": added, "removed": removed })),
     )
     .await?;
-    txn.commit().await?;
     state.authz.bump(app_id);
     Ok(updated)
 }
@@ -375,8 +373,8 @@ pub async fn delete(
         reassign(&txn, state, app_id, name, target).await?;
     }
     role::Entity::delete_by_id(current.id).exec(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "role.deleted", admin.actor().clone())
@@ -384,7 +382,6 @@ pub async fn delete(
             .metadata(json!({ "reassigned_to": reassign_to, "users": users, "members": members })),
     )
     .await?;
-    txn.commit().await?;
     state.authz.bump(app_id);
     Ok(())
 }

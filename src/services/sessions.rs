@@ -113,19 +113,15 @@ pub async fn check_live(state: &AppState, principal: &EndUser) -> Result<()> {
     if !live.user_active {
         return Err(Error::invalid_token("the user is deactivated"));
     }
-    if state.touch.due(principal.session_id).await {
-        let (db, now, id) = (state.db.clone(), state.now(), principal.session_id);
-        tokio::spawn(async move {
-            if let Ok(txn) = db.begin_write().await {
-                let _ = session::Entity::update_many()
-                    .col_expr(session::Column::LastUsedAt, Expr::value(now))
-                    .filter(session::Column::Id.eq(id))
-                    .exec(&txn)
-                    .await;
-                let _ = txn.commit().await;
-            }
-        });
-    }
+    state
+        .last_used
+        .record_later::<session::Entity>(
+            state,
+            principal.session_id,
+            session::Column::Id,
+            session::Column::LastUsedAt,
+        )
+        .await;
     Ok(())
 }
 
@@ -249,8 +245,8 @@ pub async fn signup(
     }
     let (session, refresh) = open(&txn, state, app, &user, None, meta).await?;
     let user = mark_signed_in(&txn, state, user).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app.id, "user.signed_in", actor_of(&user))
@@ -258,7 +254,6 @@ pub async fn signup(
             .metadata(json!({ "method": "password", "via": "signup" })),
     )
     .await?;
-    txn.commit().await?;
     let tokens = issue(state, app, &user, &session, refresh).await?;
     Ok(Signup::SignedIn(tokens, user))
 }
@@ -337,8 +332,7 @@ pub async fn verify_password(
         entry = entry.target(Target::user(user.id));
     }
     let txn = state.db.begin_write().await?;
-    audit::record(&txn, state, meta, entry).await?;
-    txn.commit().await?;
+    audit::commit(txn, state, meta, entry).await?;
     Err(Error::unauthenticated("invalid email or password"))
 }
 
@@ -396,8 +390,8 @@ pub async fn password_session(
     let txn = state.db.begin_write().await?;
     let (session, refresh) = open(&txn, state, app, &user, tenant_id, meta).await?;
     let user = mark_signed_in(&txn, state, user).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app.id, "user.signed_in", actor_of(&user))
@@ -405,7 +399,6 @@ pub async fn password_session(
             .metadata(json!({ "method": "password" })),
     )
     .await?;
-    txn.commit().await?;
     Ok((session, refresh, user))
 }
 

@@ -72,8 +72,8 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(conflict_on_unique(slug_taken(slug)))?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "tenant.created", admin.actor().clone())
@@ -81,7 +81,6 @@ pub async fn create(
             .metadata(json!({ "slug": created.slug, "name": created.name })),
     )
     .await?;
-    txn.commit().await?;
     Ok(created)
 }
 
@@ -132,15 +131,14 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(conflict_on_unique(slug_taken(slug.unwrap_or_default())))?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "tenant.updated", admin.actor().clone())
             .target(Target::new("tenant", id)),
     )
     .await?;
-    txn.commit().await?;
     Ok(updated)
 }
 
@@ -179,8 +177,8 @@ pub async fn delete(
     let current = find(&txn, app_id, id).await?;
     let cleared = clear_from_sessions(&txn, id, None).await?;
     tenant::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "tenant.deleted", admin.actor().clone())
@@ -188,7 +186,6 @@ pub async fn delete(
             .metadata(json!({ "slug": current.slug })),
     )
     .await?;
-    txn.commit().await?;
     state.sessions.forget(&cleared).await;
     state.authz.bump(app_id);
     Ok(())
@@ -253,8 +250,8 @@ pub async fn add_member(
     .map_err(conflict_on_unique(
         "the user is already a member of this tenant",
     ))?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "tenant.member_added", admin.actor().clone())
@@ -262,7 +259,6 @@ pub async fn add_member(
             .metadata(json!({ "tenant_id": tenant_id, "user_id": user_id, "role": role })),
     )
     .await?;
-    txn.commit().await?;
     state.authz.bump(app_id);
     Ok(Member { membership, user })
 }
@@ -341,8 +337,8 @@ pub async fn update_member(
     model.updated_at = Set(state.now());
     let membership = model.update(&txn).await?;
     let user = users::find(&txn, app_id, user_id).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "tenant.member_updated", admin.actor().clone())
@@ -350,7 +346,6 @@ pub async fn update_member(
             .metadata(json!({ "tenant_id": tenant_id, "role": role, "previous_role": previous })),
     )
     .await?;
-    txn.commit().await?;
     state.authz.bump(app_id);
     Ok(Member { membership, user })
 }
@@ -373,8 +368,8 @@ pub async fn remove_member(
         .exec(&txn)
         .await?;
     let cleared = clear_from_sessions(&txn, tenant_id, Some(user_id)).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "tenant.member_removed", admin.actor().clone())
@@ -382,7 +377,6 @@ pub async fn remove_member(
             .metadata(json!({ "tenant_id": tenant_id, "user_id": user_id, "role": current.role })),
     )
     .await?;
-    txn.commit().await?;
     state.sessions.forget(&cleared).await;
     state.authz.bump(app_id);
     Ok(())
@@ -447,8 +441,8 @@ pub async fn switch(
     let session = model.update(&txn).await?;
     let refresh =
         tokens::new_refresh_token(&txn, state, session.id, settings.refresh_token_ttl).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app.id, "session.tenant_switched", me.actor())
@@ -456,7 +450,6 @@ pub async fn switch(
             .metadata(json!({ "tenant_id": tenant.id })),
     )
     .await?;
-    txn.commit().await?;
     state.sessions.forget(&[session.id]).await;
     let tokens = sessions::issue(state, app, &user, &session, refresh).await?;
     Ok((tokens, user))

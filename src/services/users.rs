@@ -182,8 +182,8 @@ pub async fn create(
     admin.check_can_grant(&role_permissions)?;
     let txn = state.db.begin_write().await?;
     let user = insert(&txn, state, app_id, prepared).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "user.created", admin.actor().clone())
@@ -191,7 +191,6 @@ pub async fn create(
             .metadata(json!({ "email": user.email, "role": user.role })),
     )
     .await?;
-    txn.commit().await?;
     Ok(user)
 }
 
@@ -202,6 +201,12 @@ pub struct UserFilter {
     pub role: Option<String>,
     pub status: Option<String>,
     pub tenant_id: Option<Uuid>,
+}
+
+/// Whether the capability may list the app's users (`user.read`), for callers that
+/// load them in batches themselves.
+pub fn may_list(access: &AppAccess) -> Result<()> {
+    access.require(&[Permission::USER_READ])
 }
 
 /// The app's users, filtered, in creation order (`user.read`).
@@ -398,8 +403,8 @@ pub async fn update_profile(
     model.display_name = Set(display_name);
     model.updated_at = Set(state.now());
     let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "user.updated", actor.clone())
@@ -407,7 +412,6 @@ pub async fn update_profile(
             .metadata(json!({ "changed": ["display_name"] })),
     )
     .await?;
-    txn.commit().await?;
     Ok(updated)
 }
 
@@ -488,8 +492,8 @@ pub async fn delete(
         .all(&txn)
         .await?;
     user::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "user.deleted", admin.actor().clone())
@@ -497,7 +501,6 @@ pub async fn delete(
             .metadata(json!({ "email": current.email })),
     )
     .await?;
-    txn.commit().await?;
     state.sessions.forget(&session_ids).await;
     state.authz.bump(app_id);
     Ok(())

@@ -452,3 +452,59 @@ async fn graphiql_is_served_from_the_binary() {
     }
     assert_eq!(app.get("/graphql/assets/nope.js", None).await.status, 404);
 }
+
+/// A role's holders are a list of users: `user.read`, even when the role is reached
+/// through the caller's own `me`.
+#[tokio::test]
+async fn role_holders_need_user_read() {
+    let app = spawn_app().await;
+    app.create_app("acme").await;
+    let member = app.user_token("acme", "member@example.com", "member").await;
+    app.user_token("acme", "other@example.com", "member").await;
+    let resp = app
+        .graphql(
+            Some(&member),
+            "{ me { role { name users { email } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&resp.body), "FORBIDDEN", "{}", resp.text);
+    assert!(!resp.text.contains("other@example.com"), "{}", resp.text);
+    let resp = app
+        .graphql(Some(&member), "{ me { role { name } } }", json!({}))
+        .await;
+    assert_eq!(
+        resp.body["data"]["me"]["role"]["name"], "member",
+        "{}",
+        resp.text
+    );
+
+    let admin = app.user_token("acme", "admin@example.com", "admin").await;
+    let resp = app
+        .graphql(
+            Some(&admin),
+            "{ me { role { users { email } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(resp.body["errors"].is_null(), "{}", resp.text);
+    let resp = app
+        .graphql(
+            Some(&app.root_key),
+            r#"{ role(app: "acme", name: "member") { users { email } } }"#,
+            json!({}),
+        )
+        .await;
+    let emails: Vec<&str> = resp.body["data"]["role"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        ["member@example.com", "other@example.com"],
+        "{}",
+        resp.text
+    );
+}

@@ -254,8 +254,8 @@ async fn attempt(
     };
     let (session, refresh) = sessions::open(&txn, state, app, &user, None, meta).await?;
     let user = sessions::mark_signed_in(&txn, state, user).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app.id, "user.signed_in", actor_of(user.id))
@@ -267,7 +267,6 @@ async fn attempt(
             })),
     )
     .await?;
-    txn.commit().await?;
     let tokens = sessions::issue(state, app, &user, &session, refresh).await?;
     Ok(Some(SignedIn {
         tokens,
@@ -395,8 +394,8 @@ async fn unlink(
     federated_identity::Entity::delete_by_id(identity_id)
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "user.identity_unlinked", actor.clone())
@@ -404,7 +403,6 @@ async fn unlink(
             .metadata(json!({ "identity_id": identity_id, "provider": identity.provider })),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 

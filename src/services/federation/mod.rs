@@ -146,8 +146,7 @@ pub async fn record_failure(
         )
         .metadata(json!({ "method": method, "provider": provider, "reason": message }));
         let txn = state.db.begin_write().await?;
-        audit::record(&txn, state, meta, entry).await?;
-        txn.commit().await?;
+        audit::commit(txn, state, meta, entry).await?;
     }
     Err(error)
 }

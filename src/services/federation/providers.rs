@@ -516,8 +516,8 @@ async fn put(
             "provider '{name}' was just configured by another request"
         )))?,
     };
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -538,7 +538,6 @@ async fn put(
         })),
     )
     .await?;
-    txn.commit().await?;
     Ok((Provider::parse(model)?, created))
 }
 
@@ -629,8 +628,8 @@ pub async fn delete(
     identity_provider::Entity::delete_by_id(existing.id)
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(app_id, "identity_provider.deleted", admin.actor().clone())
@@ -638,7 +637,6 @@ pub async fn delete(
             .metadata(json!({ "provider": name, "kind": existing.kind })),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 

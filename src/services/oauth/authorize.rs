@@ -606,8 +606,8 @@ pub async fn revoke_consent(
         .filter(oauth_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -622,6 +622,5 @@ pub async fn revoke_consent(
         .metadata(json!({ "user_id": user_id, "client_id": client_id })),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }

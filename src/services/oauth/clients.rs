@@ -342,16 +342,9 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        state,
-        meta,
-        Entry::new(app_id, "oauth_client.created", admin.actor().clone())
+    audit::commit(txn, state, meta, Entry::new(app_id, "oauth_client.created", admin.actor().clone())
             .target(Target::new("oauth_client", id))
-            .metadata(json!({ "name": client.name, "client_type": client.client_type, "is_first_party": first_party })),
-    )
-    .await?;
-    txn.commit().await?;
+            .metadata(json!({ "name": client.name, "client_type": client.client_type, "is_first_party": first_party }))).await?;
     Ok((client, secret))
 }
 
@@ -526,8 +519,8 @@ pub async fn update(
     model.updated_at = Set(state.now());
     let txn = state.db.begin_write().await?;
     let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -539,7 +532,6 @@ pub async fn update(
         .metadata(json!({ "secret_regenerated": new_secret_value.is_some() })),
     )
     .await?;
-    txn.commit().await?;
     Ok((updated, new_secret_value))
 }
 
@@ -560,8 +552,8 @@ pub async fn delete(
     oauth_client::Entity::delete_by_id(current.id)
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -572,7 +564,6 @@ pub async fn delete(
         .target(Target::new("oauth_client", current.id)),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -604,8 +595,8 @@ pub async fn regenerate_secret(
     model.updated_at = Set(state.now());
     let txn = state.db.begin_write().await?;
     let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -616,7 +607,6 @@ pub async fn regenerate_secret(
         .target(Target::new("oauth_client", current.id)),
     )
     .await?;
-    txn.commit().await?;
     Ok((updated, secret))
 }
 

@@ -263,8 +263,8 @@ pub async fn authorization_code(
         .await?;
     if claimed.rows_affected == 0 {
         let revoked = revoke_grant(&txn, state, stored.grant_id).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             state,
             meta,
             Entry::new(
@@ -279,7 +279,6 @@ pub async fn authorization_code(
             .metadata(json!({ "revoked_tokens": revoked })),
         )
         .await?;
-        txn.commit().await?;
         return Err(invalid());
     }
     if stored.expires_at <= now {
@@ -420,8 +419,8 @@ pub async fn refresh(
     };
     if !claimed {
         let revoked = revoke_grant(&txn, state, token.grant_id).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             state,
             meta,
             Entry::new(
@@ -436,7 +435,6 @@ pub async fn refresh(
             .metadata(json!({ "client_id": client.id, "revoked_tokens": revoked })),
         )
         .await?;
-        txn.commit().await?;
         return Err(invalid());
     }
     if token.revoked_at.is_some() || token.expires_at <= now {
@@ -570,8 +568,8 @@ pub async fn revoke(
     }
     let txn = state.db.begin_write().await?;
     let revoked = revoke_grant(&txn, state, token.grant_id).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -586,7 +584,6 @@ pub async fn revoke(
         .metadata(json!({ "client_id": client.id, "revoked_tokens": revoked })),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -630,8 +627,8 @@ pub async fn revoke_by_id(
         .ok_or_else(not_found)?;
     let txn = state.db.begin_write().await?;
     let revoked = revoke_grant(&txn, state, token.grant_id).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -646,6 +643,5 @@ pub async fn revoke_by_id(
         .metadata(json!({ "revoked_tokens": revoked })),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }

@@ -283,18 +283,11 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        state,
-        meta,
-        Entry::new(app_id, "webhook.created", admin.actor().clone())
+    audit::commit(txn, state, meta, Entry::new(app_id, "webhook.created", admin.actor().clone())
             .target(Target::new("webhook", id))
             .metadata(
                 json!({ "origin": origin(&endpoint.url), "events": events, "enabled": endpoint.enabled }),
-            ),
-    )
-    .await?;
-    txn.commit().await?;
+            )).await?;
     Ok((endpoint, secret))
 }
 
@@ -369,18 +362,11 @@ pub async fn update(
     model.updated_at = Set(state.now());
     let txn = state.db.begin_write().await?;
     let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
-        state,
-        meta,
-        Entry::new(current.app_id, "webhook.updated", admin.actor().clone())
+    audit::commit(txn, state, meta, Entry::new(current.app_id, "webhook.updated", admin.actor().clone())
             .target(Target::new("webhook", current.id))
             .metadata(
                 json!({ "changed": changed, "origin": origin(&updated.url), "enabled": updated.enabled }),
-            ),
-    )
-    .await?;
-    txn.commit().await?;
+            )).await?;
     Ok(updated)
 }
 
@@ -396,8 +382,8 @@ pub async fn delete(
     webhook_endpoint::Entity::delete_by_id(current.id)
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(current.app_id, "webhook.deleted", admin.actor().clone())
@@ -405,7 +391,6 @@ pub async fn delete(
             .metadata(json!({ "origin": origin(&current.url) })),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -430,8 +415,8 @@ pub async fn rotate_secret(
     model.sealed_secret = Set(sealed);
     model.updated_at = Set(now);
     let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -443,7 +428,6 @@ pub async fn rotate_secret(
         .metadata(json!({ "grace_period_seconds": grace.num_seconds() })),
     )
     .await?;
-    txn.commit().await?;
     Ok((updated, secret))
 }
 
@@ -580,8 +564,8 @@ pub async fn redeliver(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
+    audit::commit(
+        txn,
         state,
         meta,
         Entry::new(
@@ -598,7 +582,6 @@ pub async fn redeliver(
         })),
     )
     .await?;
-    txn.commit().await?;
     state.webhooks.wake();
     Ok(DeliveryRecord {
         delivery,

@@ -24,7 +24,10 @@ use tokio::{
 };
 use uuid::Uuid;
 
-use super::{STATUS_FAILED, STATUS_PENDING, STATUS_SUCCEEDED, signature_header, signing_secrets};
+use super::{
+    super::worker::{self, Job, Schedule},
+    STATUS_FAILED, STATUS_PENDING, STATUS_SUCCEEDED, signature_header, signing_secrets,
+};
 use crate::{
     config::Config,
     db,
@@ -63,7 +66,7 @@ pub fn backoff(attempts: i32) -> chrono::Duration {
 /// Webhook delivery: the shared HTTP client and the worker's coordination.
 pub struct Webhooks {
     client: reqwest::Client,
-    wake: Notify,
+    wake: Arc<Notify>,
     timeout: Duration,
     allow_private: bool,
     permits: Arc<Semaphore>,
@@ -86,7 +89,7 @@ impl Webhooks {
             .map_err(|e| format!("cannot build the webhook HTTP client: {e}"))?;
         Ok(Self {
             client,
-            wake: Notify::new(),
+            wake: Arc::new(Notify::new()),
             timeout,
             allow_private: config.webhook_allow_private,
             permits: Arc::new(Semaphore::new(config.webhook_concurrency.clamp(1, 256))),
@@ -460,35 +463,45 @@ async fn dispatch(state: &AppState, tasks: &mut JoinSet<()>) -> usize {
     }
 }
 
+/// The delivery job: claims and sends what is due; deliveries run as tasks.
+struct Delivery {
+    state: AppState,
+    tasks: JoinSet<()>,
+}
+
+impl Job for Delivery {
+    async fn pass(&mut self) {
+        dispatch(&self.state, &mut self.tasks).await;
+    }
+
+    /// A delivery finishing frees a slot: look again.
+    async fn event(&mut self) {
+        if self.tasks.join_next().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Deliveries in flight finish (bounded by the webhook timeout).
+    async fn finish(&mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
 /// Starts the worker; it stops claiming when `stop` turns true and lets the
 /// deliveries in flight finish (bounded by the timeout).
-pub fn spawn_worker(
-    state: AppState,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tasks = JoinSet::new();
-        loop {
-            if *stop.borrow() {
-                break;
-            }
-            dispatch(&state, &mut tasks).await;
-            tokio::select! {
-                changed = stop.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
-                }
-                () = state.webhooks.wake.notified() => {
-                    // Usually woken from inside a transaction: let it commit.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-                () = tokio::time::sleep(POLL) => {}
-            }
-        }
-        while tasks.join_next().await.is_some() {}
-    })
+pub fn spawn_worker(state: AppState, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    let schedule = Schedule {
+        first: Duration::ZERO,
+        every: POLL,
+        wake: Some(state.webhooks.wake.clone()),
+        // Usually woken from inside a transaction: let it commit.
+        settle: Duration::from_millis(50),
+    };
+    let job = Delivery {
+        state,
+        tasks: JoinSet::new(),
+    };
+    worker::spawn(job, schedule, stop)
 }
 
 #[cfg(test)]
