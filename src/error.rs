@@ -1,6 +1,7 @@
 //! The domain error. Each variant's doc names its HTTP status; REST maps it in one
-//! `IntoResponse`, GraphQL in one place (`graphql::errors`). Internal errors are
-//! logged with their cause and answered with a generic message.
+//! `IntoResponse` (here), GraphQL gives it its `extensions.code` in one place
+//! (`http::graphql`, from [`Error::graphql_code`]). Internal errors are logged with
+//! their cause and answered with a generic message.
 
 use axum::{
     http::{HeaderValue, StatusCode, header},

@@ -1,9 +1,18 @@
 //! Heimdall: a self-hostable, GraphQL-first identity platform.
 //!
-//! Layers, outermost first: [`http`] (REST handlers and the router) and [`graphql`]
-//! (schema and resolvers) both authenticate through [`auth`] (the principal
-//! extractor and the one guard) and call [`services`], which hold every rule and talk
-//! to the database through [`db`] and the `entity` crate.
+//! Layers, outermost first, each importing only those below it (a test checks):
+//!
+//! - [`http`]: the axum router, REST handlers, the GraphQL HTTP glue and the hosted
+//!   pages. It authenticates the request into a [`access::Principal`].
+//! - [`graphql`]: the schema and its resolvers.
+//! - [`services`]: every rule. `services::guard` turns a principal and the app a
+//!   request addresses into a capability; each service entry point takes the
+//!   capability it needs and checks the permission its operation needs.
+//! - [`access`] (principals, typed permissions, capabilities), [`db`], [`crypto`],
+//!   [`error`] and the `entity` crate.
+//!
+//! Handlers and resolvers parse, ask the guard for a capability, call one service
+//! and shape the answer; they name no permission, so REST and GraphQL agree.
 
 pub mod access;
 pub mod cli;
