@@ -27,6 +27,7 @@ mod retention;
 mod roles;
 mod signing_keys;
 mod smtp_sink;
+mod templates;
 mod tenants;
 mod tokens;
 mod users;
