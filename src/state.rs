@@ -40,6 +40,9 @@ pub struct Inner {
     pub federation: crate::services::federation::Federation,
     /// SMTP transport and the outbox worker's wake-up (issue 7).
     pub mail: crate::services::mail::MailService,
+    /// The hosted pages' and mail bodies' templates (embedded, with the operator's
+    /// overrides from `HEIMDALL_TEMPLATES_DIR`).
+    pub templates: crate::templates::Templates,
     /// Webhook delivery: the HTTP client and the worker's wake-up.
     pub webhooks: crate::services::webhooks::Webhooks,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
@@ -76,6 +79,7 @@ impl AppState {
             .unwrap_or_default();
         let signing = SigningService::new(db.clone(), vault.clone(), clock.clone());
         let mail = crate::services::mail::MailService::from_config(&config)?;
+        let templates = crate::templates::Templates::load(config.templates_dir.as_deref())?;
         Ok(Self(Arc::new(Inner {
             passwords,
             sessions: SessionCache::new(),
@@ -85,6 +89,7 @@ impl AppState {
             throttle_hints: crate::services::throttle::Hints::new(),
             federation: crate::services::federation::Federation::new()?,
             mail,
+            templates,
             webhooks: crate::services::webhooks::Webhooks::from_config(&config)?,
             apps: AppCache::new(db.clone()),
             last_used: LastUsed::new(),

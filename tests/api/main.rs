@@ -28,6 +28,7 @@ mod roles;
 mod signing_keys;
 mod smtp_sink;
 mod structure;
+mod templates;
 mod tenants;
 mod tokens;
 mod users;
