@@ -243,18 +243,6 @@ fn invite_form(
     csrf.attach(state, &cookie_path(state, &page.slug), response)
 }
 
-async fn usable_invite(
-    state: &AppState,
-    app: &entity::app::Model,
-    token: &str,
-) -> Result<entity::invite::Model, Error> {
-    let invite = invites::find_usable(&*state.db, state, token).await?;
-    if invite.app_id != app.id {
-        return Err(Error::not_found("invite not found"));
-    }
-    Ok(invite)
-}
-
 pub async fn accept_invite_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -264,7 +252,7 @@ pub async fn accept_invite_page(
     let Some(token) = query.token else {
         return missing_token(&state);
     };
-    let invite = match usable_invite(&state, &page.app, &token).await {
+    let invite = match invites::usable_in(&state, &page.app, &token).await {
         Ok(invite) => invite,
         Err(e) => return pages::error(&state.templates, &e),
     };
@@ -286,7 +274,7 @@ pub async fn accept_invite_submit(
     page: PageApp,
     CsrfForm { form, csrf }: CsrfForm<InviteForm>,
 ) -> Response {
-    let invite = match usable_invite(&state, &page.app, &form.token).await {
+    let invite = match invites::usable_in(&state, &page.app, &form.token).await {
         Ok(invite) => invite,
         Err(e) => return pages::error(&state.templates, &e),
     };

@@ -176,12 +176,6 @@ pub fn message(templates: &Templates, status: StatusCode, title: &str, message: 
     )
 }
 
-/// [`message`] with the embedded templates, for callers that do not hold the
-/// application state.
-pub fn message_page(status: StatusCode, title: &str, text: &str) -> Response {
-    message(Templates::embedded(), status, title, text)
-}
-
 /// A domain error as a page with the error's status.
 pub fn error(templates: &Templates, error: &Error) -> Response {
     error.log();
