@@ -9,6 +9,7 @@ mod apps;
 mod audit_log;
 mod auth;
 mod cli;
+mod docs;
 mod errors;
 mod fake_idp;
 mod federation;
@@ -19,7 +20,7 @@ mod m2m;
 mod oauth;
 mod oauth_pages;
 mod ops;
-// Verbatim README text: rustfmt must not reflow it.
+// Verbatim text of a docs chapter: rustfmt must not reflow it.
 #[rustfmt::skip]
 mod readme_verify;
 mod receiver;

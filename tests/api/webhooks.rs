@@ -1340,8 +1340,9 @@ async fn racing_claims_never_overlap() {
     );
 }
 
-/// The README's Node.js verification snippet, run with the machine's `node` against
-/// a real delivery. Where Node.js was not found when the tests were built, the test
+/// The Node.js verification snippet of `docs/src/webhooks-and-audit-log.md` (between
+/// its `webhook-verify-node` markers), run with the machine's `node` against a real
+/// delivery. Where Node.js was not found when the tests were built, the test
 /// is ignored (reported as skipped, never as passed); under `CI=true` the build
 /// fails instead (see `build.rs`).
 #[tokio::test]
@@ -1349,16 +1350,19 @@ async fn racing_claims_never_overlap() {
     not(heimdall_has_node),
     ignore = "Node.js was not found when the tests were built (install it and rebuild)"
 )]
-async fn the_readme_node_snippet_verifies_a_real_delivery() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
+async fn the_webhook_chapter_node_snippet_verifies_a_real_delivery() {
+    let chapter = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/src/webhooks-and-audit-log.md"
+    ))
+    .unwrap();
+    let start = chapter
         .find("<!-- webhook-verify-node -->")
         .expect("snippet marker");
-    let end = readme
+    let end = chapter
         .find("<!-- /webhook-verify-node -->")
         .expect("snippet end marker");
-    let snippet = readme[start..end]
+    let snippet = chapter[start..end]
         .lines()
         .filter(|l| !l.starts_with("<!--") && !l.starts_with("```"))
         .collect::<Vec<_>>()
