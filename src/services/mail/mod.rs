@@ -30,14 +30,14 @@ pub use worker::{deliver_due, spawn_worker};
 /// The mail service held in the application state.
 pub struct MailService {
     mailer: Option<Mailer>,
-    wake: Notify,
+    wake: std::sync::Arc<Notify>,
 }
 
 impl MailService {
     pub fn from_config(config: &Config) -> std::result::Result<Self, String> {
         Ok(Self {
             mailer: Mailer::from_config(config)?,
-            wake: Notify::new(),
+            wake: std::sync::Arc::new(Notify::new()),
         })
     }
 

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::{
     MAX_ATTEMPTS, Rendered, STATUS_FAILED, STATUS_PENDING, STATUS_SENT, backoff, outbox::aad,
 };
+use crate::services::worker::{self, Job, Schedule};
 use crate::{
     access::Actor,
     error::Result,
@@ -32,40 +33,44 @@ const POLL: StdDuration = StdDuration::from_secs(5);
 /// Mails claimed per round.
 const BATCH: u64 = 10;
 
+/// The delivery job: sends what is due, claim after claim, until nothing is.
+struct Delivery {
+    state: AppState,
+    stop: watch::Receiver<bool>,
+}
+
+impl Job for Delivery {
+    async fn pass(&mut self) {
+        loop {
+            match deliver_due(&self.state).await {
+                Ok(0) => break,
+                Ok(_) if *self.stop.borrow() => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "mail outbox: claiming due mail failed");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// Starts the delivery worker (when SMTP is configured); it stops when `stop` turns
 /// true, after the mail in hand.
 pub fn spawn_worker(
     state: AppState,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Option<tokio::task::JoinHandle<()>> {
     state.mail.mailer.as_ref()?;
-    Some(tokio::spawn(async move {
-        loop {
-            if *stop.borrow() {
-                break;
-            }
-            loop {
-                match deliver_due(&state).await {
-                    Ok(0) => break,
-                    Ok(_) if *stop.borrow() => return,
-                    Ok(_) => {}
-                    Err(error) => {
-                        tracing::warn!(%error, "mail outbox: claiming due mail failed");
-                        break;
-                    }
-                }
-            }
-            tokio::select! {
-                changed = stop.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
-                }
-                () = state.mail.wake.notified() => {}
-                () = tokio::time::sleep(POLL) => {}
-            }
-        }
-    }))
+    let schedule = Schedule {
+        wake: Some(state.mail.wake.clone()),
+        ..Schedule::every(POLL)
+    };
+    let job = Delivery {
+        state,
+        stop: stop.clone(),
+    };
+    Some(worker::spawn(job, schedule, stop))
 }
 
 /// Claims the mail that is due and tries to send it; returns how many were claimed.
