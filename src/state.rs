@@ -38,7 +38,7 @@ pub struct Inner {
     pub throttle_hints: crate::services::throttle::Hints,
     /// Upstream identity providers: outbound HTTP, JWKS and discovery caches.
     pub federation: crate::services::federation::Federation,
-    /// SMTP transport and the outbox worker's wake-up (issue 7).
+    /// SMTP transport and the outbox worker's wake-up.
     pub mail: crate::services::mail::MailService,
     /// The hosted pages' and mail bodies' templates (embedded, with the operator's
     /// overrides from `HEIMDALL_TEMPLATES_DIR`).

@@ -34,7 +34,7 @@ use crate::{
     state::AppState,
 };
 
-/// `302 Found` to `location`, as seed 003 specifies for every authorization answer.
+/// `302 Found` to `location`, for every authorization answer (RFC 6749 §4.1.2).
 fn found(location: &str) -> Response {
     match header::HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),

@@ -148,7 +148,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/oauth-clients/{id}/regenerate-secret",
             post(oauth_clients::regenerate_secret::<A>),
         )
-        // Public: client credentials with seed 001's JSON body.
+        // Public: client credentials with a JSON body (docs/src/machine-clients.md).
         .route("/v1/apps/{app}/tokens", post(oauth::app_token))
         // Federated sign-in: provider configuration and users' identities.
         .route("/v1/apps/{app}/providers", get(federation::list_providers))
@@ -172,7 +172,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/users/{id}/identities/{identity_id}",
             delete(federation::unlink_user_identity::<A>),
         )
-        // Webhooks (issue 8).
+        // Webhooks.
         .route(
             "/v1/apps/{app}/webhooks",
             post(webhooks::create).get(webhooks::list),
@@ -209,7 +209,7 @@ pub fn router(state: AppState) -> Router {
             post(webhooks::redeliver),
         )
         .route("/v1/apps/{app}/audit-log", get(audit_log::list::<A>))
-        // Account lifecycle (issue 7).
+        // Account lifecycle.
         .route(
             "/v1/apps/{app}/invites",
             post(lifecycle::create::<A>).get(lifecycle::list::<A>),
@@ -351,7 +351,7 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/v1/users/{id}/identities/{identity_id}",
             delete(federation::unlink_user_identity::<C>),
         )
-        // Account lifecycle (issue 7).
+        // Account lifecycle.
         .route(
             "/{slug}/v1/invites",
             get(lifecycle::list::<C>).post(lifecycle::create::<C>),
@@ -379,7 +379,7 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/.well-known/openid-configuration",
             get(well_known::discovery),
         )
-        // The default app (HEIMDALL_DEFAULT_APP) at the root paths of seed 003.
+        // The default app (HEIMDALL_DEFAULT_APP) at the root paths.
         .route(
             "/.well-known/openid-configuration",
             get(well_known::discovery_default),
@@ -449,7 +449,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone());
 
     // The default app (HEIMDALL_DEFAULT_APP) also serves the OAuth endpoints at the
-    // root paths of seed 003 (`/v1/oauth/token`, …): those requests are routed as if
+    // root paths (`/v1/oauth/token`, …): those requests are routed as if
     // they had the app's slug in front.
     let app = match state.config.default_app.clone() {
         Some(slug) => Router::new().fallback_service(tower::util::MapRequest::new(

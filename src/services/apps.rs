@@ -24,7 +24,7 @@ use crate::{
     state::AppState,
 };
 
-/// App settings (SPEC §3, §11). Stored as JSON; fields added later default on read.
+/// App settings (docs/src/apps-and-keys.md). Stored as JSON; fields added later default on read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AppSettings {

@@ -1,6 +1,7 @@
 //! Recording the audit log. Every write path calls [`record`] on its own
 //! transaction, so an entry exists exactly when the change it describes committed;
-//! the same call writes the webhook outbox for the events of SPEC §7.
+//! the same call writes the webhook outbox for the webhook events
+//! (docs/src/webhooks-and-audit-log.md).
 //! Entries never contain secrets: callers pass ids and non-secret facts only.
 
 use entity::audit_entry;
@@ -86,7 +87,7 @@ pub async fn record(
     entry: Entry,
 ) -> Result<()> {
     let now = state.now();
-    // Events of SPEC §7 also go to the webhook outbox, in this same transaction.
+    // Webhook events also go to the outbox, in this same transaction.
     crate::services::webhooks::outbox::emit(conn, state, &entry, now).await?;
     audit_entry::ActiveModel {
         id: Set(db::new_id()),

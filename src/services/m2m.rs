@@ -356,7 +356,7 @@ pub fn narrow_scopes(client: &m2m_client::Model, requested: Option<&str>) -> Opt
     }
 }
 
-/// Claims of an M2M access token (SPEC §4).
+/// Claims of an M2M access token (docs/src/machine-clients.md).
 #[derive(Serialize)]
 struct M2mClaims<'a> {
     sub: &'a str,

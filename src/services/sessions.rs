@@ -227,7 +227,7 @@ pub async fn signup(
     )
     .await?;
     if settings.require_verified_email {
-        // With SMTP configured, Heimdall mails the verification link (issue 7).
+        // With SMTP configured, Heimdall mails the verification link.
         let queued = crate::services::lifecycle::queue_verification_mail(
             &txn,
             state,

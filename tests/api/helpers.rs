@@ -120,7 +120,7 @@ impl Resp {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Asserts the SPEC §5 error shape and returns the error object.
+    /// Asserts the REST error shape and returns the error object.
     pub fn error(&self, status: u16, code: &str) -> &Value {
         assert_eq!(self.status, status, "status; body: {}", self.text);
         assert_eq!(

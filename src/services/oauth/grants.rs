@@ -156,7 +156,7 @@ async fn revoke_grant(
         .rows_affected)
 }
 
-/// Claims of an ID token, by granted scope (seed 003).
+/// Claims of an ID token, by granted scope (OIDC Core §5.4).
 async fn id_token(
     state: &AppState,
     app: &entity::app::Model,
@@ -459,7 +459,7 @@ pub async fn refresh(
     if user.status != users::STATUS_ACTIVE {
         return Err(invalid());
     }
-    // The previous access tokens of the grant end with the rotation (seed 003).
+    // The previous access tokens of the grant end with the rotation.
     oauth_token::Entity::update_many()
         .col_expr(oauth_token::Column::RevokedAt, Expr::value(now))
         .filter(oauth_token::Column::GrantId.eq(token.grant_id))
