@@ -46,7 +46,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{error::Error, services::apps::AppSettings, state::AppState};
+use crate::{error::Error, state::AppState};
 use lane::{AdminLane as A, ConsumerLane as C};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -562,7 +562,10 @@ fn cors_layer(state: AppState) -> CorsLayer {
                     slug
                 };
                 match state.apps.by_name(&slug).await {
-                    Ok(Some(app)) => AppSettings::from_stored(&app.settings)
+                    Ok(Some(app)) => state
+                        .apps
+                        .settings(&app)
+                        .await
                         .allowed_origins
                         .iter()
                         .any(|allowed| allowed == origin),

@@ -265,6 +265,18 @@ pub struct AppPatch {
     pub settings: Option<Map<String, Value>>,
 }
 
+/// An app's parsed settings, shared.
+#[derive(Clone, Debug)]
+pub struct ParsedSettings(Arc<(Value, AppSettings)>);
+
+impl std::ops::Deref for ParsedSettings {
+    type Target = AppSettings;
+
+    fn deref(&self) -> &AppSettings {
+        &self.0.1
+    }
+}
+
 /// Short-lived per-instance cache of apps by id and by slug, invalidated on write.
 #[derive(Clone)]
 pub struct AppCache {
@@ -273,6 +285,9 @@ pub struct AppCache {
     by_name: Cache<String, Arc<app::Model>>,
     /// Every origin that some app lists in `allowed_origins` (one entry, `()`).
     origins: Cache<(), Arc<std::collections::HashSet<String>>>,
+    /// Parsed settings by app, with the stored JSON they were parsed from: hot
+    /// paths compare (cheap) instead of parsing per request.
+    settings: Cache<Uuid, Arc<(Value, AppSettings)>>,
 }
 
 impl AppCache {
@@ -291,7 +306,23 @@ impl AppCache {
                 .max_capacity(1)
                 .time_to_live(Duration::from_secs(30))
                 .build(),
+            settings: Cache::builder().max_capacity(10_000).build(),
         }
+    }
+
+    /// The app's settings, parsed once per stored version.
+    pub async fn settings(&self, app: &app::Model) -> ParsedSettings {
+        if let Some(hit) = self.settings.get(&app.id).await
+            && hit.0 == app.settings
+        {
+            return ParsedSettings(hit);
+        }
+        let parsed = Arc::new((
+            app.settings.clone(),
+            AppSettings::from_stored(&app.settings),
+        ));
+        self.settings.insert(app.id, parsed.clone()).await;
+        ParsedSettings(parsed)
     }
 
     /// Whether any app lists `origin` in `allowed_origins`: the CORS rule of routes

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{Error, Result},
-    services::{apps::AppSettings, roles},
+    services::roles,
     state::AppState,
 };
 
@@ -129,7 +129,7 @@ pub async fn token_extras(
     session: &session::Model,
 ) -> Result<(Option<String>, Option<Vec<String>>)> {
     let effective = effective(state, app.id, user.id, session.tenant_id).await?;
-    let embed = AppSettings::from_stored(&app.settings).embed_permissions;
+    let embed = state.apps.settings(app).await.embed_permissions;
     Ok((
         effective.org_role.clone(),
         embed.then(|| effective.permissions.clone()),

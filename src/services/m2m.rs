@@ -26,7 +26,6 @@ use crate::{
     error::{Error, Result},
     request::RequestMeta,
     services::{
-        apps::AppSettings,
         audit::{self, Entry, Target},
         permissions, throttle, validate,
     },
@@ -332,7 +331,11 @@ pub async fn authenticate(
             if found.is_some() {
                 entry = entry.target(Target::new("m2m_client", client_id));
             }
-            state.audit_buffer.push(state, meta, entry).await;
+            state
+                .audit_buffer
+                .push(state, meta, entry)
+                .await
+                .map_err(ClientAuthError::Other)?;
             Err(ClientAuthError::Invalid)
         }
     }
@@ -385,7 +388,7 @@ pub async fn issue(
     scopes: Vec<String>,
     meta: &RequestMeta,
 ) -> Result<IssuedM2mToken> {
-    let ttl = AppSettings::from_stored(&app.settings).access_token_ttl;
+    let ttl = state.apps.settings(app).await.access_token_ttl;
     let now = state.now().timestamp();
     let jti = format!("g{generation}.{}", Uuid::new_v4());
     let claims = M2mClaims {
@@ -416,7 +419,7 @@ pub async fn issue(
             .target(Target::new("m2m_client", &client.client_id))
             .metadata(json!({ "scopes": scopes, "jti": jti })),
         )
-        .await;
+        .await?;
     Ok(IssuedM2mToken {
         access_token,
         expires_in: ttl,

@@ -12,7 +12,6 @@ use crate::{
     crypto::{self, prefix},
     db,
     error::Result,
-    services::apps::AppSettings,
     state::AppState,
 };
 
@@ -56,7 +55,7 @@ pub async fn access_token(
     org_role: Option<&str>,
     permissions: Option<Vec<String>>,
 ) -> Result<(String, i64)> {
-    let settings = AppSettings::from_stored(&app.settings);
+    let settings = state.apps.settings(app).await;
     let now = state.now().timestamp();
     let ttl = settings.access_token_ttl;
     let claims = EndUserClaims {
