@@ -281,6 +281,7 @@ impl std::ops::Deref for ParsedSettings {
 #[derive(Clone)]
 pub struct AppCache {
     db: Db,
+    bus: crate::services::bus::Bus,
     by_id: Cache<Uuid, Arc<app::Model>>,
     by_name: Cache<String, Arc<app::Model>>,
     /// Every origin that some app lists in `allowed_origins` (one entry, `()`).
@@ -291,9 +292,10 @@ pub struct AppCache {
 }
 
 impl AppCache {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, bus: crate::services::bus::Bus) -> Self {
         Self {
             db,
+            bus,
             by_id: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(30))
@@ -389,9 +391,25 @@ impl AppCache {
         Some(app)
     }
 
+    /// Drops the app here and on every other instance.
     pub async fn invalidate(&self, app: &app::Model) {
-        self.by_id.invalidate(&app.id).await;
-        self.by_name.invalidate(&app.name).await;
+        self.apply(app.id, &app.name).await;
+        self.bus.publish(crate::services::bus::Change::App {
+            id: app.id,
+            name: app.name.clone(),
+        });
+    }
+
+    /// Another instance changed this app.
+    pub async fn apply(&self, id: Uuid, name: &str) {
+        self.by_id.invalidate(&id).await;
+        self.by_name.invalidate(name).await;
+        self.origins.invalidate_all();
+    }
+
+    pub fn flush(&self) {
+        self.by_id.invalidate_all();
+        self.by_name.invalidate_all();
         self.origins.invalidate_all();
     }
 }

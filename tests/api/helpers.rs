@@ -48,6 +48,11 @@ impl TestDb {
         }
     }
 
+    /// Whether this run's tests use PostgreSQL (`HEIMDALL_TEST_POSTGRES_URL`).
+    pub fn postgres_configured() -> bool {
+        std::env::var("HEIMDALL_TEST_POSTGRES_URL").is_ok_and(|s| !s.trim().is_empty())
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self, TestDb::Postgres { .. })
     }

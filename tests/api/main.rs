@@ -15,6 +15,7 @@ mod fake_idp;
 mod federation;
 mod graphql;
 mod helpers;
+mod instances;
 mod lifecycle;
 mod m2m;
 mod oauth;
