@@ -42,8 +42,9 @@ impl Db {
         options
             .max_connections(max_connections.max(1))
             .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10))
+            // Bounded waits: a database that is down answers 503 within seconds.
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)

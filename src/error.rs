@@ -235,6 +235,40 @@ impl Error {
     }
 }
 
+/// Whether the database could not be reached (down, restarting, connection lost):
+/// 503, and the request may be retried, rather than a 500.
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(sqlx) => {
+            matches!(
+                sqlx.as_ref(),
+                sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Protocol(_)
+            ) || sqlx
+                .as_database_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| {
+                    // PostgreSQL: admin shutdown, crash shutdown, cannot connect now.
+                    matches!(
+                        code.as_ref(),
+                        "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006"
+                    )
+                })
+        }
+        _ => false,
+    }
+}
+
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
@@ -247,10 +281,8 @@ impl From<DbErr> for Error {
             _ if is_invalid_text(&err) => {
                 Self::invalid("text must be valid UTF-8 without NUL characters")
             }
-            _ => match &err {
-                DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(err.to_string()),
-                _ => Self::Internal(err.to_string()),
-            },
+            _ if is_unavailable(&err) => Self::Unavailable(err.to_string()),
+            _ => Self::Internal(err.to_string()),
         }
     }
 }

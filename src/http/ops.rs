@@ -9,11 +9,13 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
+/// Ready when the database answers within two seconds.
 pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, Error> {
-    state
-        .db
-        .ping()
-        .await
-        .map_err(|e| Error::Unavailable(format!("database unreachable: {e}")))?;
-    Ok(Json(json!({ "status": "ready" })))
+    match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(Err(e)) => Err(Error::Unavailable(format!("database unreachable: {e}"))),
+        Err(_) => Err(Error::Unavailable(
+            "the database did not answer in time".into(),
+        )),
+    }
 }

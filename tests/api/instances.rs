@@ -36,6 +36,20 @@ impl Drop for Node {
 impl Cluster {
     pub async fn start(count: usize, extra: &[(&str, &str)]) -> Cluster {
         let (db, database_url) = TestDb::create().await;
+        let mut cluster = Cluster::on_database(db, database_url);
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for _ in 0..count {
+            cluster.add(&extra).await;
+        }
+        cluster
+    }
+
+    /// A cluster of no process yet, on `database_url` (which may reach `db` through
+    /// a proxy).
+    pub fn on_database(db: TestDb, database_url: String) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let root_key =
             heimdall::crypto::generate_secret(heimdall::crypto::prefix::ROOT_KEY).unwrap();
@@ -46,7 +60,7 @@ impl Cluster {
                 .unwrap(),
         )
         .to_base64();
-        let mut cluster = Cluster {
+        Cluster {
             root_key,
             master_key,
             database_url,
@@ -55,17 +69,10 @@ impl Cluster {
             _db: db,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
-        };
-        let extra: Vec<(String, String)> = extra
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        for _ in 0..count {
-            cluster.add(&extra).await;
         }
-        cluster
     }
 
     /// Starts one more process on the cluster's database.

@@ -12,6 +12,7 @@ mod cli;
 mod docs;
 mod errors;
 mod fake_idp;
+mod faults;
 mod federation;
 mod graphql;
 mod helpers;
