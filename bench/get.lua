@@ -1,0 +1,2 @@
+-- wrk script: plain GET (the JWKS).
+wrk.method = "GET"
