@@ -42,6 +42,30 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) and exit.
     ExportSchema,
+    /// Development tools.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DevCommand {
+    /// Fill the database with generated apps, users, tenants and audit entries, for
+    /// checking queries at scale (never on a production database).
+    Seed {
+        #[arg(long, default_value_t = 10_000)]
+        apps: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        users: usize,
+        #[arg(long, default_value_t = 100_000)]
+        tenants: usize,
+        #[arg(long, default_value_t = 5_000_000)]
+        audit: usize,
+        /// The share of users, tenants and audit entries given to the app `busy`.
+        #[arg(long, default_value_t = 0.2)]
+        busy_share: f64,
+    },
 }
 
 fn init_tracing(config: &Config) {
@@ -102,6 +126,31 @@ pub async fn run() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("creating the root key failed: {e:?}"))?;
             print_root_key(&key, "New Heimdall root key created.");
+            Ok(())
+        }
+        Command::Dev {
+            command:
+                DevCommand::Seed {
+                    apps,
+                    users,
+                    tenants,
+                    audit,
+                    busy_share,
+                },
+        } => {
+            init_tracing(&config);
+            let state = startup::build_state(config, std::sync::Arc::new(SystemClock)).await?;
+            let amounts = crate::services::seed::Amounts {
+                apps,
+                users,
+                tenants,
+                audit,
+                busy_share: busy_share.clamp(0.0, 1.0),
+            };
+            crate::services::seed::run(&state, &amounts)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
+            tracing::info!(?amounts, "seeded");
             Ok(())
         }
         Command::Serve => {

@@ -1,5 +1,8 @@
 //! The `heimdall` binary: see `heimdall --help`.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match heimdall::cli::run().await {

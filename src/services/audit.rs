@@ -138,7 +138,6 @@ pub struct AuditBuffer {
 pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 /// Rows per insert statement.
 pub const BATCH: usize = 500;
-
 struct Pending {
     model: audit_entry::ActiveModel,
     /// Told whether the entry was written.
@@ -200,7 +199,9 @@ impl Job for Writer {
             received = self.rx.recv() => match received {
                 Some(p) => {
                     self.batch.push(p);
-                    // Whatever else arrived meanwhile joins this batch.
+                    // Group commit: whatever arrived while the previous batch was
+                    // being written joins this one (measured: waiting on purpose
+                    // for more only adds latency and, under load, costs throughput).
                     self.drain();
                 }
                 None => self.closed = true,

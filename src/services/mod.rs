@@ -23,6 +23,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod retention;
 pub mod roles;
+pub mod seed;
 pub mod sessions;
 pub mod signing;
 pub mod tenants;
