@@ -25,6 +25,7 @@ pub mod retention;
 pub mod roles;
 pub mod sessions;
 pub mod signing;
+pub mod stats;
 pub mod tenants;
 pub mod throttle;
 pub mod tokens;

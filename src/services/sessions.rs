@@ -484,6 +484,16 @@ pub async fn refresh(
     txn.commit().await?;
     state.sessions.forget(&[session.id]).await;
     let tokens = issue(state, app, &user, &session, next).await?;
+    // Buffered, like machine tokens: refreshes are frequent; the dashboard counts them.
+    state
+        .audit_buffer
+        .push(
+            state,
+            meta,
+            Entry::new(app.id, "session.refreshed", actor_of(&user))
+                .target(Target::session(session.id)),
+        )
+        .await;
     Ok((tokens, user))
 }
 

@@ -9,6 +9,7 @@ mod apps;
 mod audit_log;
 mod auth;
 mod cli;
+mod console;
 mod errors;
 mod fake_idp;
 mod federation;
