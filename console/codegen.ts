@@ -4,7 +4,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {
   schema: '../schema.graphql',
-  documents: ['src/**/*.tsx', 'src/**/*.ts', '!src/gql/**/*'],
+  documents: ['src/**/*.tsx', 'src/**/*.ts', '!src/gql/**/*', '!src/**/*.test.*'],
   ignoreNoDocuments: false,
   generates: {
     './src/gql/': {

@@ -1,5 +1,5 @@
 // The shell: sign-in, the layout (skip link, header, navigation) and the routes.
-import { useEffect, useMemo, useState, type FormEvent, type ReactElement } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactElement } from 'react';
 import { ApiError, currentSession, setSessionListener, signIn, signOut, type Session } from './api';
 import { graphql } from './gql';
 import { useQuery } from './hooks';
@@ -178,9 +178,15 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
   const path = usePath();
   const [menuOpen, setMenuOpen] = useState(false);
   const app = appOf(path) ?? session.app;
+  const firstPath = useRef(path);
   useEffect(() => {
     setMenuOpen(false);
-    document.getElementById('page-title')?.focus({ preventScroll: false });
+    // After a client-side navigation, focus goes to the new page's title (as a
+    // page load would start there); the first page keeps the browser's focus.
+    if (firstPath.current !== path) {
+      firstPath.current = '';
+      document.getElementById('page-title')?.focus({ preventScroll: false });
+    }
   }, [path]);
   const capabilities: Capabilities = useMemo(
     () => ({ root: session.principal === 'root', missing: () => null }),

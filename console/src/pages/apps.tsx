@@ -46,7 +46,7 @@ export function AppsPage() {
       <ErrorBox error={apps.error} />
       {apps.data && apps.data.apps.nodes.length === 0 ? <Empty>No apps yet: create the first below.</Empty> : null}
       {apps.data && apps.data.apps.nodes.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table>
             <caption className="visually-hidden">Apps</caption>
             <thead>

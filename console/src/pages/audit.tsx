@@ -87,7 +87,7 @@ export function AuditPage({ app }: { app: string }) {
       </form>
       <ErrorBox error={log.error} />
       {log.items.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table className="audit">
             <caption className="visually-hidden">Audit entries, newest first</caption>
             <thead>

@@ -62,7 +62,7 @@ function SignInChart({ days }: { days: Day[] }) {
   return (
     <figure className="chart">
       <svg
-        viewBox={`0 0 ${width} ${height + 24}`}
+        viewBox={`0 0 ${width} ${height + 2}`}
         role="img"
         aria-label={`Sign-ins per day: ${total} successful, ${failed} failed in ${days.length} days`}
         preserveAspectRatio="none"
@@ -78,19 +78,17 @@ function SignInChart({ days }: { days: Day[] }) {
           </g>
         ))}
         <line x1={0} x2={width} y1={height} y2={height} className="axis" />
-        <text x={0} y={height + 18} className="axis-label">
-          {days[0]?.day}
-        </text>
-        <text x={width} y={height + 18} textAnchor="end" className="axis-label">
-          {days[days.length - 1]?.day}
-        </text>
       </svg>
+      <div className="axis-labels" aria-hidden="true">
+        <span>{days[0]?.day}</span>
+        <span>{days[days.length - 1]?.day}</span>
+      </div>
       <figcaption>
         <span className="legend ok">Sign-ins ({total})</span> <span className="legend bad">Failed sign-ins ({failed})</span>
       </figcaption>
       <details>
         <summary>Figures per day</summary>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table>
             <thead>
               <tr>

@@ -67,7 +67,7 @@ export function SigningKeysPage({ app }: { app: string }) {
       {rotate.data ? <p role="status">New active key {rotate.data.rotateSigningKey.kid}.</p> : null}
       {keys.data && list.length === 0 ? <Empty>No signing keys.</Empty> : null}
       {list.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table>
             <caption className="visually-hidden">Signing keys, newest first</caption>
             <thead>
@@ -173,7 +173,7 @@ export function ApiKeysPage({ app }: { app: string }) {
       <ErrorBox error={revoke.error} />
       {keys.data && list.length === 0 ? <Empty>No app keys yet.</Empty> : null}
       {list.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table>
             <caption className="visually-hidden">App keys</caption>
             <thead>

@@ -88,7 +88,7 @@ export function M2mPage({ app }: { app: string }) {
       <PageHeader title={`Machine clients · ${app}`} />
       <ErrorBox error={clients.error} />
       {clients.items.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table>
             <caption className="visually-hidden">Machine clients</caption>
             <thead>
@@ -117,7 +117,8 @@ export function M2mPage({ app }: { app: string }) {
                       </small>
                     ) : null}
                   </td>
-                  <td className="row">
+                  <td>
+                    <div className="row">
                     <button type="button" onClick={() => setRotating(c.clientId)}>
                       Rotate secret
                     </button>
@@ -132,6 +133,7 @@ export function M2mPage({ app }: { app: string }) {
                     >
                       Delete
                     </button>
+                    </div>
                   </td>
                 </tr>
               ))}

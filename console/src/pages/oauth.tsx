@@ -99,7 +99,7 @@ export function OauthClientsPage({ app }: { app: string }) {
       <PageHeader title={`OAuth clients · ${app}`} />
       <ErrorBox error={clients.error} />
       {clients.items.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table>
             <caption className="visually-hidden">OAuth clients</caption>
             <thead>
@@ -126,7 +126,8 @@ export function OauthClientsPage({ app }: { app: string }) {
                   <td>
                     <Time value={c.createdAt} />
                   </td>
-                  <td className="row">
+                  <td>
+                    <div className="row">
                     {c.clientType === 'confidential' ? (
                       <Action
                         need="oauth_clients:update"
@@ -150,6 +151,7 @@ export function OauthClientsPage({ app }: { app: string }) {
                     >
                       Delete
                     </Action>
+                    </div>
                   </td>
                 </tr>
               ))}

@@ -115,7 +115,7 @@ function Members({ app, id }: { app: string; id: string }) {
       <ErrorBox error={tenant.error} />
       {t && t.members.length === 0 ? <Empty>No members yet.</Empty> : null}
       {t && t.members.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table>
             <thead>
               <tr>

@@ -134,7 +134,7 @@ export function UsersPage({ app }: { app: string }) {
       <ErrorBox error={options.error} />
       <ErrorBox error={users.error} />
       {users.items.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table>
             <caption className="visually-hidden">Users</caption>
             <thead>
@@ -391,7 +391,7 @@ export function UserPage({ app, id }: { app: string; id: string }) {
             <h2 id="u-sessions">Sessions</h2>
             {user.sessions.length === 0 ? <Empty>No live sessions.</Empty> : null}
             {user.sessions.length > 0 ? (
-              <div className="table-wrap">
+              <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
                 <table>
                   <thead>
                     <tr>

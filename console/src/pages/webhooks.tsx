@@ -113,6 +113,10 @@ function Deliveries({ app, webhookId }: { app: string; webhookId: string }) {
     <section className="card" aria-labelledby="deliveries">
       <div className="row spread">
         <h2 id="deliveries">Deliveries</h2>
+        <span className="row">
+        <button type="button" onClick={deliveries.reload} disabled={deliveries.loading}>
+          Refresh
+        </button>
         <label>
           Status{' '}
           <select value={status} onChange={(e) => setStatus(e.target.value)}>
@@ -122,6 +126,7 @@ function Deliveries({ app, webhookId }: { app: string; webhookId: string }) {
             <option value="failed">failed</option>
           </select>
         </label>
+        </span>
       </div>
       <ErrorBox error={deliveries.error} />
       <ErrorBox error={redeliver.error} />
@@ -190,7 +195,7 @@ export function WebhooksPage({ app }: { app: string }) {
       <ErrorBox error={hooks.error} />
       <ErrorBox error={update.error ?? rotate.error ?? remove.error} />
       {hooks.items.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table>
             <caption className="visually-hidden">Webhook endpoints</caption>
             <thead>
@@ -211,7 +216,8 @@ export function WebhooksPage({ app }: { app: string }) {
                   <td>
                     <Badge tone={h.enabled ? 'ok' : 'warn'}>{h.enabled ? 'enabled' : 'disabled'}</Badge>
                   </td>
-                  <td className="row">
+                  <td>
+                    <div className="row">
                     <button type="button" aria-pressed={selected === h.id} onClick={() => setSelected(h.id)}>
                       Deliveries
                     </button>
@@ -230,6 +236,7 @@ export function WebhooksPage({ app }: { app: string }) {
                     >
                       Delete
                     </button>
+                    </div>
                   </td>
                 </tr>
               ))}
