@@ -237,14 +237,14 @@ async fn https_sessions_are_secure_and_base_path_scoped() {
     })
     .await;
     let resp = app
-        .post("/heimdall/console/session", None, json!({ "key": app.root_key }))
+        .post("/console/session", None, json!({ "key": app.root_key }))
         .await;
     assert_eq!(resp.status, 201, "{}", resp.text);
     let set_cookie = resp.header("set-cookie").unwrap();
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");
     assert!(set_cookie.contains("Path=/heimdall/"), "{set_cookie}");
 
-    let page = app.get("/heimdall/console/", None).await;
+    let page = app.get("/console/", None).await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains(r#"<meta name="heimdall-base" content="/heimdall">"#), "{}", page.text);
     assert!(!page.text.contains(r#""/console/"#), "asset URLs carry the base path");
