@@ -1,10 +1,19 @@
 // The shell: sign-in, the layout (skip link, header, navigation) and the routes.
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactElement } from 'react';
-import { ApiError, currentSession, setSessionListener, signIn, signOut, type Session } from './api';
+import {
+  ApiError,
+  currentSession,
+  finishAppSignIn,
+  setSessionListener,
+  signIn,
+  signOut,
+  startAppSignIn,
+  type Session,
+} from './api';
 import { graphql } from './gql';
 import { useQuery } from './hooks';
 import { Link, PathContext, match, navigate, usePath } from './router';
-import { CapabilitiesContext, ErrorBox, Field, Loading, type Capabilities } from './ui';
+import { CapabilitiesContext, ErrorBox, Field, Loading, endUserCapabilities, type Capabilities } from './ui';
 import { AppsPage, AppSettingsPage } from './pages/apps';
 import { Dashboard } from './pages/dashboard';
 import { UsersPage, UserPage } from './pages/users';
@@ -15,6 +24,15 @@ import { OauthClientsPage } from './pages/oauth';
 import { WebhooksPage } from './pages/webhooks';
 import { AuditPage } from './pages/audit';
 import { SigningKeysPage, ApiKeysPage } from './pages/keys';
+
+const MyPermissions = graphql(`
+  query MyPermissions {
+    myPermissions {
+      role
+      permissions
+    }
+  }
+`);
 
 const AppNames = graphql(`
   query AppNames {
@@ -89,7 +107,39 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <AppAdminSignIn />
     </main>
+  );
+}
+
+/** App administrators who are end users sign in through the app's hosted login. */
+function AppAdminSignIn() {
+  const [app, setApp] = useState('');
+  const [error, setError] = useState<ApiError>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      window.location.assign(await startAppSignIn(app.trim()));
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError([{ message: String(e) }], 0));
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} className="card" aria-labelledby="app-admin">
+      <h2 id="app-admin">App administrators</h2>
+      <p className="hint">Sign in with your account of the app; you see what your role allows.</p>
+      <Field label="App">
+        {(props) => <input {...props} name="app" required value={app} onChange={(e) => setApp(e.target.value)} placeholder="my-app" />}
+      </Field>
+      <ErrorBox error={error} title="Could not start the sign-in" />
+      <button type="submit" disabled={busy || !app.trim()}>
+        Continue to the app's sign-in
+      </button>
+    </form>
   );
 }
 
@@ -155,7 +205,7 @@ function Routes({ path, session }: { path: string; session: Session }) {
     ['/apps/:app/api-keys', (p) => <ApiKeysPage app={p.app} />],
     ['/apps/:app/settings', (p) => <AppSettingsPage app={p.app} />],
   ];
-  if (session.principal === 'app_key' && session.app && (path === '/' || path === '/apps')) {
+  if (session.principal !== 'root' && session.app && (path === '/' || path === '/apps' || path === '/callback')) {
     return <Dashboard app={session.app} />;
   }
   for (const [pattern, render] of routes) {
@@ -188,9 +238,14 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
       document.getElementById('page-title')?.focus({ preventScroll: false });
     }
   }, [path]);
+  const permissions = useQuery(MyPermissions, {}, { skip: session.principal !== 'end_user' });
+  const held = permissions.data?.myPermissions.permissions;
   const capabilities: Capabilities = useMemo(
-    () => ({ root: session.principal === 'root', missing: () => null }),
-    [session],
+    () =>
+      session.principal === 'end_user'
+        ? endUserCapabilities(held ?? [])
+        : { root: session.principal === 'root', missing: () => null },
+    [session, held],
   );
   return (
     <CapabilitiesContext.Provider value={capabilities}>
@@ -213,7 +268,13 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
             Menu
           </button>
           <div className="top-right">
-            <span className="who">{session.principal === 'root' ? 'Root key' : `App key · ${session.app}`}</span>
+            <span className="who">
+              {session.principal === 'root'
+                ? 'Root key'
+                : session.principal === 'app_key'
+                  ? `App key · ${session.app}`
+                  : `${permissions.data?.myPermissions.role ?? 'User'} · ${session.app}`}
+            </span>
             <ThemeToggle />
             <button type="button" className="ghost" onClick={onSignOut}>
               Sign out
@@ -256,11 +317,26 @@ export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [error, setError] = useState<ApiError>();
   useEffect(() => {
-    currentSession()
+    const query = new URLSearchParams(window.location.search);
+    const callback = window.location.pathname.endsWith('/console/callback');
+    const code = query.get('code');
+    const flowState = query.get('state');
+    const denied = query.get('error');
+    const start: Promise<Session | null> =
+      callback && code && flowState
+        ? finishAppSignIn(code, flowState).then((s) => {
+            navigate(s.app ? `/apps/${s.app}` : '/', true);
+            return s;
+          })
+        : callback && denied
+          ? Promise.reject(new ApiError([{ message: query.get('error_description') ?? denied, extensions: { code: denied } }], 0))
+          : currentSession();
+    start
       .then(setSession)
       .catch((e: unknown) => {
         setError(e instanceof ApiError ? e : new ApiError([{ message: String(e) }], 0));
         setSession(null);
+        if (callback) navigate('/', true);
       });
     setSessionListener(() => setSession(null));
     return () => setSessionListener(null);
@@ -275,7 +351,7 @@ export function App() {
   if (session === null) {
     return (
       <>
-        {error ? <ErrorBox error={error} /> : null}
+        {error ? <ErrorBox error={error} title="Sign-in failed" /> : null}
         <SignIn onSignedIn={setSession} />
       </>
     );

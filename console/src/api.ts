@@ -11,9 +11,10 @@ export function basePath(): string {
 }
 
 export interface Session {
-  principal: 'root' | 'app_key';
+  principal: 'root' | 'app_key' | 'end_user';
   app_id: string | null;
   app: string | null;
+  user_id: string | null;
   csrf_token: string;
   idle_expires_at: string;
   expires_at: string;
@@ -78,6 +79,37 @@ export async function signIn(key: string): Promise<Session> {
     credentials: 'same-origin',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ key }),
+  });
+  const body = await readJson(response);
+  if (!response.ok) throw restError(body, response.status);
+  const session = (body as { data: Session }).data;
+  setCsrf(session.csrf_token);
+  return session;
+}
+
+/**
+ * Starts an app administrator's sign-in through the app's hosted login: the
+ * server keeps the PKCE verifier in an HttpOnly cookie and answers where to go.
+ */
+export async function startAppSignIn(app: string): Promise<string> {
+  const response = await fetch(`${basePath()}/console/session/oauth`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ app }),
+  });
+  const body = await readJson(response);
+  if (!response.ok) throw restError(body, response.status);
+  return (body as { data: { authorize_url: string } }).data.authorize_url;
+}
+
+/** Redeems the hosted login's `code` and `state` for a console session. */
+export async function finishAppSignIn(code: string, state: string): Promise<Session> {
+  const response = await fetch(`${basePath()}/console/session`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code, state }),
   });
   const body = await readJson(response);
   if (!response.ok) throw restError(body, response.status);

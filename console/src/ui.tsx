@@ -216,6 +216,29 @@ export function Badge({ tone = 'neutral', children }: { tone?: 'ok' | 'warn' | '
   return <span className={`badge ${tone}`}>{children}</span>;
 }
 
+/** Whether `held` grants `needed`: `*`, `resource:*` / `resource.*`, `.` and `:` alike. */
+export function permits(held: string[], needed: string): boolean {
+  const norm = (p: string) => p.replace(':', '.');
+  const want = norm(needed);
+  const resource = want.split('.')[0];
+  return held.some((h) => {
+    const have = norm(h);
+    return have === '*' || have === want || have === `${resource}.*`;
+  });
+}
+
+/** The capabilities of an end user holding `held`; keys-only actions need a key. */
+export function endUserCapabilities(held: string[]): Capabilities {
+  return {
+    root: false,
+    missing: (p) => {
+      if (p === null) return null;
+      if (p === 'key') return 'an app key or root key';
+      return permits(held, p) ? null : p;
+    },
+  };
+}
+
 /** Splits a comma- or line-separated list. */
 export function splitList(text: string): string[] {
   return text

@@ -1,6 +1,7 @@
 //! Console sessions: the admin console's cookie sessions, each standing for the root
-//! key or app key it was opened with. Only a keyed hash of the cookie secret is
-//! stored; the key itself is never kept.
+//! key or app key it was opened with, or for an end user of an app signed in through
+//! the app's hosted login (bound to a Heimdall session). Only keyed hashes of the
+//! cookie secret and of the key are stored; the key itself is never kept.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -19,7 +20,9 @@ impl MigrationTrait for Migration {
                     .col(string_len(ConsoleSessions::PrincipalType, 16))
                     .col(uuid_null(ConsoleSessions::AppId))
                     .col(uuid_null(ConsoleSessions::KeyId))
-                    .col(string_len(ConsoleSessions::KeyHash, 64))
+                    .col(string_len_null(ConsoleSessions::KeyHash, 64))
+                    .col(uuid_null(ConsoleSessions::UserId))
+                    .col(uuid_null(ConsoleSessions::SessionId))
                     .col(timestamp_with_time_zone(ConsoleSessions::CreatedAt))
                     .col(timestamp_with_time_zone(ConsoleSessions::LastUsedAt))
                     .col(timestamp_with_time_zone(ConsoleSessions::ExpiresAt))
@@ -27,6 +30,12 @@ impl MigrationTrait for Migration {
                         ForeignKey::create()
                             .from(ConsoleSessions::Table, ConsoleSessions::AppId)
                             .to(Apps::Table, Apps::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(ConsoleSessions::Table, ConsoleSessions::SessionId)
+                            .to(Sessions::Table, Sessions::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
@@ -59,6 +68,8 @@ enum ConsoleSessions {
     AppId,
     KeyId,
     KeyHash,
+    UserId,
+    SessionId,
     CreatedAt,
     LastUsedAt,
     ExpiresAt,
@@ -66,6 +77,12 @@ enum ConsoleSessions {
 
 #[derive(DeriveIden)]
 enum Apps {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum Sessions {
     Table,
     Id,
 }

@@ -9,7 +9,7 @@ use std::{collections::HashMap, io::Write, sync::OnceLock};
 
 use axum::{
     Json,
-    extract::{Request, State},
+    extract::{FromRequest, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     error::{Error, Result},
-    services::console::{self, COOKIE, CSRF_HEADER},
+    services::console::{self, COOKIE, CSRF_HEADER, OAUTH_COOKIE},
     state::AppState,
 };
 
@@ -40,11 +40,21 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 /// deployment's base path when `index.html` is served.
 const BUILT_BASE: &str = "/console/";
 
+/// `{key}` (a root key `hm_root_…` or an app key `hm_pak_…`), or `{code, state}`
+/// from the hosted login's redirect back to `/console/callback`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
-    /// A root key (`hm_root_…`) or an app key (`hm_pak_…`).
-    key: String,
+    key: Option<String>,
+    code: Option<String>,
+    state: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartOAuth {
+    /// The app's slug.
+    app: String,
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: u64) -> Result<HeaderValue> {
@@ -60,26 +70,94 @@ fn session_cookie(state: &AppState, value: &str, max_age: u64) -> Result<HeaderV
     .map_err(Error::internal)
 }
 
+/// The OAuth sign-in's cookie: `SameSite=Lax`, as the browser comes back from the
+/// app's login page in a top-level navigation (a custom login page may be on
+/// another site); limited to the console's paths; ten minutes.
+fn oauth_cookie(state: &AppState, value: &str, max_age: u64) -> Result<HeaderValue> {
+    let secure = if state.config.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{OAUTH_COOKIE}={value}; Path={}/console/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        state.config.base_path
+    ))
+    .map_err(Error::internal)
+}
+
+/// `POST /console/session/oauth {app}` → `{data: {authorize_url}}` and the cookie
+/// holding the flow's state and PKCE verifier. The console then sends the browser
+/// to `authorize_url` (the app's hosted login).
+pub async fn start_oauth(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<StartOAuth>,
+) -> Response {
+    let started = match console::start_oauth(&state, &body.app).await {
+        Ok(started) => started,
+        Err(error) => return error.into_response(),
+    };
+    match oauth_cookie(&state, &started.cookie, 600) {
+        Ok(cookie) => (
+            [(header::SET_COOKIE, cookie)],
+            Json(json!({ "data": { "authorize_url": started.authorize_url } })),
+        )
+            .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
 fn csrf_of(headers: &HeaderMap) -> Option<&str> {
     headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
-/// `POST /console/session {key}` → 201 `{data: {csrf_token, principal, …}}` and the
-/// session cookie. The key is not echoed and not kept.
-pub async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> Response {
-    let opened = match console::sign_in(&state, &body.key).await {
+/// `POST /console/session {key}` or `{code, state}` → 201 `{data: {csrf_token,
+/// principal, …}}` and the session cookie. The key is not echoed and not kept.
+pub async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let meta = crate::request::RequestMeta::from_parts(&parts, state.config.trust_proxy);
+    let ApiJson(body) = match ApiJson::<SignIn>::from_request(
+        Request::from_parts(parts.clone(), body),
+        &state,
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(error) => return error.into_response(),
+    };
+    let (opened, oauth) = match (body.key, body.code, body.state) {
+        (Some(key), None, None) => (console::sign_in(&state, &key).await, false),
+        (None, Some(code), Some(flow_state)) => {
+            let cookie = cookie(&parts.headers, OAUTH_COOKIE);
+            let opened =
+                console::finish_oauth(&state, cookie.as_deref(), &flow_state, &code, &meta).await;
+            (opened, true)
+        }
+        _ => {
+            return Error::invalid("send either `key`, or `code` and `state`").into_response();
+        }
+    };
+    let opened = match opened {
         Ok(opened) => opened,
         Err(error) => return error.into_response(),
     };
-    match session_cookie(&state, &opened.secret, state.config.console_session_lifetime) {
+    let mut response = match session_cookie(
+        &state,
+        &opened.secret,
+        state.config.console_session_lifetime,
+    ) {
         Ok(cookie) => (
             StatusCode::CREATED,
             [(header::SET_COOKIE, cookie)],
             Json(json!({ "data": opened.info })),
         )
             .into_response(),
-        Err(error) => error.into_response(),
+        Err(error) => return error.into_response(),
+    };
+    if oauth && let Ok(clear) = oauth_cookie(&state, "", 0) {
+        response.headers_mut().append(header::SET_COOKIE, clear);
     }
+    response
 }
 
 /// `GET /console/session`: the session of the cookie (a reloaded console gets its

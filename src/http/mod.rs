@@ -449,6 +449,7 @@ pub fn router(state: AppState) -> Router {
                 .get(console::current)
                 .delete(console::sign_out),
         )
+        .route("/console/session/oauth", post(console::start_oauth))
         .route("/console/{*path}", get(console::asset))
         .method_not_allowed_fallback(method_not_allowed);
 

@@ -113,7 +113,7 @@ async fn root_key_session_cookie_and_csrf() {
     assert_eq!(rows.len(), 1);
     let secret = cookie.split_once('=').unwrap().1;
     assert_ne!(rows[0].token_hash, secret);
-    assert!(!rows[0].key_hash.contains(&app.root_key));
+    assert!(!rows[0].key_hash.as_deref().unwrap().contains(&app.root_key));
     let bearer = app.get("/v1/apps", Some(secret)).await;
     assert_eq!(bearer.status, 401, "{}", bearer.text);
 
@@ -441,4 +441,133 @@ async fn admins_list_and_create_first_party_oauth_clients() {
         )
         .await;
     assert_eq!(refused.body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{}", refused.text);
+}
+
+/// An app administrator who is an end user: the console's OAuth flow (code + PKCE,
+/// the verifier in an HttpOnly cookie), driven here through the authorization
+/// endpoint's bearer path instead of the hosted login page.
+#[tokio::test]
+async fn end_users_sign_in_through_the_app_and_act_as_themselves() {
+    let app = spawn_app().await;
+    app.create_app("acme").await;
+    app.sync_roles(
+        "acme",
+        json!([{ "name": "helpdesk", "permissions": ["user.read", "audit.read"] }]),
+    )
+    .await;
+    let token = app.user_token("acme", "help@example.com", "helpdesk").await;
+    app.user_token("acme", "other@example.com", "member").await;
+
+    let started = app
+        .post("/console/session/oauth", None, json!({ "app": "acme" }))
+        .await;
+    assert_eq!(started.status, 200, "{}", started.text);
+    let flow_cookie = started.header("set-cookie").unwrap().to_owned();
+    for attribute in ["heimdall_console_oauth=", "HttpOnly", "SameSite=Lax", "Path=/console/"] {
+        assert!(flow_cookie.contains(attribute), "{flow_cookie}");
+    }
+    let flow_pair = flow_cookie.split(';').next().unwrap().to_owned();
+    let authorize = started.body["data"]["authorize_url"].as_str().unwrap();
+    assert!(authorize.starts_with("/acme/v1/oauth/authorize?"), "{authorize}");
+    assert!(authorize.contains("code_challenge_method=S256"));
+    let verifier = flow_pair.rsplit('.').next().unwrap();
+    assert!(!authorize.contains(verifier), "the verifier stays in the cookie");
+
+    // The console's client is first-party and public: no consent screen.
+    let redirected = read(
+        app.client
+            .get(app.url(authorize))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(redirected.status, 302, "{}", redirected.text);
+    let location = url::Url::parse(redirected.header("location").unwrap()).unwrap();
+    assert_eq!(location.path(), "/console/callback");
+    let params: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+
+    // Without the flow's cookie, or with another state, the code is refused.
+    let no_cookie = app
+        .post(
+            "/console/session",
+            None,
+            json!({ "code": params["code"], "state": params["state"] }),
+        )
+        .await;
+    assert_eq!(no_cookie.status, 401, "{}", no_cookie.text);
+    let wrong_state = with_cookie(
+        &app,
+        Method::POST,
+        "/console/session",
+        &flow_pair,
+        None,
+        Some(json!({ "code": params["code"], "state": "other" })),
+    )
+    .await;
+    assert_eq!(wrong_state.status, 401, "{}", wrong_state.text);
+
+    let opened = with_cookie(
+        &app,
+        Method::POST,
+        "/console/session",
+        &flow_pair,
+        None,
+        Some(json!({ "code": params["code"], "state": params["state"] })),
+    )
+    .await;
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    assert_eq!(opened.body["data"]["principal"], "end_user");
+    assert_eq!(opened.body["data"]["app"], "acme");
+    let cookies: Vec<_> = opened.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert!(cookies.iter().any(|c| c.starts_with("heimdall_console_oauth=;") && c.contains("Max-Age=0")), "{cookies:?}");
+    let session = cookies.iter().find(|c| c.starts_with("heimdall_console=")).unwrap();
+    let cookie = session.split(';').next().unwrap().to_owned();
+    let csrf = opened.body["data"]["csrf_token"].as_str().unwrap().to_owned();
+
+    // The user's own permissions, no more: reads work, a change names what is missing.
+    let users = gql_cookie(&app, &cookie, Some(&csrf), r#"{ users(app: "acme") { nodes { id email } } myPermissions { permissions } }"#).await;
+    assert!(users.body["errors"].is_null(), "{}", users.text);
+    assert_eq!(users.body["data"]["myPermissions"]["permissions"], json!(["audit.read", "user.read"]));
+    let id = users.body["data"]["users"]["nodes"][1]["id"].as_str().unwrap().to_owned();
+    let refused = gql_cookie(
+        &app,
+        &cookie,
+        Some(&csrf),
+        &format!(r#"mutation {{ deactivateUser(app: "acme", id: "{id}") {{ status }} }}"#),
+    )
+    .await;
+    assert_eq!(refused.body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{}", refused.text);
+    assert_eq!(refused.body["errors"][0]["extensions"]["missing"], json!(["user.update"]));
+    let keys_only = gql_cookie(&app, &cookie, Some(&csrf), r#"mutation { rotateSigningKey(app: "acme") { kid } }"#).await;
+    assert_eq!(keys_only.body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{}", keys_only.text);
+
+    // The code was single-use.
+    let replay = with_cookie(
+        &app,
+        Method::POST,
+        "/console/session",
+        &flow_pair,
+        None,
+        Some(json!({ "code": params["code"], "state": params["state"] })),
+    )
+    .await;
+    assert_eq!(replay.status, 401, "{}", replay.text);
+
+    // Revoking the user's sessions ends the console session.
+    let me = app.get("/acme/v1/me", Some(&token)).await;
+    let user_id = me.body["id"].as_str().or(me.body["data"]["id"].as_str()).unwrap().to_owned();
+    let revoked = app
+        .delete(&format!("/v1/apps/acme/users/{user_id}/sessions"), Some(&app.root_key))
+        .await;
+    assert!(revoked.status < 300, "{}", revoked.text);
+    let after = gql_cookie(&app, &cookie, Some(&csrf), "{ myPermissions { role } }").await;
+    assert_eq!(after.status, 401, "{}", after.text);
+
+    // An unknown app is 404.
+    let unknown = app
+        .post("/console/session/oauth", None, json!({ "app": "nope" }))
+        .await;
+    unknown.error(404, "not_found");
 }

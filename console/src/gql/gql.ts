@@ -15,6 +15,7 @@ import * as types from './graphql';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query MyPermissions {\n    myPermissions {\n      role\n      permissions\n    }\n  }\n": typeof types.MyPermissionsDocument,
     "\n  query AppNames {\n    apps(first: 100) {\n      nodes {\n        name\n        displayName\n      }\n    }\n  }\n": typeof types.AppNamesDocument,
     "\n  query AppsList {\n    apps(first: 100) {\n      nodes {\n        id\n        name\n        displayName\n        issuer\n        createdAt\n      }\n    }\n  }\n": typeof types.AppsListDocument,
     "\n  mutation CreateApp($input: CreateAppInput!) {\n    createApp(input: $input) {\n      name\n    }\n  }\n": typeof types.CreateAppDocument,
@@ -63,6 +64,7 @@ type Documents = {
     "\n  mutation RedeliverWebhook($app: String!, $deliveryId: ID!) {\n    redeliverWebhook(app: $app, deliveryId: $deliveryId) {\n      id\n      status\n    }\n  }\n": typeof types.RedeliverWebhookDocument,
 };
 const documents: Documents = {
+    "\n  query MyPermissions {\n    myPermissions {\n      role\n      permissions\n    }\n  }\n": types.MyPermissionsDocument,
     "\n  query AppNames {\n    apps(first: 100) {\n      nodes {\n        name\n        displayName\n      }\n    }\n  }\n": types.AppNamesDocument,
     "\n  query AppsList {\n    apps(first: 100) {\n      nodes {\n        id\n        name\n        displayName\n        issuer\n        createdAt\n      }\n    }\n  }\n": types.AppsListDocument,
     "\n  mutation CreateApp($input: CreateAppInput!) {\n    createApp(input: $input) {\n      name\n    }\n  }\n": types.CreateAppDocument,
@@ -111,6 +113,10 @@ const documents: Documents = {
     "\n  mutation RedeliverWebhook($app: String!, $deliveryId: ID!) {\n    redeliverWebhook(app: $app, deliveryId: $deliveryId) {\n      id\n      status\n    }\n  }\n": types.RedeliverWebhookDocument,
 };
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyPermissions {\n    myPermissions {\n      role\n      permissions\n    }\n  }\n"): typeof import('./graphql').MyPermissionsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -121,6 +121,11 @@ export type UserFilterInput = {
   tenantId?: string | number | null | undefined;
 };
 
+export type MyPermissionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyPermissionsQuery = { myPermissions: { role: string, permissions: Array<string> } };
+
 export type AppNamesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -507,6 +512,14 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 
+export const MyPermissionsDocument = new TypedDocumentString(`
+    query MyPermissions {
+  myPermissions {
+    role
+    permissions
+  }
+}
+    `) as unknown as TypedDocumentString<MyPermissionsQuery, MyPermissionsQueryVariables>;
 export const AppNamesDocument = new TypedDocumentString(`
     query AppNames {
   apps(first: 100) {

@@ -4,7 +4,7 @@ import { graphql } from '../gql';
 import type { SigningAlgorithm } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
 import { Link, navigate } from '../router';
-import { Empty, ErrorBox, Field, Loading, PageHeader, Time, splitList, useCapabilities } from '../ui';
+import { Action, Empty, ErrorBox, Field, Loading, PageHeader, Time, splitList, useCapabilities } from '../ui';
 
 const AppsList = graphql(`
   query AppsList {
@@ -272,9 +272,9 @@ export function AppSettingsPage({ app }: { app: string }) {
           </fieldset>
           <ErrorBox error={update.error} />
           <div className="row">
-            <button type="submit" className="primary" disabled={update.running}>
+            <Action need="key" type="submit" className="primary" disabled={update.running}>
               Save settings
-            </button>
+            </Action>
             <span role="status">{saved ? 'Saved.' : ''}</span>
           </div>
         </form>

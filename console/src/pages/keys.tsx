@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import { useMutation, useQuery } from '../hooks';
-import { Badge, Dialog, Empty, ErrorBox, Field, Loading, PageHeader, SecretOnce, Time } from '../ui';
+import { Action, Badge, Dialog, Empty, ErrorBox, Field, Loading, PageHeader, SecretOnce, Time } from '../ui';
 
 const SigningKeysQuery = graphql(`
   query SigningKeys($app: String!) {
@@ -52,9 +52,9 @@ export function SigningKeysPage({ app }: { app: string }) {
   return (
     <>
       <PageHeader title={`Signing keys · ${app}`}>
-        <button type="button" className="primary" onClick={() => setConfirm(true)}>
+        <Action need="key" className="primary" onClick={() => setConfirm(true)}>
           Rotate signing key
-        </button>
+        </Action>
       </PageHeader>
       {keys.data?.app ? (
         <p>
@@ -199,8 +199,8 @@ export function ApiKeysPage({ app }: { app: string }) {
                     <Time value={k.lastUsedAt} />
                   </td>
                   <td>
-                    <button
-                      type="button"
+                    <Action
+                      need="key"
                       className="danger"
                       onClick={() => {
                         if (window.confirm(`Revoke the key ${k.name}? Its console sessions end too.`)) {
@@ -209,7 +209,7 @@ export function ApiKeysPage({ app }: { app: string }) {
                       }}
                     >
                       Revoke
-                    </button>
+                    </Action>
                   </td>
                 </tr>
               ))}
@@ -223,9 +223,9 @@ export function ApiKeysPage({ app }: { app: string }) {
           <Field label="Name">
             {(p) => <input {...p} required value={name} onChange={(e) => setName(e.target.value)} />}
           </Field>
-          <button type="submit" className="primary" disabled={create.running}>
+          <Action need="key" type="submit" className="primary" disabled={create.running}>
             Create key
-          </button>
+          </Action>
         </form>
         <ErrorBox error={create.error} />
       </section>

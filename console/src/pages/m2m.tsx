@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import { useMutation, usePaged } from '../hooks';
-import { Dialog, Empty, ErrorBox, Field, Loading, PageHeader, SecretOnce, Time, splitList } from '../ui';
+import { Action, Dialog, Empty, ErrorBox, Field, Loading, PageHeader, SecretOnce, Time, splitList } from '../ui';
 
 const M2mQuery = graphql(`
   query M2mClients($app: String!, $after: String) {
@@ -119,11 +119,11 @@ export function M2mPage({ app }: { app: string }) {
                   </td>
                   <td>
                     <div className="row">
-                    <button type="button" onClick={() => setRotating(c.clientId)}>
+                    <Action need="key" onClick={() => setRotating(c.clientId)}>
                       Rotate secret
-                    </button>
-                    <button
-                      type="button"
+                    </Action>
+                    <Action
+                      need="key"
                       className="danger"
                       onClick={() => {
                         if (window.confirm(`Delete ${c.name}? Its tokens stop working.`)) {
@@ -132,7 +132,7 @@ export function M2mPage({ app }: { app: string }) {
                       }}
                     >
                       Delete
-                    </button>
+                    </Action>
                     </div>
                   </td>
                 </tr>
@@ -155,9 +155,9 @@ export function M2mPage({ app }: { app: string }) {
           </Field>
           <ErrorBox error={create.error} />
           <div>
-            <button type="submit" className="primary" disabled={create.running}>
+            <Action need="key" type="submit" className="primary" disabled={create.running}>
               Create client
-            </button>
+            </Action>
           </div>
         </form>
       </section>

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import { useMutation, usePaged, useQuery } from '../hooks';
-import { Action, Badge, Dialog, Empty, ErrorBox, Field, Loading, PageHeader, SecretOnce, Time, splitList } from '../ui';
+import { Action, Badge, Dialog, Empty, ErrorBox, Field, Loading, PageHeader, SecretOnce, Time, splitList, useCapabilities } from '../ui';
 
 const ClientsQuery = graphql(`
   query OauthClients($app: String!, $after: String) {
@@ -71,6 +71,7 @@ export function OauthClientsPage({ app }: { app: string }) {
   const create = useMutation(CreateClient);
   const regenerate = useMutation(Regenerate);
   const remove = useMutation(DeleteClient);
+  const capabilities = useCapabilities();
   const [form, setForm] = useState({ name: '', redirectUris: '', clientType: 'confidential', firstParty: false });
   const [chosen, setChosen] = useState<string[]>(['openid', 'profile', 'email']);
   const [secret, setSecret] = useState<{ name: string; secret: string }>();
@@ -196,9 +197,10 @@ export function OauthClientsPage({ app }: { app: string }) {
             <input
               type="checkbox"
               checked={form.firstParty}
+              disabled={capabilities.missing('key') !== null}
               onChange={(e) => setForm({ ...form, firstParty: e.target.checked })}
             />{' '}
-            First-party (skips the consent screen)
+            First-party (skips the consent screen){capabilities.missing('key') ? <small className="forbidden-note"> — requires {capabilities.missing('key')}</small> : null}
           </label>
           <ErrorBox error={scopes.error ?? create.error} />
           <div>

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import { graphql } from '../gql';
 import type { RoleInputObject } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
-import { Badge, ErrorBox, Field, Loading, PageHeader } from '../ui';
+import { Action, Badge, ErrorBox, Field, Loading, PageHeader } from '../ui';
 import { ApiError } from '../api';
 
 const RolesQuery = graphql(`
@@ -161,9 +161,9 @@ export function RolesPage({ app }: { app: string }) {
             <ErrorBox error={parseError} title="The catalogue cannot be read" />
             <ErrorBox error={preview.error} title="The preview failed" />
             <div className="row">
-              <button type="button" onClick={runPreview} disabled={preview.running}>
+              <Action need="role.manage" onClick={runPreview} disabled={preview.running}>
                 Preview changes
-              </button>
+              </Action>
             </div>
             {diff ? (
               <div className="diff" aria-live="polite" data-testid="role-diff">
@@ -190,9 +190,9 @@ export function RolesPage({ app }: { app: string }) {
                 </ul>
                 {diff.unchanged.length ? <p className="hint">Unchanged: {diff.unchanged.join(', ')}</p> : null}
                 <ErrorBox error={apply.error} title="The sync failed" />
-                <button type="button" className="primary" onClick={runApply} disabled={apply.running || nothing}>
+                <Action need="role.manage" className="primary" onClick={runApply} disabled={apply.running || nothing}>
                   Apply changes
-                </button>
+                </Action>
               </div>
             ) : null}
             {apply.data ? (

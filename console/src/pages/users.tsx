@@ -208,9 +208,9 @@ export function UsersPage({ app }: { app: string }) {
           </Field>
           <ErrorBox error={create.error} />
           <div className="row">
-            <button type="submit" className="primary" disabled={create.running}>
+            <Action need="user.update" type="submit" className="primary" disabled={create.running}>
               Create user
-            </button>
+            </Action>
             <span role="status">{created ? `Created ${created}.` : ''}</span>
           </div>
         </form>
@@ -381,9 +381,9 @@ export function UserPage({ app, id }: { app: string; id: string }) {
                   ))}
                 </select>
               </label>
-              <button type="submit" disabled={setRole.running}>
+              <Action need="role.assign" type="submit" disabled={setRole.running}>
                 Change role
-              </button>
+              </Action>
             </form>
             <ErrorBox error={setRole.error} />
           </section>

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import { useMutation, usePaged } from '../hooks';
-import { Badge, Dialog, Empty, ErrorBox, Field, Loading, PageHeader, SecretOnce, Time, splitList } from '../ui';
+import { Action, Badge, Dialog, Empty, ErrorBox, Field, Loading, PageHeader, SecretOnce, Time, splitList } from '../ui';
 
 const WebhooksQuery = graphql(`
   query Webhooks($app: String!, $after: String) {
@@ -137,9 +137,9 @@ function Deliveries({ app, webhookId }: { app: string; webhookId: string }) {
               <span>
                 <strong>{d.eventType}</strong> <Badge tone={tone(d.status)}>{d.status}</Badge> <Time value={d.createdAt} />
               </span>
-              <button type="button" onClick={() => void redeliver.run({ app, deliveryId: d.id }).then((ok) => ok && deliveries.reload())}>
+              <Action need="key" onClick={() => void redeliver.run({ app, deliveryId: d.id }).then((ok) => ok && deliveries.reload())}>
                 Redeliver
-              </button>
+              </Action>
             </div>
             <ul className="plain attempts">
               {d.attempts.map((a) => (
@@ -221,21 +221,21 @@ export function WebhooksPage({ app }: { app: string }) {
                     <button type="button" aria-pressed={selected === h.id} onClick={() => setSelected(h.id)}>
                       Deliveries
                     </button>
-                    <button type="button" onClick={() => void update.run({ app, id: h.id, enabled: !h.enabled }).then((ok) => ok && hooks.reload())}>
+                    <Action need="key" onClick={() => void update.run({ app, id: h.id, enabled: !h.enabled }).then((ok) => ok && hooks.reload())}>
                       {h.enabled ? 'Disable' : 'Enable'}
-                    </button>
-                    <button type="button" onClick={() => void rotate.run({ app, id: h.id }).then((r) => r && setSecret(r.rotateWebhookSecret.secret))}>
+                    </Action>
+                    <Action need="key" onClick={() => void rotate.run({ app, id: h.id }).then((r) => r && setSecret(r.rotateWebhookSecret.secret))}>
                       Rotate secret
-                    </button>
-                    <button
-                      type="button"
+                    </Action>
+                    <Action
+                      need="key"
                       className="danger"
                       onClick={() => {
                         if (window.confirm(`Delete the endpoint ${h.url}?`)) void remove.run({ app, id: h.id }).then((ok) => ok && hooks.reload());
                       }}
                     >
                       Delete
-                    </button>
+                    </Action>
                     </div>
                   </td>
                 </tr>
@@ -261,9 +261,9 @@ export function WebhooksPage({ app }: { app: string }) {
           </Field>
           <ErrorBox error={create.error} />
           <div>
-            <button type="submit" className="primary" disabled={create.running}>
+            <Action need="key" type="submit" className="primary" disabled={create.running}>
               Add endpoint
-            </button>
+            </Action>
           </div>
         </form>
       </section>
