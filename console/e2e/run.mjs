@@ -37,6 +37,9 @@ async function step(name, fn) {
   } catch (error) {
     failed++;
     failures.push(name);
+    await globalThis.e2ePage
+      ?.screenshot({ path: join(shots, `FAILED-${failed}.png`), fullPage: true })
+      .catch(() => {});
     console.log(`  FAIL ${name}\n       ${String(error?.stack ?? error).split('\n').slice(0, 6).join('\n       ')}`);
   }
 }
@@ -150,6 +153,8 @@ const browser = await chromium.launch({
 });
 const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
 const page = await context.newPage();
+globalThis.e2ePage = page;
+mkdirSync(shots, { recursive: true });
 const cspViolations = [];
 const pageErrors = [];
 page.on('console', (m) => {
@@ -434,6 +439,54 @@ try {
     await heading(page, 'Heimdall console');
     const status = await page.evaluate(async () => (await fetch('/console/session')).status);
     if (status !== 401) throw new Error(`session after sign-out: ${status}`);
+  });
+
+  await step('an end-user admin signs in through the hosted login; forbidden actions are disabled and named', async () => {
+    const rootGql = async (query) => {
+      const r = await fetch(`${server.base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ROOT_KEY}` },
+        body: JSON.stringify({ query }),
+      });
+      const body = await r.json();
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      return body.data;
+    };
+    await rootGql(`mutation { syncRoles(app: "${APP}", input: { roles: [
+      { name: "support", displayName: "Support", permissions: ["user.read", "ticket.reply"] },
+      { name: "helpdesk", displayName: "Helpdesk", permissions: ["user.read", "audit.read"] } ] }) { created } }`);
+    await rootGql(`mutation { createUser(app: "${APP}", input: { email: "help@example.com", password: "correct horse battery staple", role: "helpdesk" }) { id } }`);
+    await page.goto(`${console_}/`);
+    await heading(page, 'Heimdall console');
+    await page.getByLabel('App', { exact: true }).fill(APP);
+    await page.getByRole('button', { name: "Continue to the app's sign-in" }).click();
+    // The app's hosted login page.
+    await page.locator('#email').waitFor();
+    await page.locator('#email').fill('help@example.com');
+    await page.locator('#password').fill('correct horse battery staple');
+    await page.locator('button[type=submit]').click();
+    await heading(page, `Dashboard · ${APP}`);
+    await page.getByText(`helpdesk · ${APP}`).waitFor();
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+    if (/hm_|verifier/.test(stored)) throw new Error(`secret in browser storage: ${stored}`);
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await heading(page, `Users · ${APP}`);
+    await idle(page);
+    await page.getByText('Requires user.update').first().waitFor();
+    await page.getByRole('link', { name: 'ada@example.com' }).click();
+    await heading(page, 'ada@example.com');
+    await idle(page);
+    const deactivate = page.getByRole('button', { name: 'Deactivate' });
+    if (!(await deactivate.isDisabled())) throw new Error('Deactivate is enabled for a user without user.update');
+    await page.getByText('Requires user.update').first().waitFor();
+    await page.getByText('Requires role.assign').waitFor();
+    await axe(page, 'end-user admin');
+    await shot(page, 'end-user-admin', { docs: true });
+    await page.getByRole('link', { name: 'Signing keys' }).click();
+    await heading(page, `Signing keys · ${APP}`);
+    await page.getByText('Requires an app key or root key').first().waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await heading(page, 'Heimdall console');
   });
 
   await step('no third-party requests, no CSP violations, no page errors', async () => {

@@ -369,13 +369,6 @@ export type UsersQueryVariables = Exact<{
 
 export type UsersQuery = { users: { nodes: Array<{ id: string, email: string, displayName: string | null, status: string, emailVerified: boolean, createdAt: string, lastSignInAt: string | null, role: { name: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
-export type UserFilterOptionsQueryVariables = Exact<{
-  app: string;
-}>;
-
-
-export type UserFilterOptionsQuery = { roles: Array<{ name: string }>, tenants: { nodes: Array<{ id: string, name: string }> } };
-
 export type CreateUserMutationVariables = Exact<{
   app: string;
   input: CreateUserInput;
@@ -390,7 +383,21 @@ export type UserQueryVariables = Exact<{
 }>;
 
 
-export type UserQuery = { user: { id: string, email: string, emailVerified: boolean, displayName: string | null, status: string, createdAt: string, updatedAt: string, lastSignInAt: string | null, permissions: Array<string>, role: { name: string }, tenants: Array<{ role: string, tenant: { id: string, name: string } }>, sessions: Array<{ id: string, userAgent: string | null, ip: string | null, createdAt: string, lastUsedAt: string, expiresAt: string }> } | null, userIdentities: Array<{ id: string, provider: string, subject: string, email: string | null, createdAt: string, lastUsedAt: string }>, roles: Array<{ name: string }> };
+export type UserQuery = { user: { id: string, email: string, emailVerified: boolean, displayName: string | null, status: string, createdAt: string, updatedAt: string, lastSignInAt: string | null, permissions: Array<string>, role: { name: string }, tenants: Array<{ role: string, tenant: { id: string, name: string } }>, sessions: Array<{ id: string, userAgent: string | null, ip: string | null, createdAt: string, lastUsedAt: string, expiresAt: string }> } | null, userIdentities: Array<{ id: string, provider: string, subject: string, email: string | null, createdAt: string, lastUsedAt: string }> };
+
+export type RoleNamesQueryVariables = Exact<{
+  app: string;
+}>;
+
+
+export type RoleNamesQuery = { roles: Array<{ name: string }> };
+
+export type TenantNamesQueryVariables = Exact<{
+  app: string;
+}>;
+
+
+export type TenantNamesQuery = { tenants: { nodes: Array<{ id: string, name: string }> } };
 
 export type SetUserRoleMutationVariables = Exact<{
   app: string;
@@ -920,19 +927,6 @@ export const UsersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<UsersQuery, UsersQueryVariables>;
-export const UserFilterOptionsDocument = new TypedDocumentString(`
-    query UserFilterOptions($app: String!) {
-  roles(app: $app) {
-    name
-  }
-  tenants(app: $app, first: 100) {
-    nodes {
-      id
-      name
-    }
-  }
-}
-    `) as unknown as TypedDocumentString<UserFilterOptionsQuery, UserFilterOptionsQueryVariables>;
 export const CreateUserDocument = new TypedDocumentString(`
     mutation CreateUser($app: String!, $input: CreateUserInput!) {
   createUser(app: $app, input: $input) {
@@ -980,11 +974,25 @@ export const UserDocument = new TypedDocumentString(`
     createdAt
     lastUsedAt
   }
+}
+    `) as unknown as TypedDocumentString<UserQuery, UserQueryVariables>;
+export const RoleNamesDocument = new TypedDocumentString(`
+    query RoleNames($app: String!) {
   roles(app: $app) {
     name
   }
 }
-    `) as unknown as TypedDocumentString<UserQuery, UserQueryVariables>;
+    `) as unknown as TypedDocumentString<RoleNamesQuery, RoleNamesQueryVariables>;
+export const TenantNamesDocument = new TypedDocumentString(`
+    query TenantNames($app: String!) {
+  tenants(app: $app, first: 100) {
+    nodes {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TenantNamesQuery, TenantNamesQueryVariables>;
 export const SetUserRoleDocument = new TypedDocumentString(`
     mutation SetUserRole($app: String!, $id: ID!, $role: String!) {
   updateUser(app: $app, id: $id, input: {role: $role}) {

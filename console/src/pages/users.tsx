@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import { useMutation, usePaged, useQuery } from '../hooks';
 import { Link } from '../router';
-import { Action, Badge, Empty, ErrorBox, Field, Loading, PageHeader, Time } from '../ui';
+import { Action, Badge, Empty, ErrorBox, Field, Loading, PageHeader, Time, useCapabilities } from '../ui';
 
 const UsersQuery = graphql(`
   query Users($app: String!, $filter: UserFilterInput, $after: String) {
@@ -29,20 +29,6 @@ const UsersQuery = graphql(`
   }
 `);
 
-const FilterOptions = graphql(`
-  query UserFilterOptions($app: String!) {
-    roles(app: $app) {
-      name
-    }
-    tenants(app: $app, first: 100) {
-      nodes {
-        id
-        name
-      }
-    }
-  }
-`);
-
 const CreateUser = graphql(`
   mutation CreateUser($app: String!, $input: CreateUserInput!) {
     createUser(app: $app, input: $input) {
@@ -58,7 +44,10 @@ export function UsersPage({ app }: { app: string }) {
   const [status, setStatus] = useState('');
   const [tenantId, setTenantId] = useState('');
   const [filter, setFilter] = useState<{ email?: string; role?: string; status?: string; tenantId?: string }>({});
-  const options = useQuery(FilterOptions, { app });
+  const capabilities = useCapabilities();
+  // Optional data: a principal without these permissions filters without them.
+  const roleNames = useQuery(RoleNames, { app });
+  const tenantNames = useQuery(TenantNames, { app }, { skip: capabilities.missing('tenant.manage') !== null });
   const users = usePaged(UsersQuery, { app, filter, after: null as string | null }, (r) => r.users);
   const create = useMutation(CreateUser);
   const [newUser, setNewUser] = useState({ email: '', password: '', displayName: '', role: '' });
@@ -90,7 +79,7 @@ export function UsersPage({ app }: { app: string }) {
       users.reload();
     }
   };
-  const roles = options.data?.roles ?? [];
+  const roles = roleNames.data?.roles ?? [];
   return (
     <>
       <PageHeader title={`Users · ${app}`} />
@@ -121,7 +110,7 @@ export function UsersPage({ app }: { app: string }) {
           {(p) => (
             <select {...p} value={tenantId} onChange={(e) => setTenantId(e.target.value)}>
               <option value="">Any tenant</option>
-              {(options.data?.tenants.nodes ?? []).map((t) => (
+              {(tenantNames.data?.tenants.nodes ?? []).map((t) => (
                 <option key={t.id} value={t.id}>
                   {t.name}
                 </option>
@@ -131,7 +120,10 @@ export function UsersPage({ app }: { app: string }) {
         </Field>
         <button type="submit">Search</button>
       </form>
-      <ErrorBox error={options.error} />
+      {capabilities.missing('role.manage') && capabilities.missing('role.assign') ? null : (
+        <ErrorBox error={roleNames.error} title="The roles could not be loaded" />
+      )}
+      <ErrorBox error={tenantNames.error} title="The tenants could not be loaded" />
       <ErrorBox error={users.error} />
       {users.items.length > 0 ? (
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
@@ -258,8 +250,24 @@ const UserQuery = graphql(`
       createdAt
       lastUsedAt
     }
+  }
+`);
+
+const RoleNames = graphql(`
+  query RoleNames($app: String!) {
     roles(app: $app) {
       name
+    }
+  }
+`);
+
+const TenantNames = graphql(`
+  query TenantNames($app: String!) {
+    tenants(app: $app, first: 100) {
+      nodes {
+        id
+        name
+      }
     }
   }
 `);
@@ -307,6 +315,8 @@ const Unlink = graphql(`
 
 export function UserPage({ app, id }: { app: string; id: string }) {
   const query = useQuery(UserQuery, { app, id });
+  const capabilities = useCapabilities();
+  const roleNames = useQuery(RoleNames, { app }, { skip: capabilities.missing('role.assign') !== null });
   const setRole = useMutation(SetRole);
   const deactivate = useMutation(Deactivate);
   const reactivate = useMutation(Reactivate);
@@ -376,7 +386,7 @@ export function UserPage({ app, id }: { app: string; id: string }) {
               <label>
                 App role{' '}
                 <select value={role ?? user.role.name} onChange={(e) => setRoleValue(e.target.value)}>
-                  {(query.data?.roles ?? []).map((r) => (
+                  {(roleNames.data?.roles ?? [{ name: user.role.name }]).map((r) => (
                     <option key={r.name}>{r.name}</option>
                   ))}
                 </select>
@@ -385,7 +395,7 @@ export function UserPage({ app, id }: { app: string; id: string }) {
                 Change role
               </Action>
             </form>
-            <ErrorBox error={setRole.error} />
+            <ErrorBox error={roleNames.error ?? setRole.error} />
           </section>
           <section className="card" aria-labelledby="u-sessions">
             <h2 id="u-sessions">Sessions</h2>
