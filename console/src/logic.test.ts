@@ -120,3 +120,18 @@ describe('the transport', () => {
     await expect(signIn('nope')).rejects.toThrow('the key is not valid');
   });
 });
+
+describe('permissions', () => {
+  it('match like the server: wildcards, and . and : alike', async () => {
+    const { permits, endUserCapabilities } = await import('./ui');
+    expect(permits(['*'], 'user.update')).toBe(true);
+    expect(permits(['user.read'], 'user.update')).toBe(false);
+    expect(permits(['user:*'], 'user.update')).toBe(true);
+    expect(permits(['oauth_clients.update'], 'oauth_clients:update')).toBe(true);
+    const caps = endUserCapabilities(['user.read']);
+    expect(caps.missing('user.read')).toBeNull();
+    expect(caps.missing('user.update')).toBe('user.update');
+    expect(caps.missing('key')).toBe('an app key or root key');
+    expect(caps.missing(null)).toBeNull();
+  });
+});

@@ -116,15 +116,13 @@ fn csrf_of(headers: &HeaderMap) -> Option<&str> {
 pub async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let meta = crate::request::RequestMeta::from_parts(&parts, state.config.trust_proxy);
-    let ApiJson(body) = match ApiJson::<SignIn>::from_request(
-        Request::from_parts(parts.clone(), body),
-        &state,
-    )
-    .await
-    {
-        Ok(body) => body,
-        Err(error) => return error.into_response(),
-    };
+    let ApiJson(body) =
+        match ApiJson::<SignIn>::from_request(Request::from_parts(parts.clone(), body), &state)
+            .await
+        {
+            Ok(body) => body,
+            Err(error) => return error.into_response(),
+        };
     let (opened, oauth) = match (body.key, body.code, body.state) {
         (Some(key), None, None) => (console::sign_in(&state, &key).await, false),
         (None, Some(code), Some(flow_state)) => {
@@ -275,10 +273,7 @@ fn index(state: &AppState) -> Response {
     };
     let base = &state.config.base_path;
     let html = String::from_utf8_lossy(file.contents())
-        .replace(
-            &format!("\"{BUILT_BASE}"),
-            &format!("\"{base}{BUILT_BASE}"),
-        )
+        .replace(&format!("\"{BUILT_BASE}"), &format!("\"{base}{BUILT_BASE}"))
         .replace(
             "<meta name=\"heimdall-base\" content=\"\">",
             &format!(
@@ -349,11 +344,20 @@ mod tests {
     #[test]
     fn gzip_is_refused_by_q_zero() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip, br"));
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, br"),
+        );
         assert!(accepts_gzip(&headers));
-        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0"));
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0"),
+        );
         assert!(!accepts_gzip(&headers));
-        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0.5"));
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0.5"),
+        );
         assert!(accepts_gzip(&headers));
     }
 }

@@ -41,7 +41,10 @@ pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Optio
 /// The caller named by the admin console's session cookie, which counts only with
 /// the session's CSRF header (`/graphql` accepts it; docs/console.md). `Ok(None)`
 /// without the cookie.
-pub async fn from_console_cookie(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>> {
+pub async fn from_console_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>> {
     let Some(secret) = super::pages::cookie(headers, console::COOKIE) else {
         return Ok(None);
     };

@@ -216,7 +216,9 @@ async fn console_client(state: &AppState, app: &entity::app::Model) -> Result<oa
     let now = state.now();
     let txn = state.db.begin_write().await?;
     let client = match found {
-        Some(client) if clients::redirect_uris(&client) == [redirect.clone()] && client.is_active => {
+        Some(client)
+            if clients::redirect_uris(&client) == [redirect.clone()] && client.is_active =>
+        {
             return Ok(client);
         }
         Some(client) => {
@@ -427,7 +429,11 @@ async fn principal_of(
     state: &AppState,
     session: &console_session::Model,
 ) -> Result<Option<Principal>> {
-    match (session.principal_type.as_str(), session.app_id, session.key_id) {
+    match (
+        session.principal_type.as_str(),
+        session.app_id,
+        session.key_id,
+    ) {
         (ROOT, None, None) => {
             let key_hash = session.key_hash.as_deref().unwrap_or_default();
             let configured = !key_hash.is_empty()
@@ -539,7 +545,10 @@ pub async fn sign_out(state: &AppState, secret: &str, csrf: Option<&str>) -> Res
         let txn = state.db.begin_write().await?;
         session::Entity::update_many()
             .col_expr(session::Column::RevokedAt, Expr::value(now))
-            .col_expr(session::Column::RevokedReason, Expr::value("console_sign_out"))
+            .col_expr(
+                session::Column::RevokedReason,
+                Expr::value("console_sign_out"),
+            )
             .filter(session::Column::Id.eq(session_id))
             .filter(session::Column::RevokedAt.is_null())
             .exec(&txn)

@@ -32,7 +32,10 @@ const SIGNIN_FAILED: &str = "user.signin_failed";
 const GRANTS: &[(&str, &[&str])] = &[
     // Consumer sign-in (password, federated, invite acceptance) returns tokens.
     ("sign_in", &[SIGNED_IN]),
-    ("refresh_token", &["session.refreshed", "oauth.token_refreshed"]),
+    (
+        "refresh_token",
+        &["session.refreshed", "oauth.token_refreshed"],
+    ),
     ("authorization_code", &["oauth.token_issued"]),
     ("client_credentials", &["m2m.token_issued"]),
 ];

@@ -63,12 +63,18 @@ async fn root_key_session_cookie_and_csrf() {
     let (resp, cookie, csrf) = sign_in(&app, &app.root_key).await;
 
     let set_cookie = resp.header("set-cookie").unwrap();
-    assert!(set_cookie.starts_with("heimdall_console=hm_cs_"), "{set_cookie}");
+    assert!(
+        set_cookie.starts_with("heimdall_console=hm_cs_"),
+        "{set_cookie}"
+    );
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
     }
     assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
-    assert!(!resp.text.contains(&app.root_key), "the key is never echoed");
+    assert!(
+        !resp.text.contains(&app.root_key),
+        "the key is never echoed"
+    );
     assert!(!set_cookie.contains(&app.root_key));
     assert_eq!(resp.body["data"]["principal"], "root");
     assert!(resp.body["data"]["expires_at"].is_string());
@@ -99,7 +105,11 @@ async fn root_key_session_cookie_and_csrf() {
         r#"mutation { createApp(input: {name: "beta"}) { name } }"#,
     )
     .await;
-    assert_eq!(created.body["data"]["createApp"]["name"], "beta", "{}", created.text);
+    assert_eq!(
+        created.body["data"]["createApp"]["name"], "beta",
+        "{}",
+        created.text
+    );
     let entries = app.audit("app.created").await;
     let last = entries.last().unwrap();
     assert_eq!(last.actor_type, "root");
@@ -118,7 +128,15 @@ async fn root_key_session_cookie_and_csrf() {
     assert_eq!(bearer.status, 401, "{}", bearer.text);
 
     // Sign-out needs the CSRF header, then ends the session and clears the cookie.
-    let refused = with_cookie(&app, Method::DELETE, "/console/session", &cookie, None, None).await;
+    let refused = with_cookie(
+        &app,
+        Method::DELETE,
+        "/console/session",
+        &cookie,
+        None,
+        None,
+    )
+    .await;
     assert_eq!(refused.status, 403, "{}", refused.text);
     let out = with_cookie(
         &app,
@@ -133,11 +151,13 @@ async fn root_key_session_cookie_and_csrf() {
     assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
     let after = gql_cookie(&app, &cookie, Some(&csrf), "{ apps { nodes { name } } }").await;
     assert_eq!(after.status, 401, "{}", after.text);
-    assert_eq!(after.body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert_eq!(
+        after.body["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
     let current = with_cookie(&app, Method::GET, "/console/session", &cookie, None, None).await;
     current.error(401, "unauthenticated");
 }
-
 
 #[tokio::test]
 async fn bad_keys_are_401_and_never_echoed() {
@@ -179,9 +199,15 @@ async fn idle_timeout_and_lifetime_end_a_session() {
 
     // Use keeps it alive past one idle period.
     app.clock.advance(chrono::Duration::minutes(20));
-    assert_eq!(gql_cookie(&app, &cookie, Some(&csrf), query).await.status, 200);
+    assert_eq!(
+        gql_cookie(&app, &cookie, Some(&csrf), query).await.status,
+        200
+    );
     app.clock.advance(chrono::Duration::minutes(20));
-    assert_eq!(gql_cookie(&app, &cookie, Some(&csrf), query).await.status, 200);
+    assert_eq!(
+        gql_cookie(&app, &cookie, Some(&csrf), query).await.status,
+        200
+    );
 
     // Thirty idle minutes end it.
     app.clock.advance(chrono::Duration::minutes(31));
@@ -199,7 +225,6 @@ async fn idle_timeout_and_lifetime_end_a_session() {
     assert_eq!(ended.status, 401, "{}", ended.text);
 }
 
-
 #[tokio::test]
 async fn app_key_session_acts_as_the_key_and_ends_with_it() {
     let app = spawn_app().await;
@@ -213,13 +238,21 @@ async fn app_key_session_acts_as_the_key_and_ends_with_it() {
     let own = gql_cookie(&app, &cookie, Some(&csrf), "{ app { name } }").await;
     assert_eq!(own.body["data"]["app"]["name"], "acme", "{}", own.text);
     // Like the key: another app does not exist for it.
-    let other = gql_cookie(&app, &cookie, Some(&csrf), r#"{ app(name: "other") { name } }"#).await;
-    assert_eq!(other.body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{}", other.text);
+    let other = gql_cookie(
+        &app,
+        &cookie,
+        Some(&csrf),
+        r#"{ app(name: "other") { name } }"#,
+    )
+    .await;
+    assert_eq!(
+        other.body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{}",
+        other.text
+    );
 
     // Revoking the key ends its console sessions at once.
-    let keys = app
-        .get("/v1/apps/acme/api-keys", Some(&app.root_key))
-        .await;
+    let keys = app.get("/v1/apps/acme/api-keys", Some(&app.root_key)).await;
     let id = keys.body["data"][0]["id"].as_str().unwrap();
     let revoked = app
         .delete(&format!("/v1/apps/acme/api-keys/{id}"), Some(&app.root_key))
@@ -246,8 +279,16 @@ async fn https_sessions_are_secure_and_base_path_scoped() {
 
     let page = app.get("/console/", None).await;
     assert_eq!(page.status, 200);
-    assert!(page.text.contains(r#"<meta name="heimdall-base" content="/heimdall">"#), "{}", page.text);
-    assert!(!page.text.contains(r#""/console/"#), "asset URLs carry the base path");
+    assert!(
+        page.text
+            .contains(r#"<meta name="heimdall-base" content="/heimdall">"#),
+        "{}",
+        page.text
+    );
+    assert!(
+        !page.text.contains(r#""/console/"#),
+        "asset URLs carry the base path"
+    );
 }
 
 #[tokio::test]
@@ -259,7 +300,11 @@ async fn the_console_is_served_with_its_csp_and_spa_fallback() {
     for path in ["/console/", "/console/apps/acme/users", "/console/audit"] {
         let page = app.get(path, None).await;
         assert_eq!(page.status, 200, "{path}");
-        assert!(page.header("content-type").unwrap().starts_with("text/html"));
+        assert!(
+            page.header("content-type")
+                .unwrap()
+                .starts_with("text/html")
+        );
         let csp = page.header("content-security-policy").unwrap();
         assert!(csp.contains("default-src 'self'"), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
@@ -270,7 +315,11 @@ async fn the_console_is_served_with_its_csp_and_spa_fallback() {
 
     // Every built asset is served, gzip-compressed on request.
     let html = app.get("/console/", None).await.text;
-    for src in html.split("src=\"").skip(1).chain(html.split("href=\"").skip(1)) {
+    for src in html
+        .split("src=\"")
+        .skip(1)
+        .chain(html.split("href=\"").skip(1))
+    {
         let path = src.split('"').next().unwrap();
         if !path.starts_with("/console/assets/") {
             continue;
@@ -294,9 +343,14 @@ async fn stats_counts_sign_ins_tokens_webhooks_and_sessions() {
     let app = spawn_app().await;
     app.create_app("acme").await;
     app.create_app("other").await;
-    let signup = app.signup("acme", "a@example.com", "correct horse battery").await;
-    app.signin("acme", "a@example.com", "correct horse battery").await;
-    let failed = app.signin("acme", "a@example.com", "wrong password!!").await;
+    let signup = app
+        .signup("acme", "a@example.com", "correct horse battery")
+        .await;
+    app.signin("acme", "a@example.com", "correct horse battery")
+        .await;
+    let failed = app
+        .signin("acme", "a@example.com", "wrong password!!")
+        .await;
     assert_eq!(failed.status, 401);
     let refreshed = app
         .post(
@@ -307,7 +361,8 @@ async fn stats_counts_sign_ins_tokens_webhooks_and_sessions() {
         .await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.text);
     // Another app's activity does not count.
-    app.signup("other", "b@example.com", "correct horse battery").await;
+    app.signup("other", "b@example.com", "correct horse battery")
+        .await;
     let m2m = app
         .post(
             "/v1/apps/acme/m2m-clients",
@@ -316,7 +371,10 @@ async fn stats_counts_sign_ins_tokens_webhooks_and_sessions() {
         )
         .await;
     let client_id = m2m.body["data"]["client_id"].as_str().unwrap().to_owned();
-    let secret = m2m.body["data"]["client_secret"].as_str().unwrap().to_owned();
+    let secret = m2m.body["data"]["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let token = app
         .post(
             "/v1/apps/acme/tokens",
@@ -368,9 +426,16 @@ async fn stats_counts_sign_ins_tokens_webhooks_and_sessions() {
 
     // Defaults to the last 30 days; a reversed or too long range is refused.
     let default = app
-        .graphql(Some(&app.root_key), r#"{ stats(app: "acme") { days { day } } }"#, json!({}))
+        .graphql(
+            Some(&app.root_key),
+            r#"{ stats(app: "acme") { days { day } } }"#,
+            json!({}),
+        )
         .await;
-    let n = default.body["data"]["stats"]["days"].as_array().unwrap().len();
+    let n = default.body["data"]["stats"]["days"]
+        .as_array()
+        .unwrap()
+        .len();
     assert!((30..=31).contains(&n), "{}", default.text);
     let reversed = app
         .graphql(
@@ -379,14 +444,21 @@ async fn stats_counts_sign_ins_tokens_webhooks_and_sessions() {
             json!({ "from": vars["to"], "to": vars["from"] }),
         )
         .await;
-    assert_eq!(reversed.body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(
+        reversed.body["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
 
     // End users need audit.read.
     let member = app.user_token("acme", "m@example.com", "member").await;
     let refused = app
         .graphql(Some(&member), r#"{ stats { activeSessions } }"#, json!({}))
         .await;
-    assert_eq!(refused.body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{}", refused.text);
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{}",
+        refused.text
+    );
     assert_eq!(
         refused.body["errors"][0]["extensions"]["missing"],
         json!(["audit.read"])
@@ -423,8 +495,7 @@ async fn admins_list_and_create_first_party_oauth_clients() {
         )
         .await;
     assert_eq!(
-        listed.body["data"]["oauthClients"]["nodes"][0]["name"],
-        "Console",
+        listed.body["data"]["oauthClients"]["nodes"][0]["name"], "Console",
         "{}",
         listed.text
     );
@@ -440,7 +511,11 @@ async fn admins_list_and_create_first_party_oauth_clients() {
             json!({}),
         )
         .await;
-    assert_eq!(refused.body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{}", refused.text);
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{}",
+        refused.text
+    );
 }
 
 /// An app administrator who is an end user: the console's OAuth flow (code + PKCE,
@@ -463,15 +538,26 @@ async fn end_users_sign_in_through_the_app_and_act_as_themselves() {
         .await;
     assert_eq!(started.status, 200, "{}", started.text);
     let flow_cookie = started.header("set-cookie").unwrap().to_owned();
-    for attribute in ["heimdall_console_oauth=", "HttpOnly", "SameSite=Lax", "Path=/console/"] {
+    for attribute in [
+        "heimdall_console_oauth=",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/console/",
+    ] {
         assert!(flow_cookie.contains(attribute), "{flow_cookie}");
     }
     let flow_pair = flow_cookie.split(';').next().unwrap().to_owned();
     let authorize = started.body["data"]["authorize_url"].as_str().unwrap();
-    assert!(authorize.starts_with("/acme/v1/oauth/authorize?"), "{authorize}");
+    assert!(
+        authorize.starts_with("/acme/v1/oauth/authorize?"),
+        "{authorize}"
+    );
     assert!(authorize.contains("code_challenge_method=S256"));
     let verifier = flow_pair.rsplit('.').next().unwrap();
-    assert!(!authorize.contains(verifier), "the verifier stays in the cookie");
+    assert!(
+        !authorize.contains(verifier),
+        "the verifier stays in the cookie"
+    );
 
     // The console's client is first-party and public: no consent screen.
     let redirected = read(
@@ -520,17 +606,45 @@ async fn end_users_sign_in_through_the_app_and_act_as_themselves() {
     assert_eq!(opened.status, 201, "{}", opened.text);
     assert_eq!(opened.body["data"]["principal"], "end_user");
     assert_eq!(opened.body["data"]["app"], "acme");
-    let cookies: Vec<_> = opened.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    assert!(cookies.iter().any(|c| c.starts_with("heimdall_console_oauth=;") && c.contains("Max-Age=0")), "{cookies:?}");
-    let session = cookies.iter().find(|c| c.starts_with("heimdall_console=")).unwrap();
+    let cookies: Vec<_> = opened
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("heimdall_console_oauth=;") && c.contains("Max-Age=0")),
+        "{cookies:?}"
+    );
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("heimdall_console="))
+        .unwrap();
     let cookie = session.split(';').next().unwrap().to_owned();
-    let csrf = opened.body["data"]["csrf_token"].as_str().unwrap().to_owned();
+    let csrf = opened.body["data"]["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // The user's own permissions, no more: reads work, a change names what is missing.
-    let users = gql_cookie(&app, &cookie, Some(&csrf), r#"{ users(app: "acme") { nodes { id email } } myPermissions { permissions } }"#).await;
+    let users = gql_cookie(
+        &app,
+        &cookie,
+        Some(&csrf),
+        r#"{ users(app: "acme") { nodes { id email } } myPermissions { permissions } }"#,
+    )
+    .await;
     assert!(users.body["errors"].is_null(), "{}", users.text);
-    assert_eq!(users.body["data"]["myPermissions"]["permissions"], json!(["audit.read", "user.read"]));
-    let id = users.body["data"]["users"]["nodes"][1]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        users.body["data"]["myPermissions"]["permissions"],
+        json!(["audit.read", "user.read"])
+    );
+    let id = users.body["data"]["users"]["nodes"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let refused = gql_cookie(
         &app,
         &cookie,
@@ -538,10 +652,27 @@ async fn end_users_sign_in_through_the_app_and_act_as_themselves() {
         &format!(r#"mutation {{ deactivateUser(app: "acme", id: "{id}") {{ status }} }}"#),
     )
     .await;
-    assert_eq!(refused.body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{}", refused.text);
-    assert_eq!(refused.body["errors"][0]["extensions"]["missing"], json!(["user.update"]));
-    let keys_only = gql_cookie(&app, &cookie, Some(&csrf), r#"mutation { rotateSigningKey(app: "acme") { kid } }"#).await;
-    assert_eq!(keys_only.body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{}", keys_only.text);
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["missing"],
+        json!(["user.update"])
+    );
+    let keys_only = gql_cookie(
+        &app,
+        &cookie,
+        Some(&csrf),
+        r#"mutation { rotateSigningKey(app: "acme") { kid } }"#,
+    )
+    .await;
+    assert_eq!(
+        keys_only.body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{}",
+        keys_only.text
+    );
 
     // The code was single-use.
     let replay = with_cookie(
@@ -557,9 +688,16 @@ async fn end_users_sign_in_through_the_app_and_act_as_themselves() {
 
     // Revoking the user's sessions ends the console session.
     let me = app.get("/acme/v1/me", Some(&token)).await;
-    let user_id = me.body["id"].as_str().or(me.body["data"]["id"].as_str()).unwrap().to_owned();
+    let user_id = me.body["id"]
+        .as_str()
+        .or(me.body["data"]["id"].as_str())
+        .unwrap()
+        .to_owned();
     let revoked = app
-        .delete(&format!("/v1/apps/acme/users/{user_id}/sessions"), Some(&app.root_key))
+        .delete(
+            &format!("/v1/apps/acme/users/{user_id}/sessions"),
+            Some(&app.root_key),
+        )
         .await;
     assert!(revoked.status < 300, "{}", revoked.text);
     let after = gql_cookie(&app, &cookie, Some(&csrf), "{ myPermissions { role } }").await;
