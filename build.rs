@@ -1,5 +1,5 @@
-//! Finds the external tools some integration tests run (Node.js for the README's
-//! webhook snippet). A test whose tool is missing is compiled as ignored, so that
+//! Finds the external tools some integration tests run (Node.js for the webhook
+//! chapter's Node snippet). A test whose tool is missing is compiled as ignored, so that
 //! `cargo test` reports it as skipped rather than passed; under `CI=true` a missing
 //! tool fails the build instead, since CI must run every check.
 
@@ -20,7 +20,7 @@ fn main() {
         println!("cargo::rustc-cfg=heimdall_has_node");
     } else if std::env::var("CI").is_ok_and(|ci| ci == "true") {
         println!(
-            "cargo::error=CI=true but Node.js (`node`) is not on PATH: the README's webhook \
+            "cargo::error=CI=true but Node.js (`node`) is not on PATH: the webhook chapter's \
              snippet test needs it (.ci/run installs it)"
         );
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the README's PyJWT snippet against a freshly started Heimdall (debug build).
+# Runs the PyJWT snippet of docs/src/verifying-tokens.md against a freshly started Heimdall (debug build).
 # Needs python3 with venv and access to PyPI. When either is missing it reports
 # SKIPPED (exit 0) — except under CI=true, where a check that cannot run fails.
 set -euo pipefail
@@ -31,5 +31,5 @@ for _ in $(seq 1 100); do curl -sf "$H/healthz" >/dev/null && break; sleep 0.1; 
 curl -sf -X POST "$H/v1/apps" -H "Authorization: Bearer $ROOT" -H 'Content-Type: application/json' -d '{"name": "acme"}' >/dev/null
 TOKEN=$(curl -sf -X POST "$H/acme/v1/auth/signup" -H 'Content-Type: application/json' \
   -d '{"email": "py@example.com", "password": "correct horse battery"}' | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-"$VENV/bin/python" scripts/pyjwt_seed002.py "$H/acme/v1/.well-known/jwks.json" "$H/acme" "$TOKEN"
+"$VENV/bin/python" scripts/pyjwt_verify.py "$H/acme/v1/.well-known/jwks.json" "$H/acme" "$TOKEN"
 echo "pyjwt check passed"

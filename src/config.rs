@@ -85,6 +85,9 @@ pub struct Config {
     pub smtp_url: Option<Secret<String>>,
     /// `HEIMDALL_SMTP_FROM`: the sender address of Heimdall-sent mail.
     pub smtp_from: Option<String>,
+    /// `HEIMDALL_TEMPLATES_DIR`: a directory whose files replace the embedded templates
+    /// of the same relative name (`pages/base.html`, `mail/invite.txt`, …).
+    pub templates_dir: Option<PathBuf>,
     /// `HEIMDALL_WEBHOOK_ALLOW_PRIVATE`: allow `http://` and private/loopback webhook targets.
     pub webhook_allow_private: bool,
     /// `HEIMDALL_WEBHOOK_TIMEOUT`: seconds a webhook endpoint has to answer.
@@ -136,6 +139,7 @@ impl Default for Config {
             default_app: None,
             smtp_url: None,
             smtp_from: None,
+            templates_dir: None,
             webhook_allow_private: false,
             webhook_timeout: 10,
             webhook_concurrency: 16,
@@ -195,6 +199,13 @@ impl Config {
             && app.trim().is_empty()
         {
             self.default_app = None;
+        }
+        if self
+            .templates_dir
+            .as_ref()
+            .is_some_and(|dir| dir.as_os_str().is_empty())
+        {
+            self.templates_dir = None;
         }
     }
 

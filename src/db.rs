@@ -143,7 +143,7 @@ impl ConnectionTrait for WriteTxn {
     }
 }
 
-/// Default and maximum page sizes (SPEC §5).
+/// Default and maximum page sizes (docs/src/api-conventions.md).
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 200;
 

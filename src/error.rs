@@ -163,7 +163,7 @@ impl Error {
         }
     }
 
-    /// The REST `error.code` (SPEC §5).
+    /// The REST `error.code` (docs/src/api-conventions.md).
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidRequest { .. } => "invalid_request",
@@ -182,7 +182,7 @@ impl Error {
         }
     }
 
-    /// The GraphQL `extensions.code` (SPEC §9).
+    /// The GraphQL `extensions.code` (docs/src/api-conventions.md).
     pub fn graphql_code(&self) -> &'static str {
         match self {
             Self::InvalidRequest { .. }
@@ -225,7 +225,7 @@ impl Error {
         }
     }
 
-    /// The REST JSON body of SPEC §5.
+    /// The REST JSON error body.
     pub fn body(&self) -> Value {
         let mut error = json!({ "code": self.code(), "message": self.to_string() });
         if let Some(details) = self.details() {

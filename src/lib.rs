@@ -13,6 +13,9 @@
 //!
 //! Handlers and resolvers parse, ask the guard for a capability, call one service
 //! and shape the answer; they name no permission, so REST and GraphQL agree.
+//!
+//! Pages and mail bodies are rendered from [`templates`], at the bottom with
+//! [`config`] and [`crypto`].
 
 pub mod access;
 pub mod cli;
@@ -27,3 +30,4 @@ pub mod request;
 pub mod services;
 pub mod startup;
 pub mod state;
+pub mod templates;

@@ -107,7 +107,8 @@ impl Application {
         let mail_worker = crate::services::mail::spawn_worker(self.state.clone(), stopped.clone());
         let retention = crate::services::retention::spawn(self.state.clone(), stopped.clone());
         let webhook_worker =
-            crate::services::webhooks::worker::spawn_worker(self.state.clone(), stopped);
+            crate::services::webhooks::worker::spawn_worker(self.state.clone(), stopped.clone());
+        let bus = crate::services::bus::spawn(self.state.clone(), stopped);
         let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -123,6 +124,9 @@ impl Application {
         if let Some(worker) = mail_worker {
             // Let the mail in hand finish (bounded by the SMTP timeout).
             let _ = tokio::time::timeout(std::time::Duration::from_secs(30), worker).await;
+        }
+        for task in bus {
+            let _ = task.await;
         }
         // Buffered audit entries are written before the process ends.
         self.state.audit_buffer.shutdown().await;

@@ -34,12 +34,17 @@ pub struct Inner {
     pub sessions: SessionCache,
     pub authz: crate::services::authz::AuthzCache,
     pub audit_buffer: crate::services::audit::AuditBuffer,
+    /// Cache invalidation across instances (PostgreSQL `LISTEN/NOTIFY`).
+    pub bus: crate::services::bus::Bus,
     pub m2m: crate::services::m2m::ClientCache,
     pub throttle_hints: crate::services::throttle::Hints,
     /// Upstream identity providers: outbound HTTP, JWKS and discovery caches.
     pub federation: crate::services::federation::Federation,
-    /// SMTP transport and the outbox worker's wake-up (issue 7).
+    /// SMTP transport and the outbox worker's wake-up.
     pub mail: crate::services::mail::MailService,
+    /// The hosted pages' and mail bodies' templates (embedded, with the operator's
+    /// overrides from `HEIMDALL_TEMPLATES_DIR`).
+    pub templates: crate::templates::Templates,
     /// Webhook delivery: the HTTP client and the worker's wake-up.
     pub webhooks: crate::services::webhooks::Webhooks,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
@@ -74,19 +79,23 @@ impl AppState {
             .as_ref()
             .map(|key| hasher.candidates(key.expose()))
             .unwrap_or_default();
-        let signing = SigningService::new(db.clone(), vault.clone(), clock.clone());
+        let bus = crate::services::bus::Bus::new(&db);
+        let signing = SigningService::new(db.clone(), vault.clone(), clock.clone(), bus.clone());
         let mail = crate::services::mail::MailService::from_config(&config)?;
+        let templates = crate::templates::Templates::load(config.templates_dir.as_deref())?;
         Ok(Self(Arc::new(Inner {
             passwords,
-            sessions: SessionCache::new(),
-            authz: crate::services::authz::AuthzCache::new(),
+            sessions: SessionCache::new(bus.clone()),
+            authz: crate::services::authz::AuthzCache::new(bus.clone()),
             audit_buffer: crate::services::audit::AuditBuffer::start(db.clone()),
-            m2m: crate::services::m2m::ClientCache::new(),
+            m2m: crate::services::m2m::ClientCache::new(bus.clone()),
             throttle_hints: crate::services::throttle::Hints::new(),
             federation: crate::services::federation::Federation::new()?,
             mail,
+            templates,
             webhooks: crate::services::webhooks::Webhooks::from_config(&config)?,
-            apps: AppCache::new(db.clone()),
+            apps: AppCache::new(db.clone(), bus.clone()),
+            bus,
             last_used: LastUsed::new(),
             config,
             db,

@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub app_id: Uuid,
-    /// Event names of SPEC §7 plus the audit-only actions of §11.
+    /// Webhook event names plus audit-only actions.
     pub action: String,
     pub actor_type: String,
     pub actor_id: Option<String>,

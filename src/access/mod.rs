@@ -50,7 +50,7 @@ pub struct OAuthAccess {
     pub issued_at: i64,
 }
 
-/// The verified claims of an end-user access token (SPEC §4).
+/// The verified claims of an end-user access token.
 #[derive(Clone, Debug)]
 pub struct EndUser {
     pub app_id: Uuid,
@@ -64,7 +64,7 @@ pub struct EndUser {
     pub issued_at: i64,
 }
 
-/// The verified claims of an M2M access token (SPEC §4).
+/// The verified claims of an M2M access token.
 #[derive(Clone, Debug)]
 pub struct M2m {
     pub app_id: Uuid,

@@ -1,7 +1,62 @@
-//! Compact JWS (RFC 7515) for Heimdall's tokens, hardened per RFC 8725: the
-//! algorithm is pinned to the key (never taken from the token), `alg: none` and
-//! unknown algorithms are refused, and headers that point at other keys (`jku`,
-//! `jwk`, `x5u`, `x5c`) or demand unknown processing (`crit`) are rejected.
+//! Compact JWS (RFC 7515) for Heimdall's tokens and for the ID tokens of upstream
+//! identity providers, hardened per RFC 8725 (JSON Web Token Best Current Practices).
+//!
+//! # Why this is not the `jsonwebtoken` crate
+//!
+//! Signing and verification are written here, directly on aws-lc-rs (the crypto
+//! behind everything else in Heimdall), instead of going through `jsonwebtoken`
+//! (a dev-dependency: the tests use it to check Heimdall's tokens the way clients
+//! do). Two reasons:
+//!
+//! 1. **The RFC 8725 rules stand in front of every verification, in one place.**
+//!    [`decode_unverified`] applies them before any key is looked up, to Heimdall's
+//!    own tokens and to Apple's and OIDC providers' ID tokens alike:
+//!    - a token longer than [`MAX_TOKEN_LEN`] (16 KiB) is refused before parsing;
+//!    - it must be exactly three base64url parts, the header a JSON object;
+//!    - `alg: none` (in any case) and every algorithm but RS256, ES256 and EdDSA are
+//!      refused (§3.1, §3.2);
+//!    - headers that point at other keys (`jku`, `jwk`, `x5u`, `x5c`, `x5t`,
+//!      `x5t#S256`) are refused, not merely ignored, and so is `crit`, which demands
+//!      processing this code does not do (§3.10; RFC 7515 §4.1.11);
+//!    - `typ`, when present, must be `JWT` (§3.11), and `kid`, when present, a
+//!      non-empty string of at most 128 characters (§3.10).
+//!
+//!    Then [`Unverified::verify`] takes a [`PublicKey`] that carries its one
+//!    algorithm and refuses a header `alg` that differs: the algorithm is pinned to
+//!    the key, never taken from the token (§3.1), so HS/RS confusion cannot happen.
+//!    [`validate_times`] requires `exp` (no leeway) and checks `nbf` and `iat`
+//!    against a leeway for clock skew. `jsonwebtoken` 10 checks the header's
+//!    algorithm against the list its `Validation` is given and the key's family, but
+//!    it parses and ignores `jku`, `jwk`, `x5u`, `x5c` and `crit`, does not look at
+//!    `typ`, does not check `iat`, and applies one leeway to `exp` and `nbf` alike.
+//! 2. **Signing is faster.** Heimdall parses each app's private key once and keeps it
+//!    (`services::signing`); `jsonwebtoken` 10 makes a new signer, parsing the key's
+//!    DER, on every `encode`, and for RSA that parse costs more than the signature.
+//!
+//! # What the benchmark says
+//!
+//! `benches/jws.rs` (`cargo bench --bench jws`) signs and verifies the same ES256,
+//! EdDSA and RS256 tokens with this module and with `jsonwebtoken` on aws-lc-rs; its
+//! figures are in the book, docs/src/benchmarks.md, "JWS signing and verification".
+//! Signing with `jsonwebtoken` costs 2.3–2.7× as much for RS256 and 1.6–1.9× for
+//! ES256 and EdDSA. Verification costs the same for ES256 and EdDSA (within the
+//! ±10 % noise of the machine: the signature check is nearly all of it, and both
+//! call the same aws-lc-rs routine); for RS256 `jsonwebtoken` is 1.2–1.3× slower,
+//! as it builds the RSA public key from `n` and `e` for every token. So speed is a
+//! reason to keep the signing side; on the verifying side it is not, and the reason
+//! is the checks above.
+//!
+//! # Moving to `jsonwebtoken`
+//!
+//! Verification could move at little cost: none measurable for ES256 and EdDSA,
+//! 1.2–1.3× for RS256 on a cache miss (`services::signing` caches verified tokens).
+//! It must keep [`decode_unverified`]'s header rules in front (they cost a few
+//! microseconds) and build, per key, a `Validation` with exactly the key's own
+//! algorithm, no audience (issuers and audiences are the callers' checks), `exp`
+//! required with a leeway of 0 (the crate's one leeway would apply to `exp` too),
+//! and `nbf` and `iat` left to [`validate_times`]; and map the crate's errors to
+//! [`JwtError`]'s texts, which callers show. Signing would cost the factors above
+//! unless a custom `jsonwebtoken::crypto::CryptoProvider` kept parsed keys.
 
 use serde::Serialize;
 use serde_json::{Map, Value};

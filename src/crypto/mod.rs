@@ -10,7 +10,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use crate::error::{Error, Result};
 
-/// Prefixes of every secret Heimdall issues (SPEC §2).
+/// Prefixes of every secret Heimdall issues (docs/src/apps-and-keys.md).
 pub mod prefix {
     pub const ROOT_KEY: &str = "hm_root_";
     pub const APP_KEY: &str = "hm_pak_";

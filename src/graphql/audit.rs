@@ -38,7 +38,7 @@ impl AuditEntry {
             id: self.0.actor_id.clone(),
         }
     }
-    /// An event name of SPEC §7 or an audit-only action (`user.signin_failed`, …).
+    /// A webhook event name or an audit-only action (`user.signin_failed`, …).
     async fn action(&self) -> &str {
         &self.0.action
     }

@@ -1,4 +1,4 @@
-//! The OAuth family of seed 003: `myOauthClients`, `createOauthClient`,
+//! The OAuth family (docs/src/oauth-provider.md): `myOauthClients`, `createOauthClient`,
 //! `regenerateOauthClientSecret`, `deleteOauthClient`, `oauthScopes`,
 //! `myOauthConsents`, `myOauthTokens`, `revokeOauthConsent`, `revokeOauthToken`.
 

@@ -28,7 +28,7 @@ pub struct PartyDto {
     pub id: Option<String>,
 }
 
-/// An audit entry (SPEC §11).
+/// An audit entry (docs/src/webhooks-and-audit-log.md).
 #[derive(Serialize)]
 pub struct AuditEntryDto {
     pub id: uuid::Uuid,

@@ -34,7 +34,7 @@ use crate::{
     state::AppState,
 };
 
-/// `302 Found` to `location`, as seed 003 specifies for every authorization answer.
+/// `302 Found` to `location`, for every authorization answer (RFC 6749 §4.1.2).
 fn found(location: &str) -> Response {
     match header::HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
@@ -90,7 +90,7 @@ fn params_of(query: Option<&str>) -> std::result::Result<AuthorizeParams, String
 }
 
 /// An error the user sees (never a redirect to an unverified URI).
-fn error_page(json: bool, message: &str) -> Response {
+fn error_page(state: &AppState, json: bool, message: &str) -> Response {
     if json {
         (
             StatusCode::BAD_REQUEST,
@@ -98,7 +98,8 @@ fn error_page(json: bool, message: &str) -> Response {
         )
             .into_response()
     } else {
-        pages::message_page(
+        pages::message(
+            &state.templates,
             StatusCode::BAD_REQUEST,
             "This sign-in request cannot be completed",
             message,
@@ -132,15 +133,15 @@ pub async fn authorize(
     let json = wants_json(&headers);
     let app = match app_of(&state, &slug).await {
         Ok(app) => app,
-        Err(e) => return error_page(json, &e.to_string()),
+        Err(e) => return error_page(&state, json, &e.to_string()),
     };
     let params = match params_of(query.as_deref()) {
         Ok(params) => params,
-        Err(message) => return error_page(json, &message),
+        Err(message) => return error_page(&state, json, &message),
     };
     let request = match authorize::validate(&state, &app, &params).await {
         Ok(request) => request,
-        Err(AuthorizeError::Page(message)) => return error_page(json, &message),
+        Err(AuthorizeError::Page(message)) => return error_page(&state, json, &message),
         Err(AuthorizeError::Redirect(location)) => return found(&location),
         Err(AuthorizeError::Other(e)) => return e.into_response(),
     };
@@ -203,7 +204,7 @@ pub async fn authorize(
             }
         }
         Err(AuthorizeError::Redirect(location)) => found(&location),
-        Err(AuthorizeError::Page(message)) => error_page(json, &message),
+        Err(AuthorizeError::Page(message)) => error_page(&state, json, &message),
         Err(AuthorizeError::Other(e)) => e.into_response(),
     }
 }

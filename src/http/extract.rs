@@ -1,4 +1,4 @@
-//! Request extractors whose rejections are SPEC §5 errors: malformed JSON → 400
+//! Request extractors whose rejections are REST errors (docs/src/api-conventions.md): malformed JSON → 400
 //! naming the field, wrong content type → 415, oversized body → 413, bad query or
 //! path → 400.
 
@@ -46,7 +46,7 @@ fn body_error(rejection: BytesRejection) -> Error {
     }
 }
 
-/// Parses JSON, naming the offending field in `details.fields` (SPEC §5): a
+/// Parses JSON, naming the offending field in `details.fields`: a
 /// missing, unknown or ill-typed field alike.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);

@@ -88,7 +88,7 @@ pub async fn execute(state: AppState, schema: HeimdallSchema, request: Request) 
     Json(response).into_response()
 }
 
-/// Gives every error its `extensions.code` (SPEC §9): domain errors by their kind,
+/// Gives every error its `extensions.code` (docs/src/api-conventions.md): domain errors by their kind,
 /// everything else (parse, validation, limits, bad arguments) as `BAD_USER_INPUT`.
 fn with_codes(mut response: GqlResponse) -> GqlResponse {
     for error in &mut response.errors {

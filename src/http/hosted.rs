@@ -6,17 +6,13 @@
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use serde::Deserialize;
 
 use super::{
-    consumer::app_of,
-    extract::{ApiPath, ApiQuery},
-    pages::{
-        ApiForm, Csrf, error_page, escape, form, hidden, input, message_page, notice, page,
-        page_with_status, verify_csrf,
-    },
+    extract::ApiQuery,
+    pages::{self, Csrf, CsrfForm, PageApp},
 };
 use crate::{
     error::Error,
@@ -26,6 +22,7 @@ use crate::{
         lifecycle::{self, TokenKind},
     },
     state::AppState,
+    templates::context,
 };
 
 #[derive(Deserialize)]
@@ -41,8 +38,9 @@ fn action(state: &AppState, slug: &str, page: &str) -> String {
     format!("{}/{slug}/{page}", state.config.base_path)
 }
 
-fn missing_token() -> Response {
-    message_page(
+fn missing_token(state: &AppState) -> Response {
+    pages::message(
+        &state.templates,
         StatusCode::BAD_REQUEST,
         "This link is incomplete",
         "The link has no token. Open the link from your email again, without changing it.",
@@ -54,66 +52,53 @@ fn missing_token() -> Response {
 
 fn reset_form(
     state: &AppState,
-    slug: &str,
-    app_name: &str,
+    page: &PageApp,
+    status: StatusCode,
     token: &str,
     csrf: &Csrf,
     error: Option<&str>,
-) -> String {
-    let fields = format!(
-        "{}{}{}",
-        hidden("token", token),
-        input("New password", "new_password", "password", "new-password"),
-        input(
-            "Repeat the new password",
-            "confirm_password",
-            "password",
-            "new-password"
-        ),
+) -> Response {
+    let response = pages::show(
+        &state.templates,
+        status,
+        "pages/reset_password.html",
+        context! {
+            app_name => &page.app.display_name,
+            action => action(state, &page.slug, "reset-password"),
+            csrf_token => csrf.token(),
+            token,
+            error,
+        },
     );
-    format!(
-        "<h1>Choose a new password</h1>\n<p class=\"note\">for your {} account</p>\n{}{}",
-        escape(app_name),
-        error.map(notice).unwrap_or_default(),
-        form(
-            &action(state, slug, "reset-password"),
-            csrf,
-            &fields,
-            "Set the new password"
-        ),
-    )
+    csrf.attach(state, &cookie_path(state, &page.slug), response)
 }
 
 pub async fn reset_password_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(slug): ApiPath<String>,
+    page: PageApp,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Response {
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
     let Some(token) = query.token else {
-        return missing_token();
+        return missing_token(&state);
     };
-    if let Err(e) =
-        lifecycle::check(&*state.db, &state, &app, TokenKind::PasswordReset, &token).await
+    if let Err(e) = lifecycle::check(
+        &*state.db,
+        &state,
+        &page.app,
+        TokenKind::PasswordReset,
+        &token,
+    )
+    .await
     {
-        return error_page(&e);
+        return pages::error(&state.templates, &e);
     }
     let csrf = Csrf::for_request(&headers);
-    let body = reset_form(&state, &slug, &app.display_name, &token, &csrf, None);
-    csrf.attach(
-        &state,
-        &cookie_path(&state, &slug),
-        page("Choose a new password", &body),
-    )
+    reset_form(&state, &page, StatusCode::OK, &token, &csrf, None)
 }
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf_token: Option<String>,
     token: String,
     new_password: String,
     confirm_password: Option<String>,
@@ -121,32 +106,18 @@ pub struct ResetForm {
 
 pub async fn reset_password_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     meta: RequestMeta,
-    ApiPath(slug): ApiPath<String>,
-    ApiForm(form): ApiForm<ResetForm>,
+    page: PageApp,
+    CsrfForm { form, csrf }: CsrfForm<ResetForm>,
 ) -> Response {
-    if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-        return refused.into_response();
-    }
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
     let retry = |message: &str| {
-        let csrf = Csrf::for_request(&headers);
-        let body = reset_form(
+        reset_form(
             &state,
-            &slug,
-            &app.display_name,
+            &page,
+            StatusCode::BAD_REQUEST,
             &form.token,
             &csrf,
             Some(message),
-        );
-        csrf.attach(
-            &state,
-            &cookie_path(&state, &slug),
-            page_with_status(StatusCode::BAD_REQUEST, "Choose a new password", &body),
         )
     };
     if form
@@ -156,20 +127,22 @@ pub async fn reset_password_submit(
     {
         return retry("The two passwords are not the same.");
     }
-    match lifecycle::reset_password(&state, &app, &form.token, &form.new_password, &meta).await {
-        Ok(_) => message_page(
+    match lifecycle::reset_password(&state, &page.app, &form.token, &form.new_password, &meta).await
+    {
+        Ok(_) => pages::message(
+            &state.templates,
             StatusCode::OK,
             "Your password has been changed",
             &format!(
                 "You can now sign in to {} with your new password. For your safety, you have been \
                  signed out everywhere.",
-                app.display_name
+                page.app.display_name
             ),
         ),
         Err(Error::InvalidRequest { details, message }) if is_password_error(details.as_ref()) => {
             retry(message.trim_start_matches("new_password: "))
         }
-        Err(e) => error_page(&e),
+        Err(e) => pages::error(&state.templates, &e),
     }
 }
 
@@ -185,75 +158,60 @@ fn is_password_error(details: Option<&serde_json::Value>) -> bool {
 pub async fn verify_email_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(slug): ApiPath<String>,
+    page: PageApp,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Response {
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
     let Some(token) = query.token else {
-        return missing_token();
+        return missing_token(&state);
     };
     if let Err(e) = lifecycle::check(
         &*state.db,
         &state,
-        &app,
+        &page.app,
         TokenKind::EmailVerification,
         &token,
     )
     .await
     {
-        return error_page(&e);
+        return pages::error(&state.templates, &e);
     }
     let csrf = Csrf::for_request(&headers);
-    let body = format!(
-        "<h1>Verify your email</h1>\n<p>Confirm this address for your {} account.</p>\n{}",
-        escape(&app.display_name),
-        form(
-            &action(&state, &slug, "verify-email"),
-            &csrf,
-            &hidden("token", &token),
-            "Verify my email"
-        ),
+    let response = pages::show(
+        &state.templates,
+        StatusCode::OK,
+        "pages/verify_email.html",
+        context! {
+            app_name => &page.app.display_name,
+            action => action(&state, &page.slug, "verify-email"),
+            csrf_token => csrf.token(),
+            token,
+        },
     );
-    csrf.attach(
-        &state,
-        &cookie_path(&state, &slug),
-        page("Verify your email", &body),
-    )
+    csrf.attach(&state, &cookie_path(&state, &page.slug), response)
 }
 
 #[derive(Deserialize)]
 pub struct TokenForm {
-    csrf_token: Option<String>,
     token: String,
 }
 
 pub async fn verify_email_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     meta: RequestMeta,
-    ApiPath(slug): ApiPath<String>,
-    ApiForm(form): ApiForm<TokenForm>,
+    page: PageApp,
+    CsrfForm { form, .. }: CsrfForm<TokenForm>,
 ) -> Response {
-    if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-        return refused.into_response();
-    }
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
-    match lifecycle::verify_email(&state, &app, &form.token, &meta).await {
-        Ok(user) => message_page(
+    match lifecycle::verify_email(&state, &page.app, &form.token, &meta).await {
+        Ok(user) => pages::message(
+            &state.templates,
             StatusCode::OK,
             "Your email is verified",
             &format!(
                 "Thank you: {} is verified for {}.",
-                user.email, app.display_name
+                user.email, page.app.display_name
             ),
         ),
-        Err(e) => error_page(&e),
+        Err(e) => pages::error(&state.templates, &e),
     }
 }
 
@@ -262,89 +220,48 @@ pub async fn verify_email_submit(
 
 fn invite_form(
     state: &AppState,
-    slug: &str,
-    app_name: &str,
-    email: &str,
+    page: &PageApp,
+    status: StatusCode,
+    invite: &entity::invite::Model,
     token: &str,
     csrf: &Csrf,
     error: Option<&str>,
-) -> String {
-    let fields = format!(
-        "{}<label for=\"email\">Email</label>\n<input id=\"email\" type=\"email\" value=\"{}\" \
-         readonly>\n{}{}{}",
-        hidden("token", token),
-        escape(email),
-        input("Your name", "display_name", "text", "name"),
-        input("Choose a password", "password", "password", "new-password"),
-        input(
-            "Repeat the password",
-            "confirm_password",
-            "password",
-            "new-password"
-        ),
+) -> Response {
+    let response = pages::show(
+        &state.templates,
+        status,
+        "pages/accept_invite.html",
+        context! {
+            app_name => &page.app.display_name,
+            action => action(state, &page.slug, "accept-invite"),
+            csrf_token => csrf.token(),
+            email => &invite.email,
+            token,
+            error,
+        },
     );
-    format!(
-        "<h1>Join {}</h1>\n<p>You have been invited. Create your account to accept.</p>\n{}{}",
-        escape(app_name),
-        error.map(notice).unwrap_or_default(),
-        form(
-            &action(state, slug, "accept-invite"),
-            csrf,
-            &fields,
-            "Create my account"
-        ),
-    )
-}
-
-async fn usable_invite(
-    state: &AppState,
-    app: &entity::app::Model,
-    token: &str,
-) -> Result<entity::invite::Model, Error> {
-    let invite = invites::find_usable(&*state.db, state, token).await?;
-    if invite.app_id != app.id {
-        return Err(Error::not_found("invite not found"));
-    }
-    Ok(invite)
+    csrf.attach(state, &cookie_path(state, &page.slug), response)
 }
 
 pub async fn accept_invite_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(slug): ApiPath<String>,
+    page: PageApp,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Response {
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
     let Some(token) = query.token else {
-        return missing_token();
+        return missing_token(&state);
     };
-    let invite = match usable_invite(&state, &app, &token).await {
+    let invite = match invites::usable_in(&state, &page.app, &token).await {
         Ok(invite) => invite,
-        Err(e) => return error_page(&e),
+        Err(e) => return pages::error(&state.templates, &e),
     };
     let csrf = Csrf::for_request(&headers);
-    let body = invite_form(
-        &state,
-        &slug,
-        &app.display_name,
-        &invite.email,
-        &token,
-        &csrf,
-        None,
-    );
-    csrf.attach(
-        &state,
-        &cookie_path(&state, &slug),
-        page("Accept the invitation", &body),
-    )
+    invite_form(&state, &page, StatusCode::OK, &invite, &token, &csrf, None)
 }
 
 #[derive(Deserialize)]
 pub struct InviteForm {
-    csrf_token: Option<String>,
     token: String,
     display_name: Option<String>,
     password: String,
@@ -353,37 +270,23 @@ pub struct InviteForm {
 
 pub async fn accept_invite_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     meta: RequestMeta,
-    ApiPath(slug): ApiPath<String>,
-    ApiForm(form): ApiForm<InviteForm>,
+    page: PageApp,
+    CsrfForm { form, csrf }: CsrfForm<InviteForm>,
 ) -> Response {
-    if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-        return refused.into_response();
-    }
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
-    let invite = match usable_invite(&state, &app, &form.token).await {
+    let invite = match invites::usable_in(&state, &page.app, &form.token).await {
         Ok(invite) => invite,
-        Err(e) => return error_page(&e),
+        Err(e) => return pages::error(&state.templates, &e),
     };
     let retry = |message: &str| {
-        let csrf = Csrf::for_request(&headers);
-        let body = invite_form(
+        invite_form(
             &state,
-            &slug,
-            &app.display_name,
-            &invite.email,
+            &page,
+            StatusCode::BAD_REQUEST,
+            &invite,
             &form.token,
             &csrf,
             Some(message),
-        );
-        csrf.attach(
-            &state,
-            &cookie_path(&state, &slug),
-            page_with_status(StatusCode::BAD_REQUEST, "Accept the invitation", &body),
         )
     };
     if form
@@ -406,15 +309,16 @@ pub async fn accept_invite_submit(
     )
     .await;
     match accepted {
-        Ok(accepted) => message_page(
+        Ok(accepted) => pages::message(
+            &state.templates,
             StatusCode::OK,
             "Welcome aboard",
             &format!(
                 "Your {} account ({}) is ready. You can now sign in with your new password.",
-                app.display_name, accepted.user.email
+                page.app.display_name, accepted.user.email
             ),
         ),
         Err(Error::InvalidRequest { message, .. }) => retry(&message),
-        Err(e) => error_page(&e),
+        Err(e) => pages::error(&state.templates, &e),
     }
 }

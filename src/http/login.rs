@@ -14,12 +14,8 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    consumer::app_of,
-    extract::{ApiPath, ApiQuery},
-    pages::{
-        self, ApiForm, Csrf, error_page, escape, hidden, message_page, notice, page_with_status,
-        verify_csrf,
-    },
+    extract::ApiQuery,
+    pages::{self, Csrf, CsrfForm, PageApp},
 };
 use crate::{
     error::Error,
@@ -29,6 +25,7 @@ use crate::{
         sessions, users,
     },
     state::AppState,
+    templates::{Value, context},
 };
 
 /// Where the browser cookies of an app's pages apply: the app's paths, or the whole
@@ -57,10 +54,11 @@ pub fn safe_return_to(state: &AppState, slug: &str, return_to: &str) -> Option<S
     ok.then(|| return_to.to_owned())
 }
 
-fn see_other(location: &str) -> Response {
+fn see_other(state: &AppState, location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => message_page(
+        Err(_) => pages::message(
+            &state.templates,
             StatusCode::BAD_REQUEST,
             "This link is not valid",
             "The address to return to is not valid.",
@@ -68,8 +66,9 @@ fn see_other(location: &str) -> Response {
     }
 }
 
-fn bad_return_to() -> Response {
-    message_page(
+fn bad_return_to(state: &AppState) -> Response {
+    pages::message(
+        &state.templates,
         StatusCode::BAD_REQUEST,
         "This link is not valid",
         "The address to return to after signing in must be a page of this app.",
@@ -86,49 +85,45 @@ pub struct LoginQuery {
     prompt: Option<String>,
 }
 
+/// The sign-in form (again, with `error`, after a failed attempt).
 fn login_form(
     state: &AppState,
-    slug: &str,
-    app_name: &str,
+    page: &PageApp,
+    status: StatusCode,
     email: &str,
     return_to: Option<&str>,
     csrf: &Csrf,
     error: Option<&str>,
-) -> String {
-    let action = format!("{}/{slug}/login", state.config.base_path);
-    format!(
-        "<h1>Sign in to {app}</h1>\n{error}<form method=\"post\" action=\"{action}\">\n{csrf}{return_to}\
-         <label for=\"email\">Email</label>\n\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" value=\"{email}\" required autofocus>\n\
-         <label for=\"password\">Password</label>\n\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\n\
-         <button type=\"submit\">Sign in</button>\n</form>",
-        app = escape(app_name),
-        error = error.map(notice).unwrap_or_default(),
-        action = escape(&action),
-        csrf = csrf.field(),
-        return_to = return_to
-            .map(|r| hidden("return_to", r))
-            .unwrap_or_default(),
-        email = escape(email),
-    )
+) -> Response {
+    let response = pages::show(
+        &state.templates,
+        status,
+        "pages/login.html",
+        context! {
+            app_name => &page.app.display_name,
+            action => format!("{}/{}/login", state.config.base_path, page.slug),
+            csrf_token => csrf.token(),
+            return_to,
+            email,
+            error,
+        },
+    );
+    let response = csrf.attach(state, &cookie_path(state, &page.slug), response);
+    with_return_target(response, return_to)
 }
 
 pub async fn login_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(slug): ApiPath<String>,
+    page: PageApp,
     ApiQuery(query): ApiQuery<LoginQuery>,
 ) -> Response {
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
+    let app = &page.app;
     let return_to = match query.return_to.as_deref() {
         None | Some("") => None,
-        Some(r) => match safe_return_to(&state, &slug, r) {
+        Some(r) => match safe_return_to(&state, &page.slug, r) {
             Some(r) => Some(r),
-            None => return bad_return_to(),
+            None => return bad_return_to(&state),
         },
     };
     // Already signed in: straight on (unless asked to sign in again).
@@ -137,37 +132,27 @@ pub async fn login_page(
         match web::resolve(&state, app.id, &cookie).await {
             Ok(Some(session)) => {
                 if let Some(return_to) = &return_to {
-                    return see_other(return_to);
+                    return see_other(&state, return_to);
                 }
                 return match users::find(&*state.db, app.id, session.user_id).await {
-                    Ok(user) => signed_in_page(&app.display_name, &user.email),
-                    Err(e) => error_page(&e),
+                    Ok(user) => signed_in_page(&state, &app.display_name, &user.email),
+                    Err(e) => pages::error(&state.templates, &e),
                 };
             }
             Ok(None) => {}
-            Err(e) => return error_page(&e),
+            Err(e) => return pages::error(&state.templates, &e),
         }
     }
     let csrf = Csrf::for_request(&headers);
-    let body = login_form(
+    login_form(
         &state,
-        &slug,
-        &app.display_name,
+        &page,
+        StatusCode::OK,
         "",
         return_to.as_deref(),
         &csrf,
         None,
-    );
-    let response = csrf.attach(
-        &state,
-        &cookie_path(&state, &slug),
-        page_with_status(
-            StatusCode::OK,
-            &format!("Sign in to {}", app.display_name),
-            &body,
-        ),
-    );
-    with_return_target(response, return_to.as_deref())
+    )
 }
 
 /// When signing in continues an authorization, the form's redirects end at the
@@ -186,8 +171,9 @@ fn with_return_target(response: Response, return_to: Option<&str>) -> Response {
     }
 }
 
-fn signed_in_page(app_name: &str, email: &str) -> Response {
-    message_page(
+fn signed_in_page(state: &AppState, app_name: &str, email: &str) -> Response {
+    pages::message(
+        &state.templates,
         StatusCode::OK,
         "You are signed in",
         &format!("You are signed in to {app_name} as {email}. You can close this page."),
@@ -196,7 +182,6 @@ fn signed_in_page(app_name: &str, email: &str) -> Response {
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -206,56 +191,40 @@ pub struct LoginForm {
 
 pub async fn login_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     meta: RequestMeta,
-    ApiPath(slug): ApiPath<String>,
-    ApiForm(form): ApiForm<LoginForm>,
+    page: PageApp,
+    CsrfForm { form, csrf }: CsrfForm<LoginForm>,
 ) -> Response {
-    if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-        return refused.into_response();
-    }
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
+    let app = &page.app;
     let return_to = match form.return_to.as_deref() {
         None | Some("") => None,
-        Some(r) => match safe_return_to(&state, &slug, r) {
+        Some(r) => match safe_return_to(&state, &page.slug, r) {
             Some(r) => Some(r),
-            None => return bad_return_to(),
+            None => return bad_return_to(&state),
         },
     };
     let opened =
-        sessions::password_session(&state, &app, &form.email, &form.password, None, &meta).await;
+        sessions::password_session(&state, app, &form.email, &form.password, None, &meta).await;
     let (session, user) = match opened {
         Ok((session, _refresh, user)) => (session, user),
-        Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => return error_page(&e),
+        Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => {
+            return pages::error(&state.templates, &e);
+        }
         Err(e) => {
             // The form again, with the reason (never which of email or password).
-            let csrf = Csrf::for_request(&headers);
             let message = match e.status() {
                 StatusCode::UNAUTHORIZED => "The email or password is not correct.".to_owned(),
                 _ => e.to_string(),
             };
-            let body = login_form(
+            let mut response = login_form(
                 &state,
-                &slug,
-                &app.display_name,
+                &page,
+                e.status(),
                 &form.email,
                 return_to.as_deref(),
                 &csrf,
                 Some(&message),
             );
-            let mut response = csrf.attach(
-                &state,
-                &cookie_path(&state, &slug),
-                page_with_status(
-                    e.status(),
-                    &format!("Sign in to {}", app.display_name),
-                    &body,
-                ),
-            );
-            response = with_return_target(response, return_to.as_deref());
             if let Error::RateLimited { retry_after } = e
                 && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
             {
@@ -266,27 +235,21 @@ pub async fn login_submit(
     };
     let secret = match web::create(&state, &session).await {
         Ok(secret) => secret,
-        Err(e) => return error_page(&e),
+        Err(e) => return pages::error(&state.templates, &e),
     };
     let max_age = (session.expires_at - state.now()).num_seconds().max(0);
-    let cookie = format!(
-        "{}={secret}; Path={}; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        web::COOKIE,
-        cookie_path(&state, &slug),
-        if state.config.is_https() {
-            "; Secure"
-        } else {
-            ""
-        }
-    );
-    let mut response = match &return_to {
-        Some(return_to) => see_other(return_to),
-        None => signed_in_page(&app.display_name, &user.email),
+    let response = match &return_to {
+        Some(return_to) => see_other(&state, return_to),
+        None => signed_in_page(&state, &app.display_name, &user.email),
     };
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
+    pages::set_cookie(
+        &state,
+        response,
+        web::COOKIE,
+        secret,
+        &cookie_path(&state, &page.slug),
+        max_age,
+    )
 }
 
 // ---------------------------------------------------------------------------------
@@ -311,35 +274,28 @@ async fn browser_user(
         .map(|s| s.user_id))
 }
 
-fn link(label: &str, url: Option<&str>) -> String {
-    match url {
-        Some(url) if url.starts_with("https://") || url.starts_with("http://") => format!(
-            "<a href=\"{}\" rel=\"noopener noreferrer\" target=\"_blank\">{}</a>",
-            escape(url),
-            escape(label)
-        ),
-        _ => String::new(),
-    }
+/// A link of the client's (website, policies) when it is an http(s) URL.
+fn link(label: &str, url: Option<&str>) -> Option<Value> {
+    url.filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .map(|url| context! { label, url })
 }
 
 pub async fn consent_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(slug): ApiPath<String>,
+    page: PageApp,
     ApiQuery(query): ApiQuery<ConsentQuery>,
 ) -> Response {
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
+    let (app, slug) = (&page.app, &page.slug);
     let Some(request_id) = query.request.filter(|r| !r.is_empty()) else {
-        return message_page(
+        return pages::message(
+            &state.templates,
             StatusCode::BAD_REQUEST,
             "This link is incomplete",
             "The consent page needs the authorization request it is about.",
         );
     };
-    let user_id = match browser_user(&state, &app, &headers).await {
+    let user_id = match browser_user(&state, app, &headers).await {
         Ok(Some(user_id)) => user_id,
         Ok(None) => {
             let encoded: String =
@@ -349,77 +305,63 @@ pub async fn consent_page(
                 state.config.base_path
             );
             let encoded: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
-            return see_other(&format!(
-                "{}/{slug}/login?return_to={encoded}",
-                state.config.base_path
-            ));
+            return see_other(
+                &state,
+                &format!(
+                    "{}/{slug}/login?return_to={encoded}",
+                    state.config.base_path
+                ),
+            );
         }
-        Err(e) => return error_page(&e),
+        Err(e) => return pages::error(&state.templates, &e),
     };
     let (request, client) = match authorize::pending(&state, app.id, user_id, &request_id).await {
         Ok(found) => found,
-        Err(e) => return error_page(&e),
+        Err(e) => return pages::error(&state.templates, &e),
     };
-    let scopes: String = scopes_of(&request.scopes)
+    let scopes: Vec<Value> = scopes_of(&request.scopes)
         .iter()
         .map(|s| {
-            format!(
-                "<li><strong>{}</strong>: {}</li>\n",
-                escape(s),
-                escape(scope_description(s).unwrap_or_default())
-            )
+            context! {
+                name => s,
+                description => scope_description(s).unwrap_or_default(),
+            }
         })
         .collect();
-    let logo = match client.logo_url.as_deref() {
-        Some(url) if url.starts_with("https://") => {
-            format!("<img class=\"logo\" src=\"{}\" alt=\"\">\n", escape(url))
-        }
-        _ => String::new(),
-    };
-    let links: Vec<String> = [
+    let links: Vec<Value> = [
         link("Website", client.homepage_url.as_deref()),
         link("Privacy policy", client.privacy_policy_url.as_deref()),
         link("Terms of service", client.terms_of_service_url.as_deref()),
     ]
     .into_iter()
-    .filter(|l| !l.is_empty())
+    .flatten()
     .collect();
-    let links = if links.is_empty() {
-        String::new()
-    } else {
-        format!("<p class=\"note\">{}</p>\n", links.join(" · "))
-    };
     let csrf = Csrf::for_request(&headers);
-    let action = format!("{}/{slug}/consent", state.config.base_path);
-    let body = format!(
-        "{logo}<h1>{client} wants to access your {app} account</h1>\n{description}\
-         <p>It will be able to:</p>\n<ul class=\"scopes\">\n{scopes}</ul>\n{links}\
-         <form method=\"post\" action=\"{action}\">\n{csrf}{request}\
-         <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\n\
-         <button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button>\n</form>",
-        client = escape(&client.name),
-        app = escape(&app.display_name),
-        description = client
-            .description
-            .as_deref()
-            .filter(|d| !d.is_empty())
-            .map(|d| format!("<p class=\"note\">{}</p>\n", escape(d)))
-            .unwrap_or_default(),
-        action = escape(&action),
-        csrf = csrf.field(),
-        request = hidden("request", &request_id),
+    let response = pages::show(
+        &state.templates,
+        StatusCode::OK,
+        "pages/consent.html",
+        context! {
+            app_name => &app.display_name,
+            client => context! {
+                name => &client.name,
+                // Only an https logo: the page loads it.
+                logo_url => client.logo_url.as_deref().filter(|u| u.starts_with("https://")),
+                description => client.description.as_deref().filter(|d| !d.is_empty()),
+                links,
+            },
+            scopes,
+            action => format!("{}/{slug}/consent", state.config.base_path),
+            csrf_token => csrf.token(),
+            request => &request_id,
+        },
     );
-    let response = csrf.attach(
-        &state,
-        &cookie_path(&state, &slug),
-        page_with_status(StatusCode::OK, &format!("Allow {}?", client.name), &body),
-    );
+    let response = csrf.attach(&state, &cookie_path(&state, slug), response);
     pages::allow_form_redirect(response, &request.redirect_uri)
 }
 
 #[derive(Deserialize)]
 pub struct ConsentForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     request: String,
     #[serde(default)]
@@ -430,40 +372,35 @@ pub async fn consent_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     meta: RequestMeta,
-    ApiPath(slug): ApiPath<String>,
-    ApiForm(form): ApiForm<ConsentForm>,
+    page: PageApp,
+    CsrfForm { form, .. }: CsrfForm<ConsentForm>,
 ) -> Response {
-    if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-        return refused.into_response();
-    }
-    let app = match app_of(&state, &slug).await {
-        Ok(app) => app,
-        Err(e) => return error_page(&e),
-    };
     let approved = match form.decision.as_str() {
         "approve" => true,
         "deny" => false,
         _ => {
-            return message_page(
+            return pages::message(
+                &state.templates,
                 StatusCode::BAD_REQUEST,
                 "Something is not right",
                 "Choose Allow or Deny.",
             );
         }
     };
-    let user_id = match browser_user(&state, &app, &headers).await {
+    let user_id = match browser_user(&state, &page.app, &headers).await {
         Ok(Some(user_id)) => user_id,
         Ok(None) => {
-            return message_page(
+            return pages::message(
+                &state.templates,
                 StatusCode::UNAUTHORIZED,
                 "You are not signed in",
                 "Your session has ended. Go back to the app and sign in again.",
             );
         }
-        Err(e) => return error_page(&e),
+        Err(e) => return pages::error(&state.templates, &e),
     };
-    match authorize::answer(&state, &app, user_id, &form.request, approved, &meta).await {
-        Ok(location) => see_other(&location),
-        Err(e) => error_page(&e),
+    match authorize::answer(&state, &page.app, user_id, &form.request, approved, &meta).await {
+        Ok(location) => see_other(&state, &location),
+        Err(e) => pages::error(&state.templates, &e),
     }
 }

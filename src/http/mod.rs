@@ -47,7 +47,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{error::Error, services::apps::AppSettings, state::AppState};
+use crate::{error::Error, state::AppState};
 use lane::{AdminLane as A, ConsumerLane as C};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -149,7 +149,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/oauth-clients/{id}/regenerate-secret",
             post(oauth_clients::regenerate_secret::<A>),
         )
-        // Public: client credentials with seed 001's JSON body.
+        // Public: client credentials with a JSON body (docs/src/machine-clients.md).
         .route("/v1/apps/{app}/tokens", post(oauth::app_token))
         // Federated sign-in: provider configuration and users' identities.
         .route("/v1/apps/{app}/providers", get(federation::list_providers))
@@ -173,7 +173,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/users/{id}/identities/{identity_id}",
             delete(federation::unlink_user_identity::<A>),
         )
-        // Webhooks (issue 8).
+        // Webhooks.
         .route(
             "/v1/apps/{app}/webhooks",
             post(webhooks::create).get(webhooks::list),
@@ -210,7 +210,7 @@ pub fn router(state: AppState) -> Router {
             post(webhooks::redeliver),
         )
         .route("/v1/apps/{app}/audit-log", get(audit_log::list::<A>))
-        // Account lifecycle (issue 7).
+        // Account lifecycle.
         .route(
             "/v1/apps/{app}/invites",
             post(lifecycle::create::<A>).get(lifecycle::list::<A>),
@@ -352,7 +352,7 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/v1/users/{id}/identities/{identity_id}",
             delete(federation::unlink_user_identity::<C>),
         )
-        // Account lifecycle (issue 7).
+        // Account lifecycle.
         .route(
             "/{slug}/v1/invites",
             get(lifecycle::list::<C>).post(lifecycle::create::<C>),
@@ -380,7 +380,7 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/.well-known/openid-configuration",
             get(well_known::discovery),
         )
-        // The default app (HEIMDALL_DEFAULT_APP) at the root paths of seed 003.
+        // The default app (HEIMDALL_DEFAULT_APP) at the root paths.
         .route(
             "/.well-known/openid-configuration",
             get(well_known::discovery_default),
@@ -465,7 +465,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone());
 
     // The default app (HEIMDALL_DEFAULT_APP) also serves the OAuth endpoints at the
-    // root paths of seed 003 (`/v1/oauth/token`, …): those requests are routed as if
+    // root paths (`/v1/oauth/token`, …): those requests are routed as if
     // they had the app's slug in front.
     let app = match state.config.default_app.clone() {
         Some(slug) => Router::new().fallback_service(tower::util::MapRequest::new(
@@ -578,7 +578,10 @@ fn cors_layer(state: AppState) -> CorsLayer {
                     slug
                 };
                 match state.apps.by_name(&slug).await {
-                    Ok(Some(app)) => AppSettings::from_stored(&app.settings)
+                    Ok(Some(app)) => state
+                        .apps
+                        .settings(&app)
+                        .await
                         .allowed_origins
                         .iter()
                         .any(|allowed| allowed == origin),

@@ -1,6 +1,6 @@
-//! OAuth 2.0 protocol endpoints of an app: the token endpoint (client credentials;
-//! issue 6 adds the authorization code and refresh grants) and introspection
-//! (RFC 7662). Errors here are RFC 6749 JSON, not SPEC §5's shape.
+//! OAuth 2.0 protocol endpoints of an app: the token endpoint (client credentials,
+//! authorization code and refresh grants), revocation (RFC 7009), userinfo and
+//! introspection (RFC 7662). Errors here are RFC 6749 JSON, not the REST error shape.
 
 use std::collections::HashMap;
 
@@ -451,7 +451,7 @@ pub async fn token(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// `POST /v1/apps/{app}/tokens`: client credentials with the JSON body of seed 001.
+/// `POST /v1/apps/{app}/tokens`: client credentials with a JSON body.
 pub async fn app_token(
     State(state): State<AppState>,
     meta: RequestMeta,

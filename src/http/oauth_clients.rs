@@ -1,4 +1,4 @@
-//! OAuth clients over REST (seed 003's shapes): `/{slug}/v1/oauth/clients` for end
+//! OAuth clients over REST (docs/src/oauth-provider.md): `/{slug}/v1/oauth/clients` for end
 //! users (their own clients; `all` with `oauth_clients:read`) and
 //! `/v1/apps/{app}/oauth-clients` for app administrators (who may create
 //! first-party clients).

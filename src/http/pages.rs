@@ -1,98 +1,75 @@
 //! A small toolkit for Heimdall's hosted pages (password reset, email verification,
 //! invite acceptance; the OAuth login and consent pages build on it too).
 //!
-//! Pages are plain server-rendered HTML without scripts. Building one:
+//! Pages are plain server-rendered HTML without scripts, from the templates under
+//! `templates/pages/` ([`crate::templates`]: auto-escaped, overridable from
+//! `HEIMDALL_TEMPLATES_DIR`). Building one:
 //!
 //! ```ignore
-//! async fn show(State(state): State<AppState>, headers: HeaderMap, …) -> Response {
+//! async fn show(State(state): State<AppState>, headers: HeaderMap, page: PageApp) -> Response {
 //!     let csrf = Csrf::for_request(&headers);
-//!     let body = format!(
-//!         "<h1>{}</h1>{}",
-//!         escape(&app.display_name),
-//!         form(&action, &csrf, &input("Email", "email", "email", "username"), "Continue"),
-//!     );
-//!     csrf.attach(&state, &cookie_path, page("Sign in", &body))
+//!     let response = pages::show(&state.templates, StatusCode::OK, "pages/login.html",
+//!         context! { app_name => &page.app.display_name, csrf_token => csrf.token(), … });
+//!     csrf.attach(&state, &cookie_path, response)
 //! }
 //!
-//! async fn submit(State(state): State<AppState>, headers: HeaderMap,
-//!                 ApiForm(form): ApiForm<MyForm>) -> Response {
-//!     if let Err(refused) = verify_csrf(&headers, form.csrf_token.as_deref()) {
-//!         return refused.into_response(); // 403 page, nothing changed
-//!     }
+//! async fn submit(State(state): State<AppState>, page: PageApp,
+//!                 form: CsrfForm<MyForm>) -> Response {
+//!     // Only reached with a verified CSRF token: otherwise the 403 page, nothing changed.
 //!     …
 //! }
 //! ```
 //!
-//! Rules every page follows: every interpolated value goes through [`escape`]; every
-//! form carries the CSRF field ([`Csrf::field`], or use [`form`]) and its handler
-//! calls [`verify_csrf`] before changing anything; responses come from [`page`] /
-//! [`page_with_status`] so they carry the security headers (CSP with
-//! `frame-ancestors 'none'` and `form-action 'self'`, `X-Frame-Options: DENY`,
-//! `Referrer-Policy: no-referrer`, `Cache-Control: no-store`).
+//! Rules every page follows: values reach the HTML only through a template; every
+//! form carries the CSRF field (`csrf_token`) and its handler takes a [`CsrfForm`];
+//! responses come from [`show`] / [`message`] / [`error`] so they carry the security
+//! headers (CSP with `frame-ancestors 'none'` and `form-action 'self'`,
+//! `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`, `Cache-Control:
+//! no-store`); cookies are built by [`set_cookie`] and read by [`cookie`].
 
-use std::sync::LazyLock;
+use std::sync::Arc;
 
 use axum::{
-    extract::{FromRequest, Request},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{Html, IntoResponse, Response},
 };
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::{Engine, engine::general_purpose::STANDARD};
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, de::DeserializeOwned};
 
-use super::extract::read_body;
-use crate::{crypto, error::Error, state::AppState};
+use super::{
+    consumer::app_of,
+    extract::{ApiPath, read_body},
+};
+use crate::{
+    crypto,
+    error::Error,
+    state::AppState,
+    templates::{TemplateError, Templates, Value, context},
+};
 
 /// The name of the hidden form field that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";
 /// The cookie that carries the same token (double submit).
 pub const CSRF_COOKIE: &str = "heimdall_csrf";
-
-const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;\
-background:#f5f6f8;color:#1c1e21;margin:0;padding:2rem 1rem}\
-main{max-width:26rem;margin:0 auto;background:#fff;border-radius:8px;padding:2rem;\
-box-shadow:0 1px 3px rgba(0,0,0,.12)}h1{font-size:1.4rem;margin-top:0}\
-label{display:block;margin:1rem 0 .25rem;font-weight:600}\
-input[type=text],input[type=email],input[type=password]{width:100%;box-sizing:border-box;\
-padding:.6rem;border:1px solid #aab;border-radius:4px;font-size:1rem}\
-button{margin-top:1.5rem;width:100%;padding:.7rem;border:0;border-radius:4px;\
-background:#2456d3;color:#fff;font-size:1rem;cursor:pointer}\
-button:focus,input:focus{outline:3px solid #8fb0ff}\
-.error{color:#a40e26;background:#fdecee;padding:.6rem;border-radius:4px}\
-.note{color:#555;font-size:.9rem}\
-button.secondary{background:#e4e6eb;color:#1c1e21;margin-top:.75rem}\
-.logo{max-width:64px;max-height:64px;display:block;margin:0 auto 1rem}\
-ul.scopes{padding-left:1.2rem;line-height:1.5}";
+/// How long a form's CSRF cookie lives, in seconds.
+const CSRF_MAX_AGE: i64 = 3600;
 
 /// `Content-Security-Policy` of every page: nothing loads but the inline style
-/// (pinned by its hash); forms post only to Heimdall; no framing.
-static CSP: LazyLock<String> = LazyLock::new(|| {
-    let hash = STANDARD.encode(crypto::sha256(STYLE.as_bytes()));
+/// (pinned by its hash, so an operator's `pages/style.css` is allowed as it is);
+/// forms post only to Heimdall; no framing.
+fn csp(style: &str) -> String {
+    let hash = STANDARD.encode(crypto::sha256(style.as_bytes()));
     format!(
         "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data: https:; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
-});
-
-/// Escapes text for HTML element content and (double-quoted) attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Sets the hosted-page security headers on a response.
-pub fn security_headers(headers: &mut HeaderMap) {
-    if let Ok(csp) = HeaderValue::from_str(&CSP) {
+fn security_headers(headers: &mut HeaderMap, csp: &str) {
+    if let Ok(csp) = HeaderValue::from_str(csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -123,7 +100,14 @@ pub fn allow_form_redirect(mut response: Response, target: &str) -> Response {
     if source.is_empty() || source.contains([' ', ';', ',', '\'', '"']) {
         return response;
     }
-    let csp = CSP.replace(
+    let Some(csp) = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return response;
+    };
+    let csp = csp.replace(
         "form-action 'self'",
         &format!("form-action 'self' {source}"),
     );
@@ -135,37 +119,65 @@ pub fn allow_form_redirect(mut response: Response, target: &str) -> Response {
     response
 }
 
-/// A complete page with status 200. `title` is escaped here; `body_html` is
-/// inserted as is, so build it with [`escape`] around every value.
-pub fn page(title: &str, body_html: &str) -> Response {
-    page_with_status(StatusCode::OK, title, body_html)
+/// Renders page template `name` (which extends `pages/base.html`) with `context`
+/// and the style; returns the HTML and the CSP that allows that style.
+fn render(
+    templates: &Templates,
+    name: &str,
+    context: Value,
+) -> Result<(String, String), TemplateError> {
+    let style = templates.render("pages/style.css", context! {})?;
+    let style = style.trim_end().to_owned();
+    let csp = csp(&style);
+    let html = templates.render(
+        name,
+        context! { style => Value::from_safe_string(style), ..context },
+    )?;
+    Ok((html, csp))
 }
 
-/// A complete page with the given status (see [`page`]).
-pub fn page_with_status(status: StatusCode, title: &str, body_html: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"referrer\" content=\"no-referrer\">\n<title>{title}</title>\n\
-         <style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body_html}\n</main>\n</body>\n</html>\n",
-        title = escape(title),
-    );
+fn respond(status: StatusCode, html: String, csp: &str) -> Response {
     let mut response = (status, Html(html)).into_response();
-    security_headers(response.headers_mut());
+    security_headers(response.headers_mut(), csp);
     response
 }
 
-/// A page that only says something went wrong: `message` is escaped.
-pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
-    page_with_status(
+/// A complete page: template `name` (e.g. `pages/login.html`) with `context`, with
+/// the given status and the security headers. A template that fails to render (an
+/// operator's override can) is logged and answered with the built-in 500 page.
+pub fn show(templates: &Templates, status: StatusCode, name: &str, context: Value) -> Response {
+    match render(templates, name, context) {
+        Ok((html, csp)) => respond(status, html, &csp),
+        Err(error) => {
+            tracing::error!(%error, "a page template failed to render");
+            let fallback = render(
+                Templates::embedded(),
+                "pages/message.html",
+                context! {
+                    title => "Something went wrong",
+                    message => "Please try again later.",
+                },
+            );
+            match fallback {
+                Ok((html, csp)) => respond(StatusCode::INTERNAL_SERVER_ERROR, html, &csp),
+                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }
+    }
+}
+
+/// A page that only says something (`pages/message.html`).
+pub fn message(templates: &Templates, status: StatusCode, title: &str, message: &str) -> Response {
+    show(
+        templates,
         status,
-        title,
-        &format!("<h1>{}</h1>\n<p>{}</p>", escape(title), escape(message)),
+        "pages/message.html",
+        context! { title, message },
     )
 }
 
 /// A domain error as a page with the error's status.
-pub fn error_page(error: &Error) -> Response {
+pub fn error(templates: &Templates, error: &Error) -> Response {
     error.log();
     let title = match error.status() {
         StatusCode::GONE => "This link is no longer valid",
@@ -176,52 +188,54 @@ pub fn error_page(error: &Error) -> Response {
         s if s.is_client_error() => "Something is not right",
         _ => "Something went wrong",
     };
-    let message = match error {
+    let text = match error {
         Error::Internal(_) => "Please try again later.".to_owned(),
         other => other.to_string(),
     };
-    message_page(error.status(), title, &message)
+    message(templates, error.status(), title, &text)
 }
 
-/// A labelled input. `kind` is the input type (`text`, `email`, `password`, …),
-/// `autocomplete` its autocomplete token (`new-password`, `username`, `name`, …).
-pub fn input(label: &str, name: &str, kind: &str, autocomplete: &str) -> String {
-    let id = escape(name);
-    format!(
-        "<label for=\"{id}\">{label}</label>\n<input id=\"{id}\" name=\"{id}\" type=\"{kind}\" \
-         autocomplete=\"{autocomplete}\" required>\n",
-        label = escape(label),
-        kind = escape(kind),
-        autocomplete = escape(autocomplete),
-    )
+// ---------------------------------------------------------------------------------
+// Cookies
+
+/// The value of the request's cookie `name`. This is the one place the pages read
+/// cookies. When a browser sends several of that name (set for different paths),
+/// the first one counts: RFC 6265 §5.4 sends the most specific path first.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse_encoded)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
-/// A hidden field.
-pub fn hidden(name: &str, value: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-        escape(name),
-        escape(value)
-    )
+/// Sets cookie `name` on `response`; the one place the pages build cookies:
+/// `HttpOnly; SameSite=Lax`, `Secure` when the public URL is https (README "Hosted
+/// pages"), limited to `path`, for `max_age` seconds.
+pub fn set_cookie(
+    state: &AppState,
+    response: Response,
+    name: &'static str,
+    value: String,
+    path: &str,
+    max_age: i64,
+) -> Response {
+    let path = if path.is_empty() { "/" } else { path };
+    let cookie = Cookie::build((name, value))
+        .path(path.to_owned())
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.is_https())
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build();
+    (CookieJar::new().add(cookie), response).into_response()
 }
 
-/// A `POST` form to `action` with the CSRF field, `fields_html` and a submit button.
-pub fn form(action: &str, csrf: &Csrf, fields_html: &str, submit: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"{action}\">\n{csrf}{fields_html}<button type=\"submit\">{submit}</button>\n</form>",
-        action = escape(action),
-        csrf = csrf.field(),
-        submit = escape(submit),
-    )
-}
-
-/// An error notice to show above a form (`message` is escaped).
-pub fn notice(message: &str) -> String {
-    format!(
-        "<p class=\"error\" role=\"alert\">{}</p>\n",
-        escape(message)
-    )
-}
+// ---------------------------------------------------------------------------------
+// CSRF
 
 /// The CSRF token of a browser (double-submit cookie): the same random value in an
 /// `HttpOnly; SameSite=Lax` cookie scoped to the app's path and in a hidden field
@@ -237,18 +251,6 @@ fn well_formed(token: &str) -> bool {
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// The value of the request's cookie `name` (the first one sent), if any.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.trim().to_owned())
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
@@ -267,65 +269,109 @@ impl Csrf {
         Self { token }
     }
 
+    /// The token, for the form's `csrf_token` field.
     pub fn token(&self) -> &str {
         &self.token
     }
 
-    /// The hidden form field carrying the token.
-    pub fn field(&self) -> String {
-        hidden(CSRF_FIELD, &self.token)
-    }
-
-    /// The `Set-Cookie` value: `HttpOnly; SameSite=Lax`, `Secure` when the public
-    /// URL is https, limited to `path` (the app's hosted pages, e.g. `/acme`).
-    pub fn cookie(&self, state: &AppState, path: &str) -> String {
-        format!(
-            "{CSRF_COOKIE}={}; Path={}; HttpOnly; SameSite=Lax; Max-Age=3600{}",
-            self.token,
-            if path.is_empty() { "/" } else { path },
-            if state.config.is_https() {
-                "; Secure"
-            } else {
-                ""
-            }
-        )
-    }
-
-    /// Sets the cookie on `response` (a page that shows a form).
-    pub fn attach(&self, state: &AppState, path: &str, mut response: Response) -> Response {
-        if let Ok(value) = HeaderValue::from_str(&self.cookie(state, path)) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-        response
-    }
-}
-
-/// A refused CSRF check; its response is a 403 page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CsrfRejected;
-
-impl IntoResponse for CsrfRejected {
-    fn into_response(self) -> Response {
-        message_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "The form could not be verified (its security token is missing or does not match). \
-             Go back, reload the page and try again.",
+    /// Sets the cookie on `response` (a page that shows a form), limited to `path`
+    /// (the app's hosted pages, e.g. `/acme`).
+    pub fn attach(&self, state: &AppState, path: &str, response: Response) -> Response {
+        set_cookie(
+            state,
+            response,
+            CSRF_COOKIE,
+            self.token.clone(),
+            path,
+            CSRF_MAX_AGE,
         )
     }
 }
 
-/// Checks a submitted form's CSRF token against the cookie, in constant time. A
-/// missing or different token is [`CsrfRejected`] (a 403 page): the handler must
-/// return it and change nothing.
-pub fn verify_csrf(headers: &HeaderMap, submitted: Option<&str>) -> Result<(), CsrfRejected> {
-    match (cookie_token(headers), submitted) {
+/// Checks a submitted token against the cookie's, in constant time.
+fn verify_csrf(cookie: Option<String>, submitted: Option<&str>) -> Option<Csrf> {
+    match (cookie, submitted) {
         (Some(cookie), Some(submitted))
             if crypto::ct_eq(cookie.as_bytes(), submitted.as_bytes()) =>
         {
-            Ok(())
+            Some(Csrf { token: cookie })
         }
-        _ => Err(CsrfRejected),
+        _ => None,
+    }
+}
+
+/// The 403 page of a form whose CSRF token is missing or wrong.
+fn csrf_rejected(templates: &Templates) -> Response {
+    message(
+        templates,
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "The form could not be verified (its security token is missing or does not match). \
+         Go back, reload the page and try again.",
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// Extractors
+
+/// A submitted page form whose CSRF token matched the browser's cookie: the
+/// `application/x-www-form-urlencoded` body as `T` (415 for another content type,
+/// 413 over the body limit, 400 for a malformed form, as [`super::extract::ApiJson`]),
+/// and the verified token for a page that shows the form again. A missing or
+/// different token is the 403 page, before the handler runs, so nothing changes.
+pub struct CsrfForm<T> {
+    pub form: T,
+    pub csrf: Csrf,
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    csrf_token: Option<String>,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        if !is_form(req.headers()) {
+            return Err(Error::UnsupportedMediaType(
+                "the request body must be a form (Content-Type: application/x-www-form-urlencoded)"
+                    .into(),
+            )
+            .into_response());
+        }
+        let expected = cookie_token(req.headers());
+        let bytes = read_body(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let form: T = parse_form(&bytes).map_err(IntoResponse::into_response)?;
+        let field: CsrfField = parse_form(&bytes).map_err(IntoResponse::into_response)?;
+        match verify_csrf(expected, field.csrf_token.as_deref()) {
+            Some(csrf) => Ok(Self { form, csrf }),
+            None => Err(csrf_rejected(&state.templates)),
+        }
+    }
+}
+
+/// The app named by the page's `{slug}` path segment; an unknown app is the 404
+/// page.
+pub struct PageApp {
+    pub app: Arc<entity::app::Model>,
+    /// The slug as the path has it (the pages' own links repeat it).
+    pub slug: String,
+}
+
+impl FromRequestParts<AppState> for PageApp {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ApiPath(slug) = ApiPath::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match app_of(state, &slug).await {
+            Ok(app) => Ok(Self { app, slug }),
+            Err(e) => Err(error(&state.templates, &e)),
+        }
     }
 }
 
@@ -341,27 +387,7 @@ pub fn is_form(headers: &HeaderMap) -> bool {
         })
 }
 
-/// An `application/x-www-form-urlencoded` body: 415 for another content type, 413
-/// over the body limit, 400 for a malformed form (naming the field when it can).
-/// Mirrors [`super::extract::ApiJson`].
-pub struct ApiForm<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiForm<T> {
-    type Rejection = Error;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
-        if !is_form(req.headers()) {
-            return Err(Error::UnsupportedMediaType(
-                "the request body must be a form (Content-Type: application/x-www-form-urlencoded)"
-                    .into(),
-            ));
-        }
-        let bytes = read_body(req, state).await?;
-        parse_form(&bytes).map(ApiForm)
-    }
-}
-
-/// Parses a urlencoded form.
+/// Parses a urlencoded form, naming the field when it can.
 pub fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(bytes));
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
@@ -380,14 +406,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_everything_that_matters() {
-        assert_eq!(
-            escape(r#"<a href="x" onclick='y'>&</a>"#),
-            "&lt;a href=&quot;x&quot; onclick=&#x27;y&#x27;&gt;&amp;&lt;/a&gt;"
-        );
-    }
-
-    #[test]
     fn csrf_cookie_round_trip() {
         let mut headers = HeaderMap::new();
         let fresh = Csrf::for_request(&headers);
@@ -397,10 +415,53 @@ mod tests {
             HeaderValue::from_str(&format!("a=b; {CSRF_COOKIE}={}", fresh.token())).unwrap(),
         );
         assert_eq!(Csrf::for_request(&headers).token(), fresh.token());
-        assert!(verify_csrf(&headers, Some(fresh.token())).is_ok());
-        assert!(verify_csrf(&headers, Some("x")).is_err());
-        assert!(verify_csrf(&headers, None).is_err());
-        assert!(verify_csrf(&HeaderMap::new(), Some(fresh.token())).is_err());
+        let verify = |headers: &HeaderMap, submitted| verify_csrf(cookie_token(headers), submitted);
+        assert!(verify(&headers, Some(fresh.token())).is_some());
+        assert!(verify(&headers, Some("x")).is_none());
+        assert!(verify(&headers, None).is_none());
+        assert!(verify(&HeaderMap::new(), Some(fresh.token())).is_none());
+    }
+
+    #[test]
+    fn the_first_cookie_of_a_name_counts() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("junk; a = 1 ;b=2; a=3"),
+        );
+        headers.append(header::COOKIE, HeaderValue::from_static("c=4"));
+        assert_eq!(cookie(&headers, "a").as_deref(), Some("1"));
+        assert_eq!(cookie(&headers, "b").as_deref(), Some("2"));
+        assert_eq!(cookie(&headers, "c").as_deref(), Some("4"));
+        assert_eq!(cookie(&headers, "d"), None);
+    }
+
+    #[test]
+    fn pages_pin_their_style_in_the_csp() {
+        let response = message(
+            Templates::embedded(),
+            StatusCode::GONE,
+            "Gone <now>",
+            "it's \"over\"",
+        );
+        assert_eq!(response.status(), StatusCode::GONE);
+        let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        let style = Templates::embedded()
+            .render("pages/style.css", context! {})
+            .unwrap();
+        let hash = STANDARD.encode(crypto::sha256(style.trim_end().as_bytes()));
+        assert!(csp.contains(&format!("style-src 'sha256-{hash}'")), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"));
+        let widened = allow_form_redirect(response, "https://client.example/cb?x=1");
+        let csp = widened.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("form-action 'self' https://client.example;"),
+            "{csp}"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! REST envelopes (SPEC §5): `{"data": …, "_links": {"self": …}}` for resources,
+//! REST envelopes (docs/src/api-conventions.md): `{"data": …, "_links": {"self": …}}` for resources,
 //! `{"data": […], "next_cursor": …}` for lists.
 
 use axum::{

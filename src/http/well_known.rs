@@ -111,7 +111,7 @@ pub async fn discovery(
 }
 
 /// Root paths (`/.well-known/openid-configuration`) serve the default app, with
-/// endpoints at the root paths of seed 003.
+/// endpoints at the root paths.
 pub async fn discovery_default(State(state): State<AppState>) -> Result<Response> {
     let slug = default_app(&state)?;
     let app = app_by_slug(&state, &slug).await?;

@@ -24,7 +24,7 @@ use crate::{
     state::AppState,
 };
 
-/// App settings (SPEC §3, §11). Stored as JSON; fields added later default on read.
+/// App settings (docs/src/apps-and-keys.md). Stored as JSON; fields added later default on read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AppSettings {
@@ -265,20 +265,37 @@ pub struct AppPatch {
     pub settings: Option<Map<String, Value>>,
 }
 
+/// An app's parsed settings, shared.
+#[derive(Clone, Debug)]
+pub struct ParsedSettings(Arc<(Value, AppSettings)>);
+
+impl std::ops::Deref for ParsedSettings {
+    type Target = AppSettings;
+
+    fn deref(&self) -> &AppSettings {
+        &self.0.1
+    }
+}
+
 /// Short-lived per-instance cache of apps by id and by slug, invalidated on write.
 #[derive(Clone)]
 pub struct AppCache {
     db: Db,
+    bus: crate::services::bus::Bus,
     by_id: Cache<Uuid, Arc<app::Model>>,
     by_name: Cache<String, Arc<app::Model>>,
     /// Every origin that some app lists in `allowed_origins` (one entry, `()`).
     origins: Cache<(), Arc<std::collections::HashSet<String>>>,
+    /// Parsed settings by app, with the stored JSON they were parsed from: hot
+    /// paths compare (cheap) instead of parsing per request.
+    settings: Cache<Uuid, Arc<(Value, AppSettings)>>,
 }
 
 impl AppCache {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, bus: crate::services::bus::Bus) -> Self {
         Self {
             db,
+            bus,
             by_id: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(30))
@@ -291,7 +308,23 @@ impl AppCache {
                 .max_capacity(1)
                 .time_to_live(Duration::from_secs(30))
                 .build(),
+            settings: Cache::builder().max_capacity(10_000).build(),
         }
+    }
+
+    /// The app's settings, parsed once per stored version.
+    pub async fn settings(&self, app: &app::Model) -> ParsedSettings {
+        if let Some(hit) = self.settings.get(&app.id).await
+            && hit.0 == app.settings
+        {
+            return ParsedSettings(hit);
+        }
+        let parsed = Arc::new((
+            app.settings.clone(),
+            AppSettings::from_stored(&app.settings),
+        ));
+        self.settings.insert(app.id, parsed.clone()).await;
+        ParsedSettings(parsed)
     }
 
     /// Whether any app lists `origin` in `allowed_origins`: the CORS rule of routes
@@ -358,9 +391,25 @@ impl AppCache {
         Some(app)
     }
 
+    /// Drops the app here and on every other instance.
     pub async fn invalidate(&self, app: &app::Model) {
-        self.by_id.invalidate(&app.id).await;
-        self.by_name.invalidate(&app.name).await;
+        self.apply(app.id, &app.name).await;
+        self.bus.publish(crate::services::bus::Change::App {
+            id: app.id,
+            name: app.name.clone(),
+        });
+    }
+
+    /// Another instance changed this app.
+    pub async fn apply(&self, id: Uuid, name: &str) {
+        self.by_id.invalidate(&id).await;
+        self.by_name.invalidate(name).await;
+        self.origins.invalidate_all();
+    }
+
+    pub fn flush(&self) {
+        self.by_id.invalidate_all();
+        self.by_name.invalidate_all();
         self.origins.invalidate_all();
     }
 }

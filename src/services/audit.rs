@@ -1,6 +1,7 @@
 //! Recording the audit log. Every write path calls [`record`] on its own
 //! transaction, so an entry exists exactly when the change it describes committed;
-//! the same call writes the webhook outbox for the events of SPEC §7.
+//! the same call writes the webhook outbox for the webhook events
+//! (docs/src/webhooks-and-audit-log.md).
 //! Entries never contain secrets: callers pass ids and non-secret facts only.
 
 use entity::audit_entry;
@@ -86,7 +87,7 @@ pub async fn record(
     entry: Entry,
 ) -> Result<()> {
     let now = state.now();
-    // Events of SPEC §7 also go to the webhook outbox, in this same transaction.
+    // Webhook events also go to the outbox, in this same transaction.
     crate::services::webhooks::outbox::emit(conn, state, &entry, now).await?;
     audit_entry::ActiveModel {
         id: Set(db::new_id()),
@@ -120,9 +121,10 @@ pub async fn commit(
 }
 
 /// Audit entries for events that change no row (token issuance, at thousands per
-/// second), written in batches: one multi-row insert every [`FLUSH_EVERY`] or
-/// [`BATCH`] entries instead of a write transaction per request. Entries are
-/// stamped when they happen; a crash can lose at most the last fraction of a second.
+/// second), written by group commit: a request queues its entry and waits; the
+/// writer inserts everything queued in one multi-row statement and then answers
+/// every request in the batch. Under load one write serves many requests, and no
+/// request is answered before its entry is in the database.
 #[derive(Clone)]
 pub struct AuditBuffer {
     tx: tokio::sync::mpsc::Sender<Pending>,
@@ -131,11 +133,16 @@ pub struct AuditBuffer {
     writer: std::sync::Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
+/// At the latest, queued entries are written this often (the writer also writes
+/// whenever its queue is drained, which under light load is at once).
 pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+/// Rows per insert statement.
 pub const BATCH: usize = 500;
 
 struct Pending {
     model: audit_entry::ActiveModel,
+    /// Told whether the entry was written.
+    written: tokio::sync::oneshot::Sender<bool>,
 }
 
 /// The writer: collects entries and writes a batch when it is full, when the queue
@@ -144,7 +151,7 @@ struct Writer {
     db: crate::db::Db,
     rx: tokio::sync::mpsc::Receiver<Pending>,
     flush_rx: tokio::sync::mpsc::Receiver<tokio::sync::oneshot::Sender<()>>,
-    batch: Vec<audit_entry::ActiveModel>,
+    batch: Vec<Pending>,
     waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     closed: bool,
 }
@@ -152,13 +159,21 @@ struct Writer {
 impl Writer {
     fn drain(&mut self) {
         while let Ok(p) = self.rx.try_recv() {
-            self.batch.push(p.model);
+            self.batch.push(p);
         }
     }
 
     async fn write(&mut self) {
-        if !self.batch.is_empty() {
-            write_batch(&self.db, std::mem::take(&mut self.batch)).await;
+        let batch = std::mem::take(&mut self.batch);
+        let mut pending = batch.into_iter().peekable();
+        while pending.peek().is_some() {
+            let chunk: Vec<Pending> = pending.by_ref().take(BATCH).collect();
+            let models: Vec<audit_entry::ActiveModel> =
+                chunk.iter().map(|p| p.model.clone()).collect();
+            let written = write_batch(&self.db, models).await;
+            for p in chunk {
+                let _ = p.written.send(written);
+            }
         }
         for waiter in self.waiters.drain(..) {
             let _ = waiter.send(());
@@ -172,7 +187,7 @@ impl Job for Writer {
             || !self.waiters.is_empty()
             || self.closed
             || self.rx.is_empty();
-        if due {
+        if due && (!self.batch.is_empty() || !self.waiters.is_empty()) {
             self.write().await;
         }
     }
@@ -183,7 +198,11 @@ impl Job for Writer {
         }
         tokio::select! {
             received = self.rx.recv() => match received {
-                Some(p) => self.batch.push(p.model),
+                Some(p) => {
+                    self.batch.push(p);
+                    // Whatever else arrived meanwhile joins this batch.
+                    self.drain();
+                }
                 None => self.closed = true,
             },
             Some(waiter) = self.flush_rx.recv() => {
@@ -228,7 +247,7 @@ impl AuditBuffer {
     }
 
     /// Stops the writer after it has written everything queued (graceful shutdown).
-    /// Entries pushed afterwards are dropped with an error in the log.
+    /// Entries pushed afterwards are refused (503).
     pub async fn shutdown(&self) {
         let _ = self.stop.send(true);
         if let Some(handle) = self.writer.lock().await.take() {
@@ -236,8 +255,10 @@ impl AuditBuffer {
         }
     }
 
-    /// Queues an entry; never blocks the request for long (bounded queue).
-    pub async fn push(&self, state: &AppState, meta: &RequestMeta, entry: Entry) {
+    /// Records an entry and returns once it is written (with the others of its
+    /// batch). 503 `unavailable` when it could not be written: the request that
+    /// caused it must not be answered as a success.
+    pub async fn push(&self, state: &AppState, meta: &RequestMeta, entry: Entry) -> Result<()> {
         let model = audit_entry::ActiveModel {
             id: Set(db::new_id()),
             app_id: Set(entry.app_id),
@@ -251,12 +272,20 @@ impl AuditBuffer {
             metadata: Set(entry.metadata),
             created_at: Set(state.now()),
         };
-        if self.tx.send(Pending { model }).await.is_err() {
-            tracing::error!("audit writer stopped; an entry was dropped");
+        let unavailable =
+            || crate::error::Error::Unavailable("the audit log cannot be written".into());
+        let (written, answer) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(Pending { model, written })
+            .await
+            .map_err(|_| unavailable())?;
+        match answer.await {
+            Ok(true) => Ok(()),
+            _ => Err(unavailable()),
         }
     }
 
-    /// Writes everything queued so far (tests, shutdown).
+    /// Waits until everything queued so far is written (tests, shutdown).
     pub async fn flush(&self) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         if self.flushes.send(tx).await.is_ok() {
@@ -265,20 +294,22 @@ impl AuditBuffer {
     }
 }
 
-async fn write_batch(db: &crate::db::Db, batch: Vec<audit_entry::ActiveModel>) {
+/// One multi-row insert in its own transaction; whether it was written.
+async fn write_batch(db: &crate::db::Db, batch: Vec<audit_entry::ActiveModel>) -> bool {
     use sea_orm::EntityTrait;
-    for chunk in batch.chunks(BATCH) {
-        let result = async {
-            let txn = db.begin_write().await?;
-            audit_entry::Entity::insert_many(chunk.to_vec())
-                .exec(&txn)
-                .await?;
-            txn.commit().await?;
-            Ok::<_, crate::error::Error>(())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::error!(error = ?e, entries = chunk.len(), "writing audit entries failed");
+    let entries = batch.len();
+    let result = async {
+        let txn = db.begin_write().await?;
+        audit_entry::Entity::insert_many(batch).exec(&txn).await?;
+        txn.commit().await?;
+        Ok::<_, crate::error::Error>(())
+    }
+    .await;
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = ?e, entries, "writing audit entries failed");
+            false
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Reading the audit log (SPEC §7, §11) and its retention. Entries are written by
+//! Reading the audit log (docs/src/webhooks-and-audit-log.md) and its retention. Entries are written by
 //! [`crate::services::audit`]; nothing here changes or deletes an entry except the
 //! retention task, which removes entries older than the app's `audit_retention_days`.
 

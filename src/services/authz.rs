@@ -1,9 +1,9 @@
 //! Effective permissions: the union of the user's app role and, with a tenant, of
 //! their tenant role. This is the one resolution the guard uses everywhere.
 //!
-//! Cached per instance; every write to roles, role assignments or memberships on
-//! this instance bumps the app's generation, so the next check recomputes at once.
-//! Other instances see changes within [`AUTHZ_CACHE_TTL`].
+//! Cached per instance; every write to roles, role assignments or memberships bumps
+//! the app's generation here and, through `services::bus`, on every other instance,
+//! so the next check recomputes at once ([`AUTHZ_CACHE_TTL`] is only the backstop).
 
 use std::{
     collections::HashMap,
@@ -18,7 +18,8 @@ use uuid::Uuid;
 
 use crate::{
     error::{Error, Result},
-    services::{apps::AppSettings, roles},
+    services::bus::{Bus, Change},
+    services::roles,
     state::AppState,
 };
 
@@ -40,23 +41,32 @@ type Key = (Uuid, u64, Uuid, Option<Uuid>);
 pub struct AuthzCache {
     cache: Cache<Key, Arc<Effective>>,
     generations: Mutex<HashMap<Uuid, u64>>,
-}
-
-impl Default for AuthzCache {
-    fn default() -> Self {
-        Self::new()
-    }
+    bus: Bus,
 }
 
 impl AuthzCache {
-    pub fn new() -> Self {
+    pub fn new(bus: Bus) -> Self {
         Self {
             cache: Cache::builder()
                 .max_capacity(200_000)
                 .time_to_live(AUTHZ_CACHE_TTL)
                 .build(),
             generations: Mutex::new(HashMap::new()),
+            bus,
         }
+    }
+
+    /// Another instance changed the app's roles or memberships.
+    pub fn apply(&self, app_id: Uuid) {
+        let mut map = match self.generations.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *map.entry(app_id).or_insert(0) += 1;
+    }
+
+    pub fn flush(&self) {
+        self.cache.invalidate_all();
     }
 
     fn generation(&self, app_id: Uuid) -> u64 {
@@ -66,13 +76,10 @@ impl AuthzCache {
         }
     }
 
-    /// Invalidates every cached resolution of the app on this instance.
+    /// Invalidates every cached resolution of the app, on every instance.
     pub fn bump(&self, app_id: Uuid) {
-        let mut map = match self.generations.lock() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        *map.entry(app_id).or_insert(0) += 1;
+        self.apply(app_id);
+        self.bus.publish(Change::Authz { app_id });
     }
 }
 
@@ -129,7 +136,7 @@ pub async fn token_extras(
     session: &session::Model,
 ) -> Result<(Option<String>, Option<Vec<String>>)> {
     let effective = effective(state, app.id, user.id, session.tenant_id).await?;
-    let embed = AppSettings::from_stored(&app.settings).embed_permissions;
+    let embed = state.apps.settings(app).await.embed_permissions;
     Ok((
         effective.org_role.clone(),
         embed.then(|| effective.permissions.clone()),

@@ -249,6 +249,16 @@ pub async fn revoke(
     Ok(revoked)
 }
 
+/// A usable invite of `app` by its token (the hosted page of that app): another
+/// app's invite is not found there.
+pub async fn usable_in(state: &AppState, app: &app::Model, token: &str) -> Result<invite::Model> {
+    let invite = find_usable(&*state.db, state, token).await?;
+    if invite.app_id != app.id {
+        return Err(Error::not_found("invite not found"));
+    }
+    Ok(invite)
+}
+
 /// Finds a usable invite by its token: 404 when it never existed, 410 when it is
 /// revoked, used up or expired.
 pub async fn find_usable(

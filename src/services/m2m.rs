@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::services::bus::{Bus, Change};
 use crate::{
     access::{AppAdmin, M2m},
     crypto::{self, prefix},
@@ -26,7 +27,6 @@ use crate::{
     error::{Error, Result},
     request::RequestMeta,
     services::{
-        apps::AppSettings,
         audit::{self, Entry, Target},
         permissions, throttle, validate,
     },
@@ -35,29 +35,35 @@ use crate::{
 
 pub const CLIENT_ID_PREFIX: &str = "m2m_";
 pub const MAX_SCOPES: usize = 100;
-/// How long a client record is cached per instance (writes here invalidate at once).
-pub const CLIENT_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
+/// How long a client record is trusted without a change being heard (the backstop:
+/// writes invalidate every instance at once through `services::bus`).
+pub const CLIENT_CACHE_TTL: StdDuration = StdDuration::from_secs(60);
 
 /// Per-instance cache of client records by `client_id`.
 #[derive(Clone)]
 pub struct ClientCache {
     cache: Cache<String, Arc<m2m_client::Model>>,
-}
-
-impl Default for ClientCache {
-    fn default() -> Self {
-        Self::new()
-    }
+    bus: Bus,
 }
 
 impl ClientCache {
-    pub fn new() -> Self {
+    pub fn new(bus: Bus) -> Self {
         Self {
             cache: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(CLIENT_CACHE_TTL)
                 .build(),
+            bus,
         }
+    }
+
+    /// Another instance changed this client.
+    pub async fn apply(&self, client_id: &str) {
+        self.cache.invalidate(client_id).await;
+    }
+
+    pub fn flush(&self) {
+        self.cache.invalidate_all();
     }
 }
 
@@ -90,7 +96,10 @@ pub async fn find(state: &AppState, client_id: &str) -> Result<Option<Arc<m2m_cl
 }
 
 async fn forget(state: &AppState, client_id: &str) {
-    state.m2m.cache.invalidate(client_id).await;
+    state.m2m.apply(client_id).await;
+    state.m2m.bus.publish(Change::M2mClient {
+        client_id: client_id.to_owned(),
+    });
 }
 
 /// A client of the admin's app, or 404 (read from the database, not the cache:
@@ -332,7 +341,11 @@ pub async fn authenticate(
             if found.is_some() {
                 entry = entry.target(Target::new("m2m_client", client_id));
             }
-            state.audit_buffer.push(state, meta, entry).await;
+            state
+                .audit_buffer
+                .push(state, meta, entry)
+                .await
+                .map_err(ClientAuthError::Other)?;
             Err(ClientAuthError::Invalid)
         }
     }
@@ -356,7 +369,7 @@ pub fn narrow_scopes(client: &m2m_client::Model, requested: Option<&str>) -> Opt
     }
 }
 
-/// Claims of an M2M access token (SPEC §4).
+/// Claims of an M2M access token (docs/src/machine-clients.md).
 #[derive(Serialize)]
 struct M2mClaims<'a> {
     sub: &'a str,
@@ -385,7 +398,7 @@ pub async fn issue(
     scopes: Vec<String>,
     meta: &RequestMeta,
 ) -> Result<IssuedM2mToken> {
-    let ttl = AppSettings::from_stored(&app.settings).access_token_ttl;
+    let ttl = state.apps.settings(app).await.access_token_ttl;
     let now = state.now().timestamp();
     let jti = format!("g{generation}.{}", Uuid::new_v4());
     let claims = M2mClaims {
@@ -416,7 +429,7 @@ pub async fn issue(
             .target(Target::new("m2m_client", &client.client_id))
             .metadata(json!({ "scopes": scopes, "jti": jti })),
         )
-        .await;
+        .await?;
     Ok(IssuedM2mToken {
         access_token,
         expires_in: ttl,

@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod authenticate;
 pub mod authz;
 pub mod batch;
+pub mod bus;
 pub mod console;
 pub mod decisions;
 pub mod federation;

@@ -394,7 +394,7 @@ pub struct RoleChange {
     pub removed: Vec<String>,
 }
 
-/// The answer of a sync (SPEC §11), dry run or applied.
+/// The answer of a sync (docs/src/roles-permissions-tenants.md), dry run or applied.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SyncResult {
     pub dry_run: bool,

@@ -13,6 +13,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::services::bus::{Bus, Change};
 use crate::{
     access::{Actor, AppAccess, EndUser, Me, Permission},
     db,
@@ -45,30 +46,42 @@ pub struct SessionLive {
 #[derive(Clone)]
 pub struct SessionCache {
     cache: Cache<Uuid, Arc<SessionLive>>,
+    bus: Bus,
 }
 
-pub const SESSION_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
-
-impl Default for SessionCache {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// How long a session's liveness is trusted without a change being heard (the
+/// backstop: revocations reach every instance through `services::bus` at once).
+pub const SESSION_CACHE_TTL: StdDuration = StdDuration::from_secs(30);
 
 impl SessionCache {
-    pub fn new() -> Self {
+    pub fn new(bus: Bus) -> Self {
         Self {
             cache: Cache::builder()
                 .max_capacity(200_000)
                 .time_to_live(SESSION_CACHE_TTL)
                 .build(),
+            bus,
         }
     }
 
+    /// Drops the sessions here and on every other instance.
     pub async fn forget(&self, ids: &[Uuid]) {
+        if ids.is_empty() {
+            return;
+        }
+        self.apply(ids).await;
+        self.bus.publish(Change::Sessions { ids: ids.to_vec() });
+    }
+
+    /// Another instance changed these sessions.
+    pub async fn apply(&self, ids: &[Uuid]) {
         for id in ids {
             self.cache.invalidate(id).await;
         }
+    }
+
+    pub fn flush(&self) {
+        self.cache.invalidate_all();
     }
 }
 
@@ -227,7 +240,7 @@ pub async fn signup(
     )
     .await?;
     if settings.require_verified_email {
-        // With SMTP configured, Heimdall mails the verification link (issue 7).
+        // With SMTP configured, Heimdall mails the verification link.
         let queued = crate::services::lifecycle::queue_verification_mail(
             &txn,
             state,
@@ -484,7 +497,8 @@ pub async fn refresh(
     txn.commit().await?;
     state.sessions.forget(&[session.id]).await;
     let tokens = issue(state, app, &user, &session, next).await?;
-    // Buffered, like machine tokens: refreshes are frequent; the dashboard counts them.
+    // Group-committed like machine tokens' entries (refreshes are frequent); the
+    // dashboard counts them.
     state
         .audit_buffer
         .push(
@@ -493,7 +507,7 @@ pub async fn refresh(
             Entry::new(app.id, "session.refreshed", actor_of(&user))
                 .target(Target::session(session.id)),
         )
-        .await;
+        .await?;
     Ok((tokens, user))
 }
 

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::services::bus::{Bus, Change};
 use crate::{
     clock::SharedClock,
     crypto::{
@@ -88,6 +89,7 @@ pub struct SigningService {
     /// present the same token many times, and a signature check costs more than the
     /// rest of a request. Expiry and key publication are still checked on every use.
     verified: Cache<[u8; 32], Arc<VerifiedJwt>>,
+    bus: Bus,
 }
 
 /// A serialised JWKS and the time (by the injected clock) at which it goes stale:
@@ -98,11 +100,12 @@ struct CachedJwks {
 }
 
 impl SigningService {
-    pub fn new(db: Db, vault: Vault, clock: SharedClock) -> Self {
+    pub fn new(db: Db, vault: Vault, clock: SharedClock, bus: Bus) -> Self {
         Self {
             db,
             vault,
             clock,
+            bus,
             signers: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(60))
@@ -216,8 +219,25 @@ impl SigningService {
             .ok_or_else(|| Error::internal("rotated key vanished"))
     }
 
-    /// Drops cached state for an app after its keys changed.
+    /// Drops cached state for an app after its keys changed, here and on every
+    /// other instance.
     pub async fn forget(&self, app_id: Uuid, kids: &[String]) {
+        self.apply(app_id, kids).await;
+        self.bus.publish(Change::SigningKeys {
+            app_id,
+            kids: kids.to_vec(),
+        });
+    }
+
+    pub fn flush(&self) {
+        self.signers.invalidate_all();
+        self.verifiers.invalidate_all();
+        self.jwks.invalidate_all();
+        self.verified.invalidate_all();
+    }
+
+    /// Another instance changed the app's keys.
+    pub async fn apply(&self, app_id: Uuid, kids: &[String]) {
         if !kids.is_empty() {
             // Rare (rotation, app deletion): drop every cached verification.
             self.verified.invalidate_all();

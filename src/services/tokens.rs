@@ -1,4 +1,5 @@
-//! End-user token issuance: the access token (claims exactly SPEC §4) and the
+//! End-user token issuance: the access token (claims exactly those of
+//! docs/src/users-and-sessions.md) and the
 //! refresh token (`hm_rt_…`, stored hashed, single use).
 
 use chrono::Duration;
@@ -11,7 +12,6 @@ use crate::{
     crypto::{self, prefix},
     db,
     error::Result,
-    services::apps::AppSettings,
     state::AppState,
 };
 
@@ -24,7 +24,7 @@ pub struct IssuedTokens {
     pub session_id: uuid::Uuid,
 }
 
-/// Claims of an end-user access token (SPEC §4).
+/// Claims of an end-user access token (docs/src/users-and-sessions.md).
 #[derive(Serialize)]
 struct EndUserClaims<'a> {
     sub: String,
@@ -55,7 +55,7 @@ pub async fn access_token(
     org_role: Option<&str>,
     permissions: Option<Vec<String>>,
 ) -> Result<(String, i64)> {
-    let settings = AppSettings::from_stored(&app.settings);
+    let settings = state.apps.settings(app).await;
     let now = state.now().timestamp();
     let ttl = settings.access_token_ttl;
     let claims = EndUserClaims {
@@ -99,7 +99,7 @@ pub async fn new_refresh_token(
     Ok(secret)
 }
 
-/// The token response of SPEC §5, with the user.
+/// The token response (RFC 6749 §5.1 shape), with the user.
 pub fn response(tokens: &IssuedTokens, user: Value) -> Value {
     json!({
         "access_token": tokens.access_token,

@@ -1,4 +1,4 @@
-//! The audit log (SPEC §7, §11): reading it over both REST lanes and GraphQL with
+//! The audit log: reading it over both REST lanes and GraphQL with
 //! filters and cursor pagination, its immutability, the entries of admin changes and
 //! security events, retention, and the absence of secrets.
 

@@ -66,7 +66,7 @@ async fn signup_returns_a_token_response_with_spec_claims() {
         BTreeSet::from([
             "sub", "aid", "sid", "role", "type", "iat", "exp", "iss", "jti"
         ]),
-        "claims are exactly SPEC §4 (no tenant yet)"
+        "claims are exactly the documented ones (no tenant yet)"
     );
     assert_eq!(claims["sub"], user["id"]);
     assert_eq!(claims["aid"], user["app_id"]);

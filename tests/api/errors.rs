@@ -1,4 +1,4 @@
-//! Every error class of SPEC §5: bad input never panics and never answers 500.
+//! Every REST error class: bad input never panics and never answers 500.
 
 use reqwest::Method;
 use serde_json::json;

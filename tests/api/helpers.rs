@@ -48,6 +48,11 @@ impl TestDb {
         }
     }
 
+    /// Whether this run's tests use PostgreSQL (`HEIMDALL_TEST_POSTGRES_URL`).
+    pub fn postgres_configured() -> bool {
+        std::env::var("HEIMDALL_TEST_POSTGRES_URL").is_ok_and(|s| !s.trim().is_empty())
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self, TestDb::Postgres { .. })
     }
@@ -120,7 +125,7 @@ impl Resp {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Asserts the SPEC §5 error shape and returns the error object.
+    /// Asserts the REST error shape and returns the error object.
     pub fn error(&self, status: u16, code: &str) -> &Value {
         assert_eq!(self.status, status, "status; body: {}", self.text);
         assert_eq!(

@@ -172,7 +172,7 @@ async fn client_credentials_issue_spec_m2m_tokens() {
     assert_eq!(claims["scopes"], json!(["invoice.read", "user.read"]));
     assert_eq!(claims["iss"], app.issuer("acme"));
 
-    // JSON body, client_secret_basic, and seed 001's endpoint.
+    // JSON body, client_secret_basic, and the JSON token endpoint.
     let resp = app
         .post("/acme/v1/oauth/token", None, json!({"grant_type": "client_credentials", "client_id": client.id, "client_secret": client.secret, "scope": "user.read"}))
         .await;

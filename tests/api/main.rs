@@ -10,17 +10,19 @@ mod audit_log;
 mod auth;
 mod cli;
 mod console;
+mod docs;
 mod errors;
 mod fake_idp;
 mod federation;
 mod graphql;
 mod helpers;
+mod instances;
 mod lifecycle;
 mod m2m;
 mod oauth;
 mod oauth_pages;
 mod ops;
-// Verbatim README text: rustfmt must not reflow it.
+// Verbatim text of a docs chapter: rustfmt must not reflow it.
 #[rustfmt::skip]
 mod readme_verify;
 mod receiver;
@@ -29,6 +31,7 @@ mod roles;
 mod signing_keys;
 mod smtp_sink;
 mod structure;
+mod templates;
 mod tenants;
 mod tokens;
 mod users;

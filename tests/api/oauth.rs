@@ -1,4 +1,4 @@
-//! The OAuth 2.0 / OpenID Connect provider (seed 003): clients, the authorization
+//! The OAuth 2.0 / OpenID Connect provider: clients, the authorization
 //! endpoint (API path with a bearer), codes with PKCE, tokens, ID tokens verified by
 //! a real OIDC library, userinfo, revocation, consent management.
 
@@ -126,7 +126,7 @@ pub async fn code_for(
     } else {
         resp
     };
-    assert_eq!(resp.status, 302, "seed 003: a 302 to the client");
+    assert_eq!(resp.status, 302, "a 302 to the client");
     let params = location_params(&resp);
     assert_eq!(params["state"], "xyz");
     assert_eq!(params["iss"], app.issuer("acme"));
@@ -471,7 +471,7 @@ async fn the_code_flow_works_with_a_real_oidc_library() {
         .add_scope(Scope::new("offline_access".into()))
         .set_pkce_challenge(challenge)
         .url();
-    // The user's own login UI drives the authorization with their token (seed 003's API path).
+    // The user's own login UI drives the authorization with their token (the API path).
     let consent = read(
         app.client
             .get(auth_url.as_str())

@@ -1,5 +1,6 @@
-//! The README's Rust webhook verification snippet, verbatim (a test checks that
-//! the README still holds exactly this text) so that it is compiled and run.
+//! The Rust webhook verification snippet of `docs/src/webhooks-and-audit-log.md`,
+//! verbatim (a test checks that the chapter still holds exactly this text, between
+//! its marker and the end of the code block) so that it is compiled and run.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -28,22 +29,27 @@ fn verify_signature(raw_body: &[u8], header: &str, secret: &str, now_unix: i64) 
 }
 
 #[tokio::test]
-async fn the_readme_rust_snippet_verifies_a_real_delivery() {
+async fn the_webhook_chapter_rust_snippet_verifies_a_real_delivery() {
     use serde_json::json;
 
     use crate::{helpers::spawn_app, receiver::Receiver};
 
-    // The README holds this file's snippet verbatim.
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    // The chapter holds this file's snippet verbatim.
+    let chapter = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/src/webhooks-and-audit-log.md"
+    ))
+    .unwrap();
     let this = include_str!("readme_verify.rs");
     let snippet_start = this.find("use hmac").unwrap();
     let snippet_end = this.find("\n#[tokio::test]").unwrap();
     let marker = "<!-- webhook-verify-rust: tests/api/readme_verify.rs -->\n```rust\n";
-    let in_readme = readme.find(marker).expect("snippet marker") + marker.len();
+    let in_chapter = chapter.find(marker).expect("snippet marker") + marker.len();
+    let snippet = &this[snippet_start..snippet_end];
+    assert!(snippet.contains("fn verify_signature("), "the snippet was found in this file");
     assert!(
-        readme[in_readme..].starts_with(&format!("{}```\n", &this[snippet_start..snippet_end])),
-        "README's Rust snippet and tests/api/readme_verify.rs differ"
+        chapter[in_chapter..].starts_with(&format!("{snippet}```\n")),
+        "the chapter's Rust snippet and tests/api/readme_verify.rs differ"
     );
 
     let app = spawn_app().await;

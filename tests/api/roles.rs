@@ -63,7 +63,7 @@ async fn every_app_has_fixed_system_roles() {
         .await
         .error(409, "conflict");
     }
-    // Seed 001 creates an "admin" role; with SPEC's system roles that name is taken.
+    // A custom "admin" role: the system roles already use that name.
     app.post(
         "/v1/apps/acme/roles",
         root,

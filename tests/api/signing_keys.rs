@@ -18,7 +18,7 @@ pub async fn real_claims(app: &TestApp, slug: &str) -> Value {
         .unwrap()
 }
 
-/// Claims shaped like an end-user access token (SPEC §4) for a session that does
+/// Claims shaped like an end-user access token for a session that does
 /// not exist: good for signature and header checks, refused by the guard.
 pub fn end_user_claims(app: &TestApp, slug: &str, app_id: &str, ttl: i64) -> Value {
     let now = app.state.now().timestamp();

@@ -187,3 +187,44 @@ fn the_structure_checks_see_what_they_look_for() {
     assert_eq!(crate_modules(&code), ["http", "access", "db", "services"]);
     assert_eq!(string_literals(&code), vec!["user.read".to_owned()]);
 }
+
+/// Comments cite the book (`docs/src/…`) or RFCs, never documents a reader of the
+/// repository does not have; every chapter they cite exists.
+#[test]
+fn comments_cite_only_what_the_repository_has() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    for dir in ["access", "crypto", "graphql", "http", "services"] {
+        for (path, text) in sources(dir) {
+            for (n, line) in text.lines().enumerate() {
+                let outside = [
+                    "SPEC §", "SPEC.md", "seed 00", "Seed 00", "issue #", "(issue ",
+                ];
+                if outside.iter().any(|o| line.contains(o)) {
+                    found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+                let mut rest = line;
+                while let Some(at) = rest.find("docs/src/") {
+                    let cited: String = rest[at..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && !matches!(c, ')' | ',' | '`' | ';'))
+                        .collect();
+                    let cited = cited
+                        .trim_end_matches('.')
+                        .split('#')
+                        .next()
+                        .unwrap_or_default();
+                    if !root.join(cited).is_file() {
+                        found.push(format!(
+                            "{}:{}: cites missing {cited}",
+                            path.display(),
+                            n + 1
+                        ));
+                    }
+                    rest = &rest[at + "docs/src/".len()..];
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -1,4 +1,4 @@
-//! The three verification shapes of seed 002: local JWKS (see signing_keys and m2m),
+//! The three verification shapes (docs/src/verifying-tokens.md): local JWKS (see signing_keys and m2m),
 //! introspection, and /verify + /authorize + /authorize/batch.
 
 use chrono::Duration;

@@ -1,4 +1,4 @@
-//! Webhooks (SPEC §7): endpoints, the transactional outbox, signed deliveries to a
+//! Webhooks (docs/src/webhooks-and-audit-log.md): endpoints, the transactional outbox, signed deliveries to a
 //! real receiver on loopback, retries with the same event id, redelivery, secret
 //! rotation, durability across restarts, several instances, every event type.
 
@@ -16,7 +16,7 @@ use crate::{
 
 const PW: &str = "correct horse battery";
 
-/// The signature check of seed 001's handler, with an HMAC independent of the
+/// The documented signature check, with an HMAC independent of the
 /// server's: some `v1=` of the header equals HMAC-SHA256(secret, "<t>.<body>").
 fn signed_with(received: &Received, secret: &str) -> bool {
     let header = received.header("x-heimdall-signature");
@@ -1035,7 +1035,7 @@ async fn graphql_manages_webhooks_and_their_deliveries() {
     assert_eq!(resp.body["errors"][0]["extensions"]["code"], "NOT_FOUND");
 }
 
-/// Every event type of SPEC §7 fires, from the write path that owns it.
+/// Every webhook event type fires, from the write path that owns it.
 #[tokio::test]
 async fn every_event_type_fires() {
     let (app, pak) = setup().await;
@@ -1253,7 +1253,7 @@ async fn every_event_type_fires() {
         .iter()
         .filter(|s| !expected.contains(s.as_str()))
         .collect();
-    assert!(unknown.is_empty(), "not an event of SPEC §7: {unknown:?}");
+    assert!(unknown.is_empty(), "not a webhook event: {unknown:?}");
 
     // The seed handler's fields, and no secret anywhere in a payload.
     let received = receiver.received();
@@ -1340,8 +1340,9 @@ async fn racing_claims_never_overlap() {
     );
 }
 
-/// The README's Node.js verification snippet, run with the machine's `node` against
-/// a real delivery. Where Node.js was not found when the tests were built, the test
+/// The Node.js verification snippet of `docs/src/webhooks-and-audit-log.md` (between
+/// its `webhook-verify-node` markers), run with the machine's `node` against a real
+/// delivery. Where Node.js was not found when the tests were built, the test
 /// is ignored (reported as skipped, never as passed); under `CI=true` the build
 /// fails instead (see `build.rs`).
 #[tokio::test]
@@ -1349,16 +1350,19 @@ async fn racing_claims_never_overlap() {
     not(heimdall_has_node),
     ignore = "Node.js was not found when the tests were built (install it and rebuild)"
 )]
-async fn the_readme_node_snippet_verifies_a_real_delivery() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
+async fn the_webhook_chapter_node_snippet_verifies_a_real_delivery() {
+    let chapter = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/src/webhooks-and-audit-log.md"
+    ))
+    .unwrap();
+    let start = chapter
         .find("<!-- webhook-verify-node -->")
         .expect("snippet marker");
-    let end = readme
+    let end = chapter
         .find("<!-- /webhook-verify-node -->")
         .expect("snippet end marker");
-    let snippet = readme[start..end]
+    let snippet = chapter[start..end]
         .lines()
         .filter(|l| !l.starts_with("<!--") && !l.starts_with("```"))
         .collect::<Vec<_>>()

@@ -1,4 +1,4 @@
-//! Federated sign-in (SPEC §8): Sign in with Apple (native and web) and generic
+//! Federated sign-in (docs/src/federated-sign-in.md): Sign in with Apple (native and web) and generic
 //! OpenID Connect upstreams on one layer — provider configuration with sealed
 //! secrets ([`providers`]), upstream keys and ID-token verification ([`jwks`]),
 //! web-flow state ([`flow`]), identities and account linking ([`identities`]).

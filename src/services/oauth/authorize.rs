@@ -115,7 +115,7 @@ fn is_pkce_value(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
-/// Validates an authorization request (SPEC §6, §10).
+/// Validates an authorization request (RFC 6749 §4.1, RFC 9700; docs/src/oauth-provider.md).
 pub async fn validate(
     state: &AppState,
     app: &entity::app::Model,
@@ -536,7 +536,7 @@ async fn remember_consent(
     Ok(())
 }
 
-/// The consent payload of seed 003.
+/// The consent payload (docs/src/oauth-provider.md).
 pub fn consent_payload(
     request: &oauth_request::Model,
     client: &oauth_client::Model,

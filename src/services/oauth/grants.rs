@@ -156,7 +156,7 @@ async fn revoke_grant(
         .rows_affected)
 }
 
-/// Claims of an ID token, by granted scope (seed 003).
+/// Claims of an ID token, by granted scope (OIDC Core §5.4).
 async fn id_token(
     state: &AppState,
     app: &entity::app::Model,
@@ -369,7 +369,7 @@ pub async fn authorization_code(
     } else {
         None
     };
-    issued_audit(state, app, client, user.id, "oauth.token_issued", meta).await;
+    issued_audit(state, app, client, user.id, "oauth.token_issued", meta).await?;
     Ok(Issued {
         access_token: access,
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
@@ -379,8 +379,8 @@ pub async fn authorization_code(
     })
 }
 
-/// Records a token response (buffered, like machine tokens): the dashboard counts
-/// tokens issued per grant from these entries.
+/// Records a token response (group-committed, like machine tokens' entries): the
+/// dashboard counts tokens issued per grant from these entries.
 async fn issued_audit(
     state: &AppState,
     app: &entity::app::Model,
@@ -388,7 +388,7 @@ async fn issued_audit(
     user_id: Uuid,
     action: &'static str,
     meta: &RequestMeta,
-) {
+) -> Result<()> {
     state
         .audit_buffer
         .push(
@@ -405,7 +405,7 @@ async fn issued_audit(
             .target(Target::user(user_id))
             .metadata(json!({ "client_id": client.id })),
         )
-        .await;
+        .await
 }
 
 /// `grant_type=refresh_token`: rotation; the new tokens inherit the scopes (or a
@@ -489,7 +489,7 @@ pub async fn refresh(
     if user.status != users::STATUS_ACTIVE {
         return Err(invalid());
     }
-    // The previous access tokens of the grant end with the rotation (seed 003).
+    // The previous access tokens of the grant end with the rotation.
     oauth_token::Entity::update_many()
         .col_expr(oauth_token::Column::RevokedAt, Expr::value(now))
         .filter(oauth_token::Column::GrantId.eq(token.grant_id))
@@ -529,7 +529,7 @@ pub async fn refresh(
     } else {
         None
     };
-    issued_audit(state, app, client, user.id, "oauth.token_refreshed", meta).await;
+    issued_audit(state, app, client, user.id, "oauth.token_refreshed", meta).await?;
     Ok(Issued {
         access_token: access,
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),

@@ -1,4 +1,4 @@
-//! The OAuth 2.0 / OpenID Connect provider of each app (seed 003, SPEC §6): clients,
+//! The OAuth 2.0 / OpenID Connect provider of each app (docs/src/oauth-provider.md): clients,
 //! the authorization endpoint with consent, codes with PKCE, token grants, ID tokens,
 //! userinfo and revocation.
 
@@ -49,7 +49,7 @@ pub fn scopes_of(value: &serde_json::Value) -> Vec<String> {
     crate::services::permissions::of_json(value)
 }
 
-/// Access tokens of OAuth clients live an hour, refresh tokens thirty days (seed 003).
+/// Access tokens of OAuth clients live an hour, refresh tokens thirty days.
 pub const ACCESS_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(1);
 pub const REFRESH_TOKEN_TTL: chrono::Duration = chrono::Duration::days(30);
 pub const CODE_TTL: chrono::Duration = chrono::Duration::minutes(10);

@@ -1,4 +1,4 @@
-//! Webhooks (SPEC §7): endpoints of an app, the event outbox written in the
+//! Webhooks (docs/src/webhooks-and-audit-log.md): endpoints of an app, the event outbox written in the
 //! transaction of each change, and the delivery worker that signs and POSTs events
 //! with retries.
 //!
@@ -34,7 +34,7 @@ use crate::{
 
 pub use worker::Webhooks;
 
-/// Every event type of SPEC §7.
+/// Every webhook event type.
 pub const EVENT_TYPES: &[&str] = &[
     "user.created",
     "user.updated",
@@ -218,7 +218,7 @@ pub fn signing_secrets(
 }
 
 /// `t=<unix>,v1=<hex>[,v1=<hex>]`: HMAC-SHA256 over `"<t>.<body>"` with each secret's
-/// UTF-8 bytes (SPEC §11).
+/// UTF-8 bytes.
 pub fn signature_header(secrets: &[String], timestamp: i64, body: &str) -> String {
     let signed = format!("{timestamp}.{body}");
     let mut header = format!("t={timestamp}");

@@ -1,6 +1,6 @@
-"""Seed 002's PyJWT snippet, as written, against a running Heimdall.
+"""The PyJWT snippet of docs/src/verifying-tokens.md, against a running Heimdall.
 
-Usage: python3 pyjwt_seed002.py <jwks_url> <issuer> <access_token>
+Usage: python3 pyjwt_verify.py <jwks_url> <issuer> <access_token>
 Exits non-zero when verification fails.
 """
 import sys

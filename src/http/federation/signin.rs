@@ -1,262 +1,32 @@
-//! Federated sign-in over REST: provider configuration on the admin lane
-//! (`/v1/apps/{app}/providers/…`), the sign-in endpoints on the consumer lane
-//! (`/{slug}/v1/auth/apple…`, `/{slug}/v1/auth/{provider}/…`) and identities
-//! (`/{slug}/v1/me/identities`, `…/users/{id}/identities` on both lanes).
+//! Federated sign-in on the consumer lane: Sign in with Apple (native and web,
+//! `/{slug}/v1/auth/apple…`) and generic OpenID Connect upstreams
+//! (`/{slug}/v1/auth/{provider}/…`).
 
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, Utc};
-use entity::{app, federated_identity};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use uuid::Uuid;
+use entity::app;
+use serde::Deserialize;
+use serde_json::json;
 
-use super::{
+use super::super::{
     consumer::{app_of, token_response},
-    extract::{ApiJson, ApiPath, read_body, uuid_param},
-    lane::Lane,
-    response::{List, Resource, no_content},
-    users::nullable,
+    extract::{ApiJson, ApiPath, read_body},
 };
-use crate::services::guard;
 use crate::{
-    access::Principal,
-    db::Page,
     error::{Error, Result},
     request::RequestMeta,
     services::federation::{
         apple::{self, AppleName},
         flow::{self, Started},
-        identities::{self, SignedIn},
+        identities::SignedIn,
         oidc,
-        providers::{self, APPLE, AppleInput, Config, OidcInput, Provider, SecretUpdate},
+        providers::{self, APPLE, Config},
     },
     state::AppState,
 };
-
-// ---------------------------------------------------------------------------------
-// Provider configuration (admin lane: root key or the app's key)
-// ---------------------------------------------------------------------------------
-
-/// A provider as the API shows it: public fields only; secrets as `has_…` flags.
-pub fn provider_json(state: &AppState, slug: &str, provider: &Provider) -> Value {
-    let m = &provider.model;
-    let mut out = json!({
-        "id": m.name,
-        "kind": m.kind,
-        "enabled": m.enabled,
-        "callback_url": providers::callback_url(state, slug, &m.name),
-        "created_at": m.created_at,
-        "updated_at": m.updated_at,
-    });
-    let extra = match &provider.config {
-        Config::Apple(c) => json!({
-            "services_id": c.services_id,
-            "bundle_ids": c.bundle_ids,
-            "team_id": c.team_id,
-            "key_id": c.key_id,
-            "redirect_uri": c.redirect_uri,
-            "has_private_key": provider.has_secret(),
-        }),
-        Config::Oidc(c) => json!({
-            "issuer": c.issuer,
-            "discovery_url": c.discovery_url,
-            "client_id": c.client_id,
-            "scopes": c.scopes,
-            "redirect_uri": c.redirect_uri,
-            "display_name": c.display_name,
-            "has_client_secret": provider.has_secret(),
-        }),
-    };
-    if let (Some(out), Value::Object(extra)) = (out.as_object_mut(), extra) {
-        out.extend(extra);
-    }
-    out
-}
-
-fn provider_link(state: &AppState, slug: &str, name: &str) -> String {
-    format!("{}/v1/apps/{slug}/providers/{name}", state.config.base_path)
-}
-
-fn provider_resource(state: &AppState, slug: &str, provider: &Provider, created: bool) -> Response {
-    let data = provider_json(state, slug, provider);
-    let link = provider_link(state, slug, &provider.model.name);
-    if created {
-        Resource::created(data, link).into_response()
-    } else {
-        Resource::ok(data, link).into_response()
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AppleBody {
-    services_id: Option<String>,
-    #[serde(default)]
-    bundle_ids: Vec<String>,
-    team_id: Option<String>,
-    key_id: Option<String>,
-    /// The `.p8` file's contents. Absent keeps the stored key; `null` removes it.
-    #[serde(default, deserialize_with = "nullable")]
-    private_key: Option<Option<String>>,
-    redirect_uri: Option<String>,
-    enabled: Option<bool>,
-}
-
-pub async fn put_apple(
-    State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
-    ApiPath(app): ApiPath<String>,
-    ApiJson(body): ApiJson<AppleBody>,
-) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(&app)).await?;
-    let input = AppleInput {
-        services_id: body.services_id,
-        bundle_ids: body.bundle_ids,
-        team_id: body.team_id,
-        key_id: body.key_id,
-        private_key: SecretUpdate::from_nullable(body.private_key),
-        redirect_uri: body.redirect_uri,
-        enabled: body.enabled,
-    };
-    let (provider, created) = providers::put_apple(&state, &admin, input, &meta).await?;
-    Ok(provider_resource(
-        &state,
-        &admin.app().name,
-        &provider,
-        created,
-    ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OidcBody {
-    issuer: Option<String>,
-    discovery_url: Option<String>,
-    client_id: String,
-    /// Absent keeps the stored secret; `null` removes it (a public client).
-    #[serde(default, deserialize_with = "nullable")]
-    client_secret: Option<Option<String>>,
-    scopes: Option<Vec<String>>,
-    redirect_uri: String,
-    display_name: Option<String>,
-    enabled: Option<bool>,
-}
-
-pub async fn put_provider(
-    State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
-    ApiPath((app, name)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<OidcBody>,
-) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(&app)).await?;
-    let input = OidcInput {
-        issuer: body.issuer,
-        discovery_url: body.discovery_url,
-        client_id: body.client_id,
-        client_secret: SecretUpdate::from_nullable(body.client_secret),
-        scopes: body.scopes,
-        redirect_uri: body.redirect_uri,
-        display_name: body.display_name,
-        enabled: body.enabled,
-    };
-    let (provider, created) = providers::put_oidc(&state, &admin, &name, input, &meta).await?;
-    Ok(provider_resource(
-        &state,
-        &admin.app().name,
-        &provider,
-        created,
-    ))
-}
-
-pub async fn list_providers(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(app): ApiPath<String>,
-) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(&app)).await?;
-    let items = providers::list(&state, &admin)
-        .await?
-        .iter()
-        .map(|p| provider_json(&state, &admin.app().name, p))
-        .collect();
-    Ok(List(Page {
-        items,
-        next_cursor: None,
-    })
-    .into_response())
-}
-
-async fn get_named(
-    state: AppState,
-    principal: Principal,
-    app: &str,
-    name: &str,
-) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(app)).await?;
-    let provider = providers::get_admin(&state, &admin, name).await?;
-    Ok(provider_resource(
-        &state,
-        &admin.app().name,
-        &provider,
-        false,
-    ))
-}
-
-async fn delete_named(
-    state: AppState,
-    principal: Principal,
-    meta: RequestMeta,
-    app: &str,
-    name: &str,
-) -> Result<Response> {
-    let admin = guard::app_admin(&state, &principal, guard::Lane::Admin, Some(app)).await?;
-    providers::delete(&state, &admin, name, &meta).await?;
-    Ok(no_content())
-}
-
-pub async fn get_apple(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(app): ApiPath<String>,
-) -> Result<Response> {
-    get_named(state, principal, &app, APPLE).await
-}
-
-pub async fn delete_apple(
-    State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
-    ApiPath(app): ApiPath<String>,
-) -> Result<Response> {
-    delete_named(state, principal, meta, &app, APPLE).await
-}
-
-pub async fn get_provider(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath((app, name)): ApiPath<(String, String)>,
-) -> Result<Response> {
-    get_named(state, principal, &app, &name).await
-}
-
-pub async fn delete_provider(
-    State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
-    ApiPath((app, name)): ApiPath<(String, String)>,
-) -> Result<Response> {
-    delete_named(state, principal, meta, &app, &name).await
-}
-
-// ---------------------------------------------------------------------------------
-// Sign-in (consumer lane)
-// ---------------------------------------------------------------------------------
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -564,98 +334,4 @@ pub async fn oidc_callback(
         redirect,
         outcome,
     ))
-}
-
-// ---------------------------------------------------------------------------------
-// Identities
-// ---------------------------------------------------------------------------------
-
-#[derive(Serialize)]
-pub struct IdentityDto {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub provider: String,
-    /// The user's id at the provider (`sub`).
-    pub subject: String,
-    /// The email the provider asserted when the identity was linked.
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: DateTime<Utc>,
-}
-
-impl From<federated_identity::Model> for IdentityDto {
-    fn from(m: federated_identity::Model) -> Self {
-        Self {
-            id: m.id,
-            user_id: m.user_id,
-            provider: m.provider,
-            subject: m.subject,
-            email: m.email,
-            email_verified: m.email_verified,
-            created_at: m.created_at,
-            last_used_at: m.last_used_at,
-        }
-    }
-}
-
-fn identity_list(items: Vec<federated_identity::Model>) -> Response {
-    List(Page {
-        items: items.into_iter().map(IdentityDto::from).collect(),
-        next_cursor: None,
-    })
-    .into_response()
-}
-
-/// `GET /{slug}/v1/me/identities`.
-pub async fn my_identities(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(slug): ApiPath<String>,
-) -> Result<Response> {
-    let me = guard::me(&state, &principal, guard::Lane::Consumer, Some(&slug)).await?;
-    Ok(identity_list(identities::mine(&state, &me).await?))
-}
-
-/// `DELETE /{slug}/v1/me/identities/{id}`: 409 when it is the last way to sign in.
-pub async fn unlink_my_identity(
-    State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
-    ApiPath((slug, id)): ApiPath<(String, String)>,
-) -> Result<Response> {
-    let me = guard::me(&state, &principal, guard::Lane::Consumer, Some(&slug)).await?;
-    identities::unlink_mine(&state, &me, uuid_param(&id, "identity")?, &meta).await?;
-    Ok(no_content())
-}
-
-/// `GET …/users/{id}/identities` (keys, or end users with `user.read`).
-pub async fn list_user_identities<L: Lane>(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath((app, id)): ApiPath<(String, String)>,
-) -> Result<Response> {
-    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
-    let items = identities::list_for_admin(&state, &admin, uuid_param(&id, "user")?).await?;
-    Ok(identity_list(items))
-}
-
-/// `DELETE …/users/{id}/identities/{identity_id}` (keys, or end users with
-/// `user.update`).
-pub async fn unlink_user_identity<L: Lane>(
-    State(state): State<AppState>,
-    principal: Principal,
-    meta: RequestMeta,
-    ApiPath((app, id, identity_id)): ApiPath<(String, String, String)>,
-) -> Result<Response> {
-    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
-    identities::unlink_for_admin(
-        &state,
-        &admin,
-        uuid_param(&id, "user")?,
-        uuid_param(&identity_id, "identity")?,
-        &meta,
-    )
-    .await?;
-    Ok(no_content())
 }
