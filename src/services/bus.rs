@@ -227,7 +227,9 @@ async fn listen_loop(state: AppState, mut stop: watch::Receiver<bool>) {
                     match received {
                         Ok(Some(notification)) => handle(&state, notification.payload()).await,
                         Ok(None) | Err(_) => {
-                            tracing::warn!("cache invalidation: lost the LISTEN connection; reconnecting");
+                            tracing::warn!(
+                                "cache invalidation: lost the LISTEN connection; reconnecting"
+                            );
                             flush_all(&state);
                             break;
                         }
