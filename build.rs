@@ -8,6 +8,8 @@ use std::process::Command;
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(heimdall_has_node)");
     println!("cargo::rerun-if-changed=build.rs");
+    // The embedded admin console: rebuild when its committed assets change.
+    println!("cargo::rerun-if-changed=console/dist");
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=PATH");
     let has_node = Command::new("node")

@@ -117,6 +117,12 @@ pub struct Config {
     pub trust_proxy: bool,
     /// `HEIMDALL_PASSWORD_HASH__*`: argon2id parameters (OWASP defaults).
     pub password_hash: PasswordHashConfig,
+    /// `HEIMDALL_CONSOLE_IDLE_TIMEOUT`: seconds after which an unused admin-console
+    /// session ends (default 30 minutes).
+    pub console_idle_timeout: u64,
+    /// `HEIMDALL_CONSOLE_SESSION_LIFETIME`: seconds after which an admin-console
+    /// session ends however active it is (default 12 hours).
+    pub console_session_lifetime: u64,
 }
 
 impl Default for Config {
@@ -149,6 +155,8 @@ impl Default for Config {
             log_format: "text".into(),
             trust_proxy: false,
             password_hash: PasswordHashConfig::default(),
+            console_idle_timeout: 30 * 60,
+            console_session_lifetime: 12 * 60 * 60,
         }
     }
 }

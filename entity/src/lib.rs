@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod app;
 pub mod audit_entry;
 pub mod auth_throttle;
+pub mod console_session;
 pub mod federated_identity;
 pub mod federation_state;
 pub mod identity_provider;

@@ -12,6 +12,8 @@ mod m20260109_000001_federation;
 mod m20260110_000001_oauth;
 mod m20260111_000001_webhooks;
 mod m20260112_000001_audit_log;
+mod m20260120_000001_console_sessions;
+mod m20260120_000002_stats_indexes;
 
 pub struct Migrator;
 
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20260110_000001_oauth::Migration),
             Box::new(m20260111_000001_webhooks::Migration),
             Box::new(m20260112_000001_audit_log::Migration),
+            Box::new(m20260120_000001_console_sessions::Migration),
+            Box::new(m20260120_000002_stats_indexes::Migration),
         ]
     }
 }

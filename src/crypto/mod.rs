@@ -22,6 +22,8 @@ pub mod prefix {
     pub const EMAIL_VERIFICATION: &str = "hm_ev_";
     pub const PASSWORD_RESET: &str = "hm_pr_";
     pub const WEBHOOK_SECRET: &str = "whsec_";
+    /// The admin console's session cookie.
+    pub const CONSOLE_SESSION: &str = "hm_cs_";
 }
 
 /// `n` random bytes from the system CSPRNG.

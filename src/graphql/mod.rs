@@ -12,6 +12,7 @@ pub mod m2m;
 pub mod oauth;
 pub mod relay;
 pub mod roles;
+pub mod stats;
 pub mod tenants;
 pub mod users;
 pub mod webhooks;
@@ -45,6 +46,7 @@ pub struct Query(
     lifecycle::LifecycleQuery,
     webhooks::WebhooksQuery,
     audit::AuditQuery,
+    stats::StatsQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -2,13 +2,16 @@
 //! `regenerateOauthClientSecret`, `deleteOauthClient`, `oauthScopes`,
 //! `myOauthConsents`, `myOauthTokens`, `revokeOauthConsent`, `revokeOauthToken`.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, ID, InputObject, Object, Result, SimpleObject, connection::Connection,
+};
 use chrono::{DateTime, Utc};
 use entity::oauth_client;
 
-use super::{ContextExt, guards::Authenticated};
+use super::{ContextExt, guards::Authenticated, relay};
 use crate::{
     access::AppAccess,
+    db::PageRequest,
     error::Error,
     services::oauth::{
         SCOPES, authorize,
@@ -87,6 +90,8 @@ pub struct CreateOAuthClientInput {
     /// `confidential` (default) or `public`.
     pub client_type: Option<String>,
     pub id_token_signed_response_alg: Option<String>,
+    /// Skips the consent screen (root key or the app's key only).
+    pub is_first_party: Option<bool>,
 }
 
 #[derive(SimpleObject)]
@@ -138,9 +143,10 @@ pub struct OAuthTokenInfo {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The caller as a client manager of their own app (end users), or an app's keys.
-async fn manager(ctx: &Context<'_>) -> Result<AppAccess, Error> {
-    super::app_access(ctx, None).await
+/// The caller as a client manager of their own app (end users), or an app's keys
+/// (a root key names the app).
+async fn manager(ctx: &Context<'_>, app: Option<&str>) -> Result<AppAccess, Error> {
+    super::app_access(ctx, app).await
 }
 
 #[derive(Default)]
@@ -157,6 +163,22 @@ impl OAuthQuery {
             .into_iter()
             .map(OAuthClient)
             .collect())
+    }
+
+    /// Every OAuth client of the app, in creation order (keys, or `oauth_clients:read`).
+    #[graphql(guard = "Authenticated")]
+    async fn oauth_clients(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, OAuthClient>> {
+        let access = manager(ctx, app.as_deref()).await?;
+        let had_cursor = after.is_some();
+        let page = PageRequest::from_graphql(first, after)?;
+        let page = clients::list(ctx.state(), &access, true, page).await?;
+        Ok(relay::connection(page, had_cursor, |c| c.id, OAuthClient))
     }
 
     /// Every scope a client can request, with what it grants.
@@ -216,10 +238,11 @@ impl OAuthMutation {
     async fn create_oauth_client(
         &self,
         ctx: &Context<'_>,
+        app: Option<String>,
         input: CreateOAuthClientInput,
     ) -> Result<CreateOAuthClientPayload> {
         let state = ctx.state();
-        let admin = manager(ctx).await?;
+        let admin = manager(ctx, app.as_deref()).await?;
         let (client, client_secret) = clients::create(
             state,
             &admin,
@@ -234,7 +257,7 @@ impl OAuthMutation {
                 allowed_scopes: Some(input.allowed_scopes),
                 client_type: input.client_type,
                 is_active: None,
-                is_first_party: None,
+                is_first_party: input.is_first_party,
                 id_token_signed_response_alg: Some(input.id_token_signed_response_alg),
             },
             ctx.meta(),
@@ -251,10 +274,11 @@ impl OAuthMutation {
     async fn regenerate_oauth_client_secret(
         &self,
         ctx: &Context<'_>,
+        app: Option<String>,
         id: ID,
     ) -> Result<RegenerateSecretPayload> {
         let state = ctx.state();
-        let admin = manager(ctx).await?;
+        let admin = manager(ctx, app.as_deref()).await?;
         let (_, secret) = clients::regenerate_secret(state, &admin, &id, ctx.meta()).await?;
         Ok(RegenerateSecretPayload {
             success: true,
@@ -265,9 +289,14 @@ impl OAuthMutation {
 
     /// Deletes a client (owner or `oauth_clients:delete`).
     #[graphql(guard = "Authenticated")]
-    async fn delete_oauth_client(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+    async fn delete_oauth_client(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        id: ID,
+    ) -> Result<DeletePayload> {
         let state = ctx.state();
-        let admin = manager(ctx).await?;
+        let admin = manager(ctx, app.as_deref()).await?;
         clients::delete(state, &admin, &id, ctx.meta()).await?;
         Ok(DeletePayload {
             success: true,

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::{
     extract::{is_json, parse_json, read_body},
-    principal::principal_of,
+    principal::{from_console_cookie, principal_of},
 };
 use crate::{
     error::Error,
@@ -43,6 +43,10 @@ pub async fn execute(state: AppState, schema: HeimdallSchema, request: Request) 
     let (mut parts, body) = request.into_parts();
     let meta = crate::request::RequestMeta::from_parts(&parts, state.config.trust_proxy);
     let principal = match principal_of(&mut parts, &state).await {
+        Ok(None) => from_console_cookie(&state, &parts.headers).await,
+        other => other,
+    };
+    let principal = match principal {
         Ok(principal) => principal,
         Err(error) => return transport_error(error.status(), &error),
     };

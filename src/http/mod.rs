@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod apps;
 pub mod audit_log;
 pub mod authorize;
+pub mod console;
 pub mod consumer;
 pub mod extract;
 pub mod federation;
@@ -438,8 +439,23 @@ pub fn router(state: AppState) -> Router {
         )
         .method_not_allowed_fallback(method_not_allowed);
 
+    // The admin console (same-origin only; its session cookie is SameSite=Strict).
+    let console = Router::new()
+        .route("/console", get(console::root))
+        .route("/console/", get(console::app))
+        .route(
+            "/console/session",
+            post(console::sign_in)
+                .get(console::current)
+                .delete(console::sign_out),
+        )
+        .route("/console/session/oauth", post(console::start_oauth))
+        .route("/console/{*path}", get(console::asset))
+        .method_not_allowed_fallback(method_not_allowed);
+
     let app = Router::new()
         .merge(admin)
+        .merge(console)
         .merge(consumer)
         .merge(pages)
         .merge(ops)

@@ -9,7 +9,7 @@ use axum::{
 use crate::{
     access::Principal,
     error::{Error, Result},
-    services::authenticate,
+    services::{authenticate, console},
     state::AppState,
 };
 
@@ -36,6 +36,22 @@ pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Optio
         .map_err(|_| Error::invalid_token("the Authorization header is not valid text"))?;
     let token = authenticate::bearer_token(value)?;
     Ok(Some(authenticate::authenticate(state, token).await?))
+}
+
+/// The caller named by the admin console's session cookie, which counts only with
+/// the session's CSRF header (`/graphql` accepts it; docs/console.md). `Ok(None)`
+/// without the cookie.
+pub async fn from_console_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>> {
+    let Some(secret) = super::pages::cookie(headers, console::COOKIE) else {
+        return Ok(None);
+    };
+    let csrf = headers
+        .get(console::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok());
+    Ok(Some(console::authenticate(state, &secret, csrf).await?))
 }
 
 impl FromRequestParts<AppState> for Principal {

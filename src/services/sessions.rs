@@ -497,6 +497,17 @@ pub async fn refresh(
     txn.commit().await?;
     state.sessions.forget(&[session.id]).await;
     let tokens = issue(state, app, &user, &session, next).await?;
+    // Group-committed like machine tokens' entries (refreshes are frequent); the
+    // dashboard counts them.
+    state
+        .audit_buffer
+        .push(
+            state,
+            meta,
+            Entry::new(app.id, "session.refreshed", actor_of(&user))
+                .target(Target::session(session.id)),
+        )
+        .await?;
     Ok((tokens, user))
 }
 

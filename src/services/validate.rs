@@ -14,6 +14,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "assets",
     "api",
     "admin",
+    "console",
     "login",
     "consent",
     "oauth",

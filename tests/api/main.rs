@@ -9,6 +9,7 @@ mod apps;
 mod audit_log;
 mod auth;
 mod cli;
+mod console;
 mod docs;
 mod errors;
 mod fake_idp;

@@ -369,6 +369,7 @@ pub async fn authorization_code(
     } else {
         None
     };
+    issued_audit(state, app, client, user.id, "oauth.token_issued", meta).await?;
     Ok(Issued {
         access_token: access,
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
@@ -376,6 +377,35 @@ pub async fn authorization_code(
         scopes,
         id_token,
     })
+}
+
+/// Records a token response (group-committed, like machine tokens' entries): the
+/// dashboard counts tokens issued per grant from these entries.
+async fn issued_audit(
+    state: &AppState,
+    app: &entity::app::Model,
+    client: &oauth_client::Model,
+    user_id: Uuid,
+    action: &'static str,
+    meta: &RequestMeta,
+) -> Result<()> {
+    state
+        .audit_buffer
+        .push(
+            state,
+            meta,
+            Entry::new(
+                app.id,
+                action,
+                crate::access::Actor {
+                    kind: "oauth_client",
+                    id: client.id.to_string(),
+                },
+            )
+            .target(Target::user(user_id))
+            .metadata(json!({ "client_id": client.id })),
+        )
+        .await
 }
 
 /// `grant_type=refresh_token`: rotation; the new tokens inherit the scopes (or a
@@ -499,6 +529,7 @@ pub async fn refresh(
     } else {
         None
     };
+    issued_audit(state, app, client, user.id, "oauth.token_refreshed", meta).await?;
     Ok(Issued {
         access_token: access,
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
