@@ -5,7 +5,7 @@
 // target/console-e2e/. Prints "N passed, N failed" and exits non-zero on failure.
 //
 // Environment: HEIMDALL_BIN (default target/debug/heimdall), CHROMIUM
-// (default /usr/bin/chromium), E2E_DOCS=1 also writes docs/images/console-*.png.
+// (default /usr/bin/chromium), E2E_DOCS=1 also writes docs/src/images/console-*.png.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync, copyFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -19,7 +19,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 const bin = process.env.HEIMDALL_BIN ?? join(repo, 'target', 'debug', 'heimdall');
 const shots = join(repo, 'target', 'console-e2e');
-const docsImages = join(repo, 'docs', 'images');
+const docsImages = join(repo, 'docs', 'src', 'images');
 const ROOT_KEY = 'hm_root_e2e-console-0123456789abcdefghijklmnopqrstuv';
 const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 const axeSource = readFileSync(join(here, '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');

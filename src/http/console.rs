@@ -1,4 +1,4 @@
-//! The admin console (docs/console.md): the single-page app built from `console/`
+//! The admin console (docs/src/console.md): the single-page app built from `console/`
 //! and embedded in the binary, served at `/console` with a fallback to its
 //! `index.html` for client routes, and its session exchange at `/console/session`.
 //!

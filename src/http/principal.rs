@@ -39,7 +39,7 @@ pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Optio
 }
 
 /// The caller named by the admin console's session cookie, which counts only with
-/// the session's CSRF header (`/graphql` accepts it; docs/console.md). `Ok(None)`
+/// the session's CSRF header (`/graphql` accepts it; docs/src/console.md). `Ok(None)`
 /// without the cookie.
 pub async fn from_console_cookie(
     state: &AppState,

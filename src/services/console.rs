@@ -1,4 +1,4 @@
-//! Admin-console sessions (docs/console.md, "Signing in"): an operator pastes a root
+//! Admin-console sessions (docs/src/console.md, "Signing in"): an operator pastes a root
 //! key or an app key once; it is exchanged for a session whose secret lives only in
 //! an `HttpOnly` cookie. Requests made with the session act as that key: the
 //! session maps to the very [`Principal`] the key does, so the guard and every

@@ -1,4 +1,4 @@
-//! The dashboard's figures for one app over a time range (docs/console.md,
+//! The dashboard's figures for one app over a time range (docs/src/console.md,
 //! "Dashboard"): sign-ins and failed sign-ins per day and tokens issued per grant,
 //! counted from the audit log; webhook delivery outcomes; live sessions.
 //!
