@@ -54,7 +54,7 @@ pub const PASSWORD: &str = "correct horse battery";
 const ROWS: usize = 2_000;
 
 fn progress(what: &str, done: usize, total: usize, started: Instant) {
-    if done == total || done % 100_000 == 0 {
+    if done == total || done.is_multiple_of(100_000) {
         tracing::info!(
             what,
             done,
