@@ -283,9 +283,39 @@ pub fn new_id() -> Uuid {
     Uuid::now_v7()
 }
 
+/// A time-ordered (v7) id for something that happened at `at` (audit entries: their
+/// id order is their time order, also under a test clock).
+pub fn new_id_at(at: chrono::DateTime<chrono::Utc>) -> Uuid {
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or_default();
+    let random = crate::crypto::random_bytes(10)
+        .ok()
+        .and_then(|b| <[u8; 10]>::try_from(b).ok())
+        .unwrap_or_default();
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+}
+
+/// The smallest v7 id of the millisecond that contains `at`: ids made at or after
+/// `at` are not smaller, so a time range becomes a range of ids (the primary key's
+/// order) that an index serves.
+pub fn first_id_at(at: chrono::DateTime<chrono::Utc>) -> Uuid {
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or_default();
+    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_at_a_time_sort_after_the_first_id_of_their_millisecond() {
+        let at = chrono::Utc::now();
+        for _ in 0..100 {
+            let id = new_id_at(at);
+            assert!(id >= first_id_at(at));
+            assert!(id < first_id_at(at + chrono::Duration::milliseconds(1)));
+        }
+        assert!(new_id_at(at + chrono::Duration::milliseconds(5)) > new_id_at(at));
+    }
 
     #[test]
     fn page_parsing() {

@@ -14,6 +14,7 @@ mod m20260111_000001_webhooks;
 mod m20260112_000001_audit_log;
 mod m20260120_000001_console_sessions;
 mod m20260120_000002_stats_indexes;
+mod m20261201_000001_scale_indexes;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260112_000001_audit_log::Migration),
             Box::new(m20260120_000001_console_sessions::Migration),
             Box::new(m20260120_000002_stats_indexes::Migration),
+            Box::new(m20261201_000001_scale_indexes::Migration),
         ]
     }
 }

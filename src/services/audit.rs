@@ -90,7 +90,7 @@ pub async fn record(
     // Webhook events also go to the outbox, in this same transaction.
     crate::services::webhooks::outbox::emit(conn, state, &entry, now).await?;
     audit_entry::ActiveModel {
-        id: Set(db::new_id()),
+        id: Set(db::new_id_at(now)),
         app_id: Set(entry.app_id),
         action: Set(entry.action.to_owned()),
         actor_type: Set(entry.actor.kind.to_owned()),
@@ -260,8 +260,9 @@ impl AuditBuffer {
     /// batch). 503 `unavailable` when it could not be written: the request that
     /// caused it must not be answered as a success.
     pub async fn push(&self, state: &AppState, meta: &RequestMeta, entry: Entry) -> Result<()> {
+        let now = state.now();
         let model = audit_entry::ActiveModel {
-            id: Set(db::new_id()),
+            id: Set(db::new_id_at(now)),
             app_id: Set(entry.app_id),
             action: Set(entry.action.to_owned()),
             actor_type: Set(entry.actor.kind.to_owned()),
@@ -271,7 +272,7 @@ impl AuditBuffer {
             ip: Set(meta.ip.clone()),
             user_agent: Set(meta.user_agent.clone()),
             metadata: Set(entry.metadata),
-            created_at: Set(state.now()),
+            created_at: Set(now),
         };
         let unavailable =
             || crate::error::Error::Unavailable("the audit log cannot be written".into());

@@ -108,11 +108,20 @@ pub async fn list(
     {
         return Err(Error::invalid_field("until", "must not be before since"));
     }
+    // Entry ids are v7 ids of their `created_at`: a time window is also a range of
+    // ids, which the (app, id) index serves newest first without sorting.
     if let Some(since) = since {
-        select = select.filter(audit_entry::Column::CreatedAt.gte(since));
+        select = select
+            .filter(audit_entry::Column::Id.gte(db::first_id_at(since)))
+            .filter(audit_entry::Column::CreatedAt.gte(since));
     }
     if let Some(until) = until {
-        select = select.filter(audit_entry::Column::CreatedAt.lt(until));
+        select = select
+            .filter(
+                audit_entry::Column::Id
+                    .lt(db::first_id_at(until + chrono::Duration::milliseconds(1))),
+            )
+            .filter(audit_entry::Column::CreatedAt.lt(until));
     }
     // Entries batched in memory (token issuance) become visible to this reader now.
     state.audit_buffer.flush().await;
@@ -142,6 +151,10 @@ pub async fn purge_expired(state: &AppState) -> Result<u64> {
                 .select_only()
                 .column(audit_entry::Column::Id)
                 .filter(audit_entry::Column::AppId.eq(app_id))
+                .filter(
+                    audit_entry::Column::Id
+                        .lt(db::first_id_at(cutoff + chrono::Duration::milliseconds(1))),
+                )
                 .filter(audit_entry::Column::CreatedAt.lt(cutoff))
                 .limit(PURGE_BATCH)
                 .into_tuple()

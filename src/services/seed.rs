@@ -208,8 +208,9 @@ pub async fn run(state: &AppState, amounts: &Amounts) -> Result<()> {
             .get(n % user_ids.len().max(1))
             .map(|(_, id)| *id)
             .unwrap_or_default();
+        let at = now - Duration::seconds((amounts.audit - n) as i64 / 10);
         entries.push(audit_entry::ActiveModel {
-            id: Set(db::new_id()),
+            id: Set(db::new_id_at(at)),
             app_id: Set(app_id),
             action: Set(actions[n % actions.len()].to_owned()),
             actor_type: Set("end_user".to_owned()),
@@ -219,7 +220,7 @@ pub async fn run(state: &AppState, amounts: &Amounts) -> Result<()> {
             ip: Set(Some(format!("10.0.{}.{}", n % 250, n % 200))),
             user_agent: Set(Some("seed".to_owned())),
             metadata: Set(json!({ "n": n })),
-            created_at: Set(now - Duration::seconds((amounts.audit - n) as i64 / 10)),
+            created_at: Set(at),
         });
         if entries.len() == ROWS || n + 1 == amounts.audit {
             let txn = state.db.begin_write().await?;
