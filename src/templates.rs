@@ -45,6 +45,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/pages/message.html"),
     ),
     (
+        "pages/mfa.html",
+        include_str!("../templates/pages/mfa.html"),
+    ),
+    (
         "pages/login.html",
         include_str!("../templates/pages/login.html"),
     ),

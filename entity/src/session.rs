@@ -19,6 +19,11 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub revoked_reason: Option<String>,
+    /// How the session was established (RFC 8176 method references, e.g.
+    /// `["pwd", "otp", "mfa"]`); `None` for sessions older than MFA: `["pwd"]`.
+    pub amr: Option<Json>,
+    /// When the user last authenticated in this session; `None`: `created_at`.
+    pub auth_time: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20260109_000001_federation;
 mod m20260110_000001_oauth;
 mod m20260111_000001_webhooks;
 mod m20260112_000001_audit_log;
+mod m20260113_000001_mfa;
 mod m20260120_000001_console_sessions;
 mod m20260120_000002_stats_indexes;
 mod m20261201_000001_scale_indexes;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260110_000001_oauth::Migration),
             Box::new(m20260111_000001_webhooks::Migration),
             Box::new(m20260112_000001_audit_log::Migration),
+            Box::new(m20260113_000001_mfa::Migration),
             Box::new(m20260120_000001_console_sessions::Migration),
             Box::new(m20260120_000002_stats_indexes::Migration),
             Box::new(m20261201_000001_scale_indexes::Migration),

@@ -10,6 +10,7 @@
 //! | [`AppAccess`] | any principal of the app (keys, end users, machine clients, OAuth tokens) | what it holds: keys everything, others their permissions |
 //! | [`TenantAccess`] | as [`AppAccess`], for one tenant | what it holds, the caller's role in that tenant included |
 //! | [`Me`] | an end user's token of the app | the user's own account |
+//! | [`MfaSubject`] | an end user's token, or a sign-in's `hm_mfa_` enrolment token | the user's own second factors |
 
 use std::{ops::Deref, sync::Arc};
 
@@ -217,6 +218,51 @@ impl Me {
         Actor {
             kind: "end_user",
             id: self.user.user_id.to_string(),
+        }
+    }
+}
+
+/// How an [`MfaSubject`] was admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MfaVia {
+    /// The user's own access token, of this session.
+    Session(Uuid),
+    /// The `hm_mfa_` token of a sign-in that must enrol a factor before it gets
+    /// tokens (this challenge): enrolment only.
+    Enrolment(Uuid),
+}
+
+/// The holder manages the second factors of one end user of the app: the user
+/// themselves (their access token), or a sign-in that must enrol a first factor.
+#[derive(Clone, Debug)]
+pub struct MfaSubject {
+    app: Arc<app::Model>,
+    user_id: Uuid,
+    via: MfaVia,
+}
+
+impl MfaSubject {
+    /// Granted by the guard only.
+    pub fn grant(app: Arc<app::Model>, user_id: Uuid, via: MfaVia) -> Self {
+        Self { app, user_id, via }
+    }
+
+    pub fn app(&self) -> &app::Model {
+        &self.app
+    }
+
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    pub fn via(&self) -> MfaVia {
+        self.via
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            kind: "end_user",
+            id: self.user_id.to_string(),
         }
     }
 }

@@ -17,7 +17,7 @@
 pub mod capability;
 pub mod permission;
 
-pub use capability::{AppAccess, AppAdmin, Held, Me, RootAccess, TenantAccess};
+pub use capability::{AppAccess, AppAdmin, Held, Me, MfaSubject, MfaVia, RootAccess, TenantAccess};
 pub use permission::Permission;
 
 use serde::Serialize;
@@ -62,6 +62,10 @@ pub struct EndUser {
     pub token_id: String,
     pub expires_at: i64,
     pub issued_at: i64,
+    /// How the session authenticated (RFC 8176 `amr`), from the token.
+    pub amr: Vec<String>,
+    /// When the user authenticated (`auth_time`), from the token.
+    pub auth_time: Option<i64>,
 }
 
 /// The verified claims of an M2M access token.

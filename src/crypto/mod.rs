@@ -24,6 +24,8 @@ pub mod prefix {
     pub const WEBHOOK_SECRET: &str = "whsec_";
     /// The admin console's session cookie.
     pub const CONSOLE_SESSION: &str = "hm_cs_";
+    /// The second step of a sign-in with multi-factor authentication (docs/src/mfa.md).
+    pub const MFA_TOKEN: &str = "hm_mfa_";
 }
 
 /// `n` random bytes from the system CSPRNG.

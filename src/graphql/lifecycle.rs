@@ -210,11 +210,20 @@ impl LifecycleMutation {
             ctx.meta(),
         )
         .await?;
+        let Some(tokens) = accepted.tokens else {
+            // The account exists; the two-step sign-in is REST only (docs/src/mfa.md).
+            return Err(Error::refused(
+                "mfa_enrollment_required",
+                "the invite was accepted; this app requires a second factor: sign in over \
+                 REST (auth/signin) to enrol one",
+            )
+            .into());
+        };
         Ok(TokenPayload {
-            access_token: accepted.tokens.access_token,
+            access_token: tokens.access_token,
             token_type: "Bearer".into(),
-            expires_in: accepted.tokens.expires_in,
-            refresh_token: accepted.tokens.refresh_token,
+            expires_in: tokens.expires_in,
+            refresh_token: tokens.refresh_token,
             user: User(accepted.user),
         })
     }

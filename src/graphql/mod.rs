@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod loaders;
 pub mod m2m;
+pub mod mfa;
 pub mod oauth;
 pub mod relay;
 pub mod roles;
@@ -47,6 +48,7 @@ pub struct Query(
     webhooks::WebhooksQuery,
     audit::AuditQuery,
     stats::StatsQuery,
+    mfa::MfaQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -60,6 +62,7 @@ pub struct Mutation(
     federation::FederationMutation,
     lifecycle::LifecycleMutation,
     webhooks::WebhooksMutation,
+    mfa::MfaMutation,
 );
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;

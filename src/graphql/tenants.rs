@@ -39,6 +39,10 @@ impl Tenant {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Only sessions established with a second factor may make this tenant active.
+    async fn require_mfa(&self) -> bool {
+        self.0.require_mfa
+    }
     /// Members and their tenant role (the first 100).
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<TenantMember>> {
         let app = self.0.app_id.to_string();
@@ -111,12 +115,15 @@ pub struct TokenPayload {
 pub struct TenantInput {
     pub slug: String,
     pub name: String,
+    /// Only sessions established with a second factor may make it active.
+    pub require_mfa: Option<bool>,
 }
 
 #[derive(InputObject, Default)]
 pub struct UpdateTenantInput {
     pub slug: Option<String>,
     pub name: Option<String>,
+    pub require_mfa: Option<bool>,
 }
 
 #[derive(Default)]
@@ -193,7 +200,15 @@ impl TenantMutation {
         let state = ctx.state();
         let admin = super::app_access(ctx, app.as_deref()).await?;
         Ok(Tenant(
-            tenants::create(state, &admin, &input.slug, &input.name, ctx.meta()).await?,
+            tenants::create(
+                state,
+                &admin,
+                &input.slug,
+                &input.name,
+                input.require_mfa.unwrap_or(false),
+                ctx.meta(),
+            )
+            .await?,
         ))
     }
 
@@ -213,6 +228,7 @@ impl TenantMutation {
             parse_id(&id, "tenant")?,
             input.slug.as_deref(),
             input.name.as_deref(),
+            input.require_mfa,
             ctx.meta(),
         )
         .await?;

@@ -26,6 +26,7 @@ use crate::{
     services::{
         apps::AppSettings,
         guard::{self, Lane},
+        mfa,
         oauth::{
             authorize::{self, AuthorizeError, AuthorizeParams, Decision},
             web,
@@ -86,6 +87,8 @@ fn params_of(query: Option<&str>) -> std::result::Result<AuthorizeParams, String
         code_challenge: get("code_challenge"),
         code_challenge_method: get("code_challenge_method"),
         prompt: get("prompt"),
+        acr_values: get("acr_values"),
+        max_age: get("max_age"),
     })
 }
 
@@ -150,14 +153,40 @@ pub async fn authorize(
         Err(e) => return e.into_response(),
     };
     let cookie = pages::cookie(&headers, web::COOKIE);
-    let user = match web::signed_in(&state, &app, bearer.as_ref(), cookie.as_deref()).await {
-        Ok(user) => user.map(|s| (s.user, s.session_id, s.auth_time)),
+    let signed_in = match web::signed_in(&state, &app, bearer.as_ref(), cookie.as_deref()).await {
+        Ok(user) => user,
         Err(e) => return e.into_response(),
     };
+    // max_age and acr_values (docs/src/mfa.md): a session that signed in too long
+    // ago, or without a second factor when one is asked for, signs in again.
+    let stale = signed_in.as_ref().is_some_and(|s| {
+        let too_old = request
+            .max_age
+            .is_some_and(|max| (state.now() - s.auth_time).num_seconds() > max);
+        too_old || (request.require_mfa && !mfa::has_mfa(&s.amr))
+    });
+    if stale && json {
+        let mut params = vec![
+            ("error", "login_required"),
+            (
+                "error_description",
+                "a fresh sign-in (with a second factor, if asked for) is required",
+            ),
+        ];
+        if let Some(s) = request.state.as_deref() {
+            params.push(("state", s));
+        }
+        return found(&authorize::redirect_with(
+            &request.redirect_uri,
+            &state.issuer(&app.name),
+            &params,
+        ));
+    }
+    let user = signed_in.map(|s| (s.user, s.session_id, s.auth_time));
     // prompt=login: a browser signs in again even with a live session (a bearer is
     // itself a fresh sign-in by the app's own UI). The authorization continues
     // without `login` in `prompt`, or it would ask forever.
-    let reauthenticate = request.prompt_login && !json && user.is_some();
+    let reauthenticate = (request.prompt_login || stale) && !json && user.is_some();
     let user = if reauthenticate { None } else { user };
     let Some((user, session_id, auth_time)) = user else {
         if request.prompt_none {
@@ -185,8 +214,11 @@ pub async fn authorize(
             without_prompt_login(query.as_deref().unwrap_or_default())
         );
         let mut location = login_location(&state, &app, &return_to);
-        if request.prompt_login {
+        if request.prompt_login || reauthenticate {
             location.push_str("&prompt=login");
+        }
+        if request.require_mfa {
+            location.push_str("&mfa=1");
         }
         return found(&location);
     };

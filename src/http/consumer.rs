@@ -25,7 +25,7 @@ use crate::{
     services::{
         authz,
         guard::{self, Lane},
-        sessions::{self, Signup},
+        sessions::{self, Signin, Signup},
         tenants,
         tokens::{self, IssuedTokens},
         users,
@@ -88,6 +88,13 @@ pub async fn signup(
             axum::Json(json!({ "user": UserDto::from(user), "email_verification_required": true })),
         )
             .into_response()),
+        Signup::SecondFactor(pending, user) => {
+            let mut body = pending.body();
+            body["user"] = json!(UserDto::from(user));
+            Ok(no_store(
+                (StatusCode::CREATED, axum::Json(body)).into_response(),
+            ))
+        }
     }
 }
 
@@ -107,7 +114,7 @@ pub async fn signin(
     ApiJson(body): ApiJson<SigninBody>,
 ) -> Result<Response> {
     let app = app_of(&state, &slug).await?;
-    let (tokens, user) = sessions::signin(
+    match sessions::signin(
         &state,
         &app,
         &body.email,
@@ -115,8 +122,22 @@ pub async fn signin(
         body.tenant_id,
         &meta,
     )
-    .await?;
-    Ok(token_response(StatusCode::OK, &tokens, user))
+    .await?
+    {
+        Signin::SignedIn(tokens, user) => Ok(token_response(StatusCode::OK, &tokens, user)),
+        // 200 with an `hm_mfa_` token instead of tokens (docs/src/mfa.md).
+        Signin::SecondFactor(pending) => Ok(no_store(
+            (StatusCode::OK, axum::Json(pending.body())).into_response(),
+        )),
+    }
+}
+
+/// Marks a response holding a credential as never cached.
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[derive(Deserialize)]
@@ -158,7 +179,24 @@ pub async fn me(
 ) -> Result<impl IntoResponse> {
     let me = me_of(&state, &principal, &slug).await?;
     let user = users::me(&state, &me).await?;
-    Ok(Resource::ok(UserDto::from(user), me_link(&state, &slug)))
+    Ok(Resource::ok(
+        MeDto {
+            amr: me.user().amr.clone(),
+            auth_time: me.user().auth_time,
+            user: UserDto::from(user),
+        },
+        me_link(&state, &slug),
+    ))
+}
+
+/// The signed-in user, with how their session authenticated (RFC 8176 `amr`) and
+/// when (docs/src/mfa.md).
+#[derive(serde::Serialize)]
+pub struct MeDto {
+    #[serde(flatten)]
+    user: UserDto,
+    amr: Vec<String>,
+    auth_time: Option<i64>,
 }
 
 #[derive(Deserialize)]

@@ -194,7 +194,20 @@ pub async fn accept(
     } else {
         StatusCode::OK
     };
-    Ok(token_response(status, &accepted.tokens, accepted.user))
+    match (accepted.tokens, accepted.second_factor) {
+        (Some(tokens), _) => Ok(token_response(status, &tokens, accepted.user)),
+        (None, pending) => {
+            // A second factor is required first (docs/src/mfa.md).
+            let mut body = pending.map(|p| p.body()).unwrap_or_default();
+            body["user"] = serde_json::json!(super::users::UserDto::from(accepted.user));
+            let mut response = (status, axum::Json(body)).into_response();
+            response.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            Ok(response)
+        }
+    }
 }
 
 fn minted_body(minted: lifecycle::Minted) -> serde_json::Value {

@@ -21,8 +21,10 @@ use crate::{
     error::Error,
     request::RequestMeta,
     services::{
+        mfa::signin::{self as mfa_signin, Proof},
         oauth::{authorize, scope_description, scopes_of, web},
-        sessions, users,
+        sessions::{self, PasswordStep},
+        users,
     },
     state::AppState,
     templates::{Value, context},
@@ -83,9 +85,12 @@ pub struct LoginQuery {
     return_to: Option<String>,
     /// `login`: show the form even to a signed-in browser (OIDC `prompt=login`).
     prompt: Option<String>,
+    /// `1`: the sign-in must use a second factor (an OAuth request's `acr_values`).
+    mfa: Option<String>,
 }
 
 /// The sign-in form (again, with `error`, after a failed attempt).
+#[allow(clippy::too_many_arguments)]
 fn login_form(
     state: &AppState,
     page: &PageApp,
@@ -94,6 +99,7 @@ fn login_form(
     return_to: Option<&str>,
     csrf: &Csrf,
     error: Option<&str>,
+    mfa: bool,
 ) -> Response {
     let response = pages::show(
         &state.templates,
@@ -106,6 +112,7 @@ fn login_form(
             return_to,
             email,
             error,
+            mfa,
         },
     );
     let response = csrf.attach(state, &cookie_path(state, &page.slug), response);
@@ -127,7 +134,8 @@ pub async fn login_page(
         },
     };
     // Already signed in: straight on (unless asked to sign in again).
-    let force = query.prompt.as_deref() == Some("login");
+    let demand_mfa = query.mfa.as_deref() == Some("1");
+    let force = query.prompt.as_deref() == Some("login") || demand_mfa;
     if let Some(cookie) = pages::cookie(&headers, web::COOKIE).filter(|_| !force) {
         match web::resolve(&state, app.id, &cookie).await {
             Ok(Some(session)) => {
@@ -152,6 +160,7 @@ pub async fn login_page(
         return_to.as_deref(),
         &csrf,
         None,
+        demand_mfa,
     )
 }
 
@@ -187,6 +196,7 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
     return_to: Option<String>,
+    mfa: Option<String>,
 }
 
 pub async fn login_submit(
@@ -203,10 +213,40 @@ pub async fn login_submit(
             None => return bad_return_to(&state),
         },
     };
-    let opened =
-        sessions::password_session(&state, app, &form.email, &form.password, None, &meta).await;
+    let demand_mfa = form.mfa.as_deref() == Some("1");
+    let opened = sessions::password_session(
+        &state,
+        app,
+        &form.email,
+        &form.password,
+        None,
+        demand_mfa,
+        &meta,
+    )
+    .await;
     let (session, user) = match opened {
-        Ok((session, _refresh, user)) => (session, user),
+        Ok(PasswordStep::Session(session, _refresh, user)) => (session, user),
+        Ok(PasswordStep::SecondFactor(pending)) => {
+            if pending.enrollment_required {
+                return pages::message(
+                    &state.templates,
+                    StatusCode::FORBIDDEN,
+                    "A second factor is required",
+                    "This app requires a second factor (an authenticator app or a passkey). \
+                     Add one to your account, then sign in again.",
+                );
+            }
+            return mfa_form(
+                &state,
+                &page,
+                StatusCode::OK,
+                &pending.token,
+                &pending.methods,
+                return_to.as_deref(),
+                &csrf,
+                None,
+            );
+        }
         Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => {
             return pages::error(&state.templates, &e);
         }
@@ -224,6 +264,7 @@ pub async fn login_submit(
                 return_to.as_deref(),
                 &csrf,
                 Some(&message),
+                demand_mfa,
             );
             if let Error::RateLimited { retry_after } = e
                 && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
@@ -233,23 +274,185 @@ pub async fn login_submit(
             return response;
         }
     };
-    let secret = match web::create(&state, &session).await {
+    signed_in(&state, &page, &session, &user, return_to.as_deref()).await
+}
+
+/// Binds the browser to a new session and goes on (to `return_to`, or a note).
+async fn signed_in(
+    state: &AppState,
+    page: &PageApp,
+    session: &entity::session::Model,
+    user: &entity::user::Model,
+    return_to: Option<&str>,
+) -> Response {
+    let secret = match web::create(state, session).await {
         Ok(secret) => secret,
         Err(e) => return pages::error(&state.templates, &e),
     };
     let max_age = (session.expires_at - state.now()).num_seconds().max(0);
-    let response = match &return_to {
-        Some(return_to) => see_other(&state, return_to),
-        None => signed_in_page(&state, &app.display_name, &user.email),
+    let response = match return_to {
+        Some(return_to) => see_other(state, return_to),
+        None => signed_in_page(state, &page.app.display_name, &user.email),
     };
     pages::set_cookie(
-        &state,
+        state,
         response,
         web::COOKIE,
         secret,
-        &cookie_path(&state, &page.slug),
+        &cookie_path(state, &page.slug),
         max_age,
     )
+}
+
+// ---------------------------------------------------------------------------------
+// Second factor (docs/src/mfa.md)
+
+/// The second step of signing in: a TOTP field, a WebAuthn button (Heimdall's
+/// own script) and a recovery-code form, as the user's factors allow.
+#[allow(clippy::too_many_arguments)]
+fn mfa_form(
+    state: &AppState,
+    page: &PageApp,
+    status: StatusCode,
+    mfa_token: &str,
+    methods: &[&str],
+    return_to: Option<&str>,
+    csrf: &Csrf,
+    error: Option<&str>,
+) -> Response {
+    let base = &state.config.base_path;
+    let slug = &page.slug;
+    let webauthn = methods.contains(&"webauthn");
+    let response = pages::show(
+        &state.templates,
+        status,
+        "pages/mfa.html",
+        context! {
+            app_name => &page.app.display_name,
+            action => format!("{base}/{slug}/login/mfa"),
+            webauthn_start => format!("{base}/{slug}/v1/auth/mfa/webauthn/start"),
+            script => format!("{base}/{slug}/login/webauthn.js"),
+            csrf_token => csrf.token(),
+            mfa_token,
+            return_to,
+            error,
+            totp => methods.contains(&"totp"),
+            webauthn,
+            recovery => methods.contains(&"recovery_code"),
+        },
+    );
+    let response = csrf.attach(state, &cookie_path(state, slug), response);
+    let response = if webauthn {
+        pages::allow_own_scripts(response)
+    } else {
+        response
+    };
+    with_return_target(response, return_to)
+}
+
+#[derive(Deserialize)]
+pub struct MfaForm {
+    #[serde(default)]
+    mfa_token: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    credential: String,
+    return_to: Option<String>,
+}
+
+pub async fn mfa_submit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    page: PageApp,
+    CsrfForm { form, csrf }: CsrfForm<MfaForm>,
+) -> Response {
+    let return_to = match form.return_to.as_deref() {
+        None | Some("") => None,
+        Some(r) => match safe_return_to(&state, &page.slug, r) {
+            Some(r) => Some(r),
+            None => return bad_return_to(&state),
+        },
+    };
+    let proof = match form.method.as_str() {
+        "totp" => Proof::Totp(form.code.clone()),
+        "recovery_code" => Proof::RecoveryCode(form.code.clone()),
+        "webauthn" => match serde_json::from_str(&form.credential) {
+            Ok(credential) => Proof::Webauthn(credential),
+            Err(_) => Proof::Webauthn(serde_json::Value::Null),
+        },
+        _ => {
+            return pages::message(
+                &state.templates,
+                StatusCode::BAD_REQUEST,
+                "Something is not right",
+                "Choose a way to confirm it is you.",
+            );
+        }
+    };
+    match mfa_signin::verify(&state, &page.app, &form.mfa_token, proof, &meta).await {
+        Ok(done) => {
+            signed_in(
+                &state,
+                &page,
+                &done.session,
+                &done.user,
+                return_to.as_deref(),
+            )
+            .await
+        }
+        Err(
+            e @ Error::Rejected {
+                code: "invalid_code",
+                ..
+            },
+        ) => {
+            let methods = mfa_signin::methods_of(&state, &page.app, &form.mfa_token)
+                .await
+                .unwrap_or_default();
+            if methods.is_empty() {
+                return expired_mfa(&state);
+            }
+            mfa_form(
+                &state,
+                &page,
+                e.status(),
+                &form.mfa_token,
+                &methods,
+                return_to.as_deref(),
+                &csrf,
+                Some("That did not work. Check the code and try again."),
+            )
+        }
+        Err(Error::Rejected { .. }) => expired_mfa(&state),
+        Err(e) => pages::error(&state.templates, &e),
+    }
+}
+
+fn expired_mfa(state: &AppState) -> Response {
+    pages::message(
+        &state.templates,
+        StatusCode::UNAUTHORIZED,
+        "Sign in again",
+        "This sign-in has expired or had too many wrong attempts. Go back and sign in again.",
+    )
+}
+
+/// The sign-in page's WebAuthn script (same origin; the CSP forbids inline code).
+pub async fn webauthn_script() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        include_str!("../../assets/mfa/webauthn.js"),
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------------------------

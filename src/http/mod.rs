@@ -15,6 +15,7 @@ pub mod lane;
 pub mod lifecycle;
 pub mod login;
 pub mod m2m;
+pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
 pub mod ops;
@@ -91,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/apps/{app}/users/{id}/sessions",
             get(users::list_sessions::<A>).delete(users::revoke_sessions::<A>),
+        )
+        .route(
+            "/v1/apps/{app}/users/{id}/mfa",
+            get(mfa::user_factors::<A>).delete(mfa::reset_user::<A>),
         )
         .route(
             "/v1/apps/{app}/roles",
@@ -234,6 +239,37 @@ pub fn router(state: AppState) -> Router {
         .route("/{slug}/v1/auth/signin", post(consumer::signin))
         .route("/{slug}/v1/auth/refresh", post(consumer::refresh))
         .route("/{slug}/v1/auth/signout", post(consumer::signout))
+        // Multi-factor authentication (docs/src/mfa.md).
+        .route("/{slug}/v1/auth/mfa/verify", post(mfa::verify))
+        .route(
+            "/{slug}/v1/auth/mfa/webauthn/start",
+            post(mfa::webauthn_start),
+        )
+        .route("/{slug}/v1/auth/passkey/start", post(mfa::passkey_start))
+        .route("/{slug}/v1/auth/passkey/finish", post(mfa::passkey_finish))
+        .route("/{slug}/v1/me/mfa", get(mfa::my_factors))
+        .route("/{slug}/v1/me/mfa/totp", post(mfa::enroll_totp))
+        .route(
+            "/{slug}/v1/me/mfa/totp/{id}/confirm",
+            post(mfa::confirm_totp),
+        )
+        .route(
+            "/{slug}/v1/me/mfa/webauthn/register/start",
+            post(mfa::start_webauthn_registration),
+        )
+        .route(
+            "/{slug}/v1/me/mfa/webauthn/register/finish",
+            post(mfa::finish_webauthn_registration),
+        )
+        .route(
+            "/{slug}/v1/me/mfa/recovery-codes",
+            post(mfa::regenerate_recovery_codes),
+        )
+        .route("/{slug}/v1/me/mfa/{id}", delete(mfa::remove_factor))
+        .route(
+            "/{slug}/v1/users/{id}/mfa",
+            get(mfa::user_factors::<C>).delete(mfa::reset_user::<C>),
+        )
         .route(
             "/{slug}/v1/me",
             get(consumer::me).patch(consumer::update_me),
@@ -429,6 +465,8 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/login",
             get(login::login_page).post(login::login_submit),
         )
+        .route("/{slug}/login/mfa", post(login::mfa_submit))
+        .route("/{slug}/login/webauthn.js", get(login::webauthn_script))
         .route(
             "/{slug}/consent",
             get(login::consent_page).post(login::consent_submit),

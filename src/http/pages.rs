@@ -119,6 +119,29 @@ pub fn allow_form_redirect(mut response: Response, target: &str) -> Response {
     response
 }
 
+/// Lets a page run Heimdall's own script files and call back to Heimdall (the
+/// sign-in page's WebAuthn step): `script-src 'self'`, `connect-src 'self'`.
+/// Inline scripts stay forbidden.
+pub fn allow_own_scripts(mut response: Response) -> Response {
+    let Some(csp) = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return response;
+    };
+    let csp = csp.replace(
+        "default-src 'none';",
+        "default-src 'none'; script-src 'self'; connect-src 'self';",
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
 /// Renders page template `name` (which extends `pages/base.html`) with `context`
 /// and the style; returns the HTML and the CSP that allows that style.
 fn render(

@@ -29,6 +29,8 @@ pub struct TenantDto {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Only sessions established with a second factor may make it active.
+    pub require_mfa: bool,
 }
 
 impl From<tenant::Model> for TenantDto {
@@ -39,6 +41,7 @@ impl From<tenant::Model> for TenantDto {
             name: t.name,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            require_mfa: t.require_mfa,
         }
     }
 }
@@ -77,6 +80,8 @@ fn tenant_link<L: Lane>(state: &AppState, app: &entity::app::Model, id: Uuid) ->
 pub struct CreateTenant {
     slug: String,
     name: String,
+    #[serde(default)]
+    require_mfa: bool,
 }
 
 pub async fn create<L: Lane>(
@@ -87,7 +92,15 @@ pub async fn create<L: Lane>(
     ApiJson(body): ApiJson<CreateTenant>,
 ) -> Result<impl IntoResponse> {
     let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
-    let tenant = tenants::create(&state, &admin, &body.slug, &body.name, &meta).await?;
+    let tenant = tenants::create(
+        &state,
+        &admin,
+        &body.slug,
+        &body.name,
+        body.require_mfa,
+        &meta,
+    )
+    .await?;
     let self_link = tenant_link::<L>(&state, admin.app(), tenant.id);
     Ok(Resource::created(TenantDto::from(tenant), self_link))
 }
@@ -122,6 +135,7 @@ pub async fn get<L: Lane>(
 pub struct UpdateTenant {
     slug: Option<String>,
     name: Option<String>,
+    require_mfa: Option<bool>,
 }
 
 pub async fn update<L: Lane>(
@@ -139,6 +153,7 @@ pub async fn update<L: Lane>(
         id,
         body.slug.as_deref(),
         body.name.as_deref(),
+        body.require_mfa,
         &meta,
     )
     .await?;

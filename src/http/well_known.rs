@@ -92,8 +92,9 @@ pub fn discovery_document(
         "id_token_signing_alg_values_supported": [settings.signing_alg.as_str(), "HS256"],
         "claims_supported": [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "name", "picture",
-            "email", "email_verified", "roles", "permissions"
+            "email", "email_verified", "roles", "permissions", "amr"
         ],
+        "acr_values_supported": crate::services::oauth::authorize::ACR_MFA,
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,

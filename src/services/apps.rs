@@ -64,6 +64,9 @@ pub struct AppSettings {
     pub mail_templates: crate::services::mail::MailTemplates,
     /// Days audit entries are kept; older ones are removed by the retention task.
     pub audit_retention_days: u32,
+    /// `off`, `optional` (users may enrol a second factor) or `required` (every
+    /// sign-in needs one); docs/src/mfa.md.
+    pub mfa_policy: crate::services::mfa::MfaPolicy,
 }
 
 impl Default for AppSettings {
@@ -87,6 +90,7 @@ impl Default for AppSettings {
             email_verification_url_template: None,
             mail_templates: crate::services::mail::MailTemplates::default(),
             audit_retention_days: 365,
+            mfa_policy: crate::services::mfa::MfaPolicy::Optional,
         }
     }
 }

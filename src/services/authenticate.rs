@@ -80,6 +80,17 @@ pub async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal
                 token_id,
                 expires_at: int_claim("exp"),
                 issued_at: int_claim("iat"),
+                amr: claims
+                    .get("amr")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                auth_time: claims.get("auth_time").and_then(Value::as_i64),
             };
             // Revoked sessions and deactivated users stop working at once, not at `exp`.
             sessions::check_live(state, &user).await?;

@@ -484,6 +484,8 @@ async fn principal_of(
                 token_id: session.id.to_string(),
                 expires_at: session.expires_at.timestamp(),
                 issued_at: opened.created_at.timestamp(),
+                amr: crate::services::mfa::session_amr(&opened),
+                auth_time: Some(crate::services::mfa::session_auth_time(&opened).timestamp()),
             };
             match sessions::check_live(state, &principal).await {
                 Ok(()) => Ok(Some(Principal::EndUser(principal))),

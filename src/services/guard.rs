@@ -14,7 +14,10 @@ use entity::app;
 use uuid::Uuid;
 
 use crate::{
-    access::{AppAccess, AppAdmin, EndUser, Held, Me, Principal, RootAccess, TenantAccess},
+    access::{
+        AppAccess, AppAdmin, EndUser, Held, Me, MfaSubject, MfaVia, Principal, RootAccess,
+        TenantAccess,
+    },
     error::{Error, Result},
     services::authz,
     state::AppState,
@@ -218,4 +221,33 @@ pub fn end_user_of<'p>(principal: &'p Principal, app: &app::Model) -> Result<&'p
             "this endpoint requires an end user's access token",
         )),
     }
+}
+
+/// The end user managing their own second factors ([`me`], as an [`MfaSubject`]).
+pub async fn mfa_subject(
+    state: &AppState,
+    principal: &Principal,
+    lane: Lane,
+    app_ref: Option<&str>,
+) -> Result<MfaSubject> {
+    let me = me(state, principal, lane, app_ref).await?;
+    Ok(MfaSubject::grant(
+        Arc::new(me.app().clone()),
+        me.user_id(),
+        MfaVia::Session(me.session_id()),
+    ))
+}
+
+/// A sign-in that must enrol a first factor, by its `hm_mfa_` token, on the
+/// consumer lane's enrolment routes (docs/src/mfa.md). Anything else is a 401.
+pub async fn mfa_enrolment(state: &AppState, slug: &str, token: &str) -> Result<MfaSubject> {
+    let app = find_app(state, Lane::Consumer, slug).await?;
+    let (challenge_id, user_id) = crate::services::mfa::signin::enrolment_of(state, &app, token)
+        .await?
+        .ok_or_else(|| Error::invalid_token("the mfa_token is invalid, expired or used"))?;
+    Ok(MfaSubject::grant(
+        app,
+        user_id,
+        MfaVia::Enrolment(challenge_id),
+    ))
 }

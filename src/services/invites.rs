@@ -314,7 +314,12 @@ pub struct Acceptance {
 
 /// The outcome of accepting.
 pub struct Accepted {
-    pub tokens: IssuedTokens,
+    /// The new session's tokens; `None` when a second factor must be enrolled first
+    /// (`second_factor`).
+    pub tokens: Option<IssuedTokens>,
+    /// The app requires a second factor (or the invited tenant does): the new
+    /// account enrols one with this sign-in's `hm_mfa_` token (docs/src/mfa.md).
+    pub second_factor: Option<crate::services::mfa::signin::Pending>,
     pub user: user::Model,
     /// A new account was created (otherwise an existing user joined the tenant).
     pub created: bool,
@@ -475,8 +480,40 @@ async fn create_account(
         add_member(&txn, state, invite, tenant_id, user.id, &actor, meta).await?;
     }
     record_accepted(&txn, state, invite, &user, true, &actor, meta).await?;
-    let (session, refresh) =
-        sessions::open(&txn, state, app, &user, invite.tenant_id, meta).await?;
+    // A new account has no second factor: where one is required (by the app or by
+    // the invited tenant), the account enrols one before it gets a session.
+    let tenant_requires_mfa = match invite.tenant_id {
+        Some(tenant_id) => tenants::find(&txn, app.id, tenant_id).await?.require_mfa,
+        None => false,
+    };
+    let mfa_off = state.apps.settings(app).await.mfa_policy == crate::services::mfa::MfaPolicy::Off;
+    if (tenant_requires_mfa && !mfa_off)
+        || crate::services::mfa::signin::second_step_needed(&txn, state, app, user.id, false)
+            .await?
+    {
+        txn.commit().await?;
+        if invite.tenant_id.is_some() {
+            state.authz.bump(app.id);
+        }
+        let pending = crate::services::mfa::signin::after_first_factor(
+            state,
+            app,
+            &user,
+            invite.tenant_id,
+            &[crate::services::mfa::amr::PWD],
+            true,
+        )
+        .await?;
+        return Ok(Accepted {
+            tokens: None,
+            second_factor: pending,
+            user,
+            created: true,
+        });
+    }
+    // (A tenant that requires MFA, in an app where MFA is off, is never active.)
+    let active_tenant = invite.tenant_id.filter(|_| !tenant_requires_mfa);
+    let (session, refresh) = sessions::open(&txn, state, app, &user, active_tenant, meta).await?;
     let mut model: user::ActiveModel = user.into();
     model.last_sign_in_at = Set(Some(state.now()));
     let user = model.update(&txn).await?;
@@ -494,7 +531,8 @@ async fn create_account(
     }
     let tokens = sessions::issue(state, app, &user, &session, refresh).await?;
     Ok(Accepted {
-        tokens,
+        tokens: Some(tokens),
+        second_factor: None,
         user,
         created: true,
     })
@@ -517,6 +555,13 @@ async fn join(
         ));
     };
     sessions::check_may_sign_in(app, &user)?;
+    // The new session is as strong as the caller's (RFC 8176 `amr`).
+    let amr = if caller.amr.is_empty() {
+        vec![crate::services::mfa::amr::PWD.to_owned()]
+    } else {
+        caller.amr.clone()
+    };
+    crate::services::mfa::signin::check_tenant(state, app.id, tenant_id, &amr).await?;
     let actor = Actor {
         kind: "end_user",
         id: user.id.to_string(),
@@ -530,7 +575,8 @@ async fn join(
     add_member(&txn, state, invite, tenant_id, user.id, &actor, meta).await?;
     record_accepted(&txn, state, invite, &user, false, &actor, meta).await?;
     // A fresh session in the tenant: its tokens carry org_id and org_role.
-    let (session, refresh) = sessions::open(&txn, state, app, &user, Some(tenant_id), meta).await?;
+    let (session, refresh) =
+        sessions::open_with(&txn, state, app, &user, Some(tenant_id), amr, meta).await?;
     audit::commit(
         txn,
         state,
@@ -543,7 +589,8 @@ async fn join(
     state.authz.bump(app.id);
     let tokens = sessions::issue(state, app, &user, &session, refresh).await?;
     Ok(Accepted {
-        tokens,
+        tokens: Some(tokens),
+        second_factor: None,
         user,
         created: false,
     })

@@ -18,6 +18,7 @@ pub mod last_used;
 pub mod lifecycle;
 pub mod m2m;
 pub mod mail;
+pub mod mfa;
 pub mod net;
 pub mod oauth;
 pub mod passwords;

@@ -157,6 +157,7 @@ pub async fn run(state: &AppState, amounts: &Amounts) -> Result<()> {
             app_id: Set(app_id),
             slug: Set(format!("tenant-{n}")),
             name: Set(format!("Tenant {n}")),
+            require_mfa: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         });

@@ -145,13 +145,28 @@ fn actor_of(user: &user::Model) -> Actor {
     }
 }
 
-/// Opens a session for `user` and stores its first refresh token.
+/// Opens a session for `user` (signed in with a password) and stores its first
+/// refresh token.
 pub async fn open(
     conn: &impl ConnectionTrait,
     state: &AppState,
     app: &app::Model,
     user: &user::Model,
     tenant_id: Option<Uuid>,
+    meta: &RequestMeta,
+) -> Result<(session::Model, String)> {
+    let amr = vec![crate::services::mfa::amr::PWD.to_owned()];
+    open_with(conn, state, app, user, tenant_id, amr, meta).await
+}
+
+/// [`open`], recording how the user authenticated (RFC 8176 `amr`).
+pub async fn open_with(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    app: &app::Model,
+    user: &user::Model,
+    tenant_id: Option<Uuid>,
+    amr: Vec<String>,
     meta: &RequestMeta,
 ) -> Result<(session::Model, String)> {
     let settings = AppSettings::from_stored(&app.settings);
@@ -168,6 +183,8 @@ pub async fn open(
         expires_at: Set(now + Duration::seconds(settings.refresh_token_ttl)),
         revoked_at: Set(None),
         revoked_reason: Set(None),
+        amr: Set(Some(serde_json::json!(amr))),
+        auth_time: Set(Some(now)),
     }
     .insert(conn)
     .await?;
@@ -202,6 +219,9 @@ pub enum Signup {
     SignedIn(IssuedTokens, user::Model),
     /// The app requires a verified email before any session.
     VerificationRequired(user::Model),
+    /// The app requires a second factor: enrol one with this sign-in's
+    /// `hm_mfa_` token first (docs/src/mfa.md).
+    SecondFactor(crate::services::mfa::signin::Pending, user::Model),
 }
 
 pub async fn signup(
@@ -255,6 +275,20 @@ pub async fn signup(
             state.mail.wake();
         }
         return Ok(Signup::VerificationRequired(user));
+    }
+    if settings.mfa_policy == crate::services::mfa::MfaPolicy::Required {
+        txn.commit().await?;
+        let pending = crate::services::mfa::signin::after_first_factor(
+            state,
+            app,
+            &user,
+            None,
+            &[crate::services::mfa::amr::PWD],
+            true,
+        )
+        .await?
+        .ok_or_else(|| Error::internal("mfa_policy required without a second step"))?;
+        return Ok(Signup::SecondFactor(pending, user));
     }
     let (session, refresh) = open(&txn, state, app, &user, None, meta).await?;
     let user = mark_signed_in(&txn, state, user).await?;
@@ -366,6 +400,13 @@ pub fn check_may_sign_in(app: &app::Model, user: &user::Model) -> Result<()> {
     Ok(())
 }
 
+/// The outcome of a password sign-in.
+pub enum Signin {
+    SignedIn(IssuedTokens, user::Model),
+    /// A second factor is needed (docs/src/mfa.md).
+    SecondFactor(crate::services::mfa::signin::Pending),
+}
+
 pub async fn signin(
     state: &AppState,
     app: &app::Model,
@@ -373,24 +414,39 @@ pub async fn signin(
     password: &str,
     tenant_id: Option<Uuid>,
     meta: &RequestMeta,
-) -> Result<(IssuedTokens, user::Model)> {
-    let (session, refresh, user) =
-        password_session(state, app, email, password, tenant_id, meta).await?;
-    let tokens = issue(state, app, &user, &session, refresh).await?;
-    Ok((tokens, user))
+) -> Result<Signin> {
+    match password_session(state, app, email, password, tenant_id, false, meta).await? {
+        PasswordStep::Session(session, refresh, user) => {
+            let tokens = issue(state, app, &user, &session, refresh).await?;
+            Ok(Signin::SignedIn(tokens, user))
+        }
+        PasswordStep::SecondFactor(pending) => Ok(Signin::SecondFactor(pending)),
+    }
 }
 
-/// Checks the password and opens a session (audited as `user.signed_in`), without
-/// issuing tokens: the hosted sign-in page binds a browser
-/// cookie to it instead.
+/// The outcome of a right password (short-lived: one per sign-in, so the variants'
+/// sizes do not matter).
+#[allow(clippy::large_enum_variant)]
+pub enum PasswordStep {
+    /// Signed in: the session, its first refresh token, the user.
+    Session(session::Model, String, user::Model),
+    /// A second factor is needed first.
+    SecondFactor(crate::services::mfa::signin::Pending),
+}
+
+/// Checks the password and, unless a second factor is needed (by the app's
+/// `mfa_policy`, the user's factors, or `demand_mfa`), opens a session (audited as
+/// `user.signed_in`) without issuing tokens: the hosted sign-in page binds a
+/// browser cookie to it instead.
 pub async fn password_session(
     state: &AppState,
     app: &app::Model,
     email: &str,
     password: &str,
     tenant_id: Option<Uuid>,
+    demand_mfa: bool,
     meta: &RequestMeta,
-) -> Result<(session::Model, String, user::Model)> {
+) -> Result<PasswordStep> {
     let email = validate::email("email", email)?;
     if password.len() > crate::services::passwords::MAX_PASSWORD_BYTES {
         return Err(Error::invalid_field("password", "is too long"));
@@ -399,6 +455,18 @@ pub async fn password_session(
     check_may_sign_in(app, &user)?;
     if let Some(tenant_id) = tenant_id {
         crate::services::tenants::require_member(&*state.db, app.id, tenant_id, user.id).await?;
+    }
+    if let Some(pending) = crate::services::mfa::signin::after_first_factor(
+        state,
+        app,
+        &user,
+        tenant_id,
+        &[crate::services::mfa::amr::PWD],
+        demand_mfa,
+    )
+    .await?
+    {
+        return Ok(PasswordStep::SecondFactor(pending));
     }
     let txn = state.db.begin_write().await?;
     let (session, refresh) = open(&txn, state, app, &user, tenant_id, meta).await?;
@@ -412,7 +480,7 @@ pub async fn password_session(
             .metadata(json!({ "method": "password" })),
     )
     .await?;
-    Ok((session, refresh, user))
+    Ok(PasswordStep::Session(session, refresh, user))
 }
 
 /// Exchanges a refresh token for a new pair. The presented token is used up;

@@ -48,6 +48,7 @@ pub async fn create(
     admin: &AppAccess,
     slug: &str,
     name: &str,
+    require_mfa: bool,
     meta: &RequestMeta,
 ) -> Result<tenant::Model> {
     admin.require(&[Permission::TENANT_MANAGE])?;
@@ -68,6 +69,7 @@ pub async fn create(
         name: Set(name),
         created_at: Set(now),
         updated_at: Set(now),
+        require_mfa: Set(require_mfa),
     }
     .insert(&txn)
     .await
@@ -102,6 +104,7 @@ pub async fn update(
     id: Uuid,
     slug: Option<&str>,
     name: Option<&str>,
+    require_mfa: Option<bool>,
     meta: &RequestMeta,
 ) -> Result<tenant::Model> {
     admin.require(&[Permission::TENANT_MANAGE])?;
@@ -125,6 +128,9 @@ pub async fn update(
     }
     if let Some(name) = name {
         model.name = Set(name);
+    }
+    if let Some(require_mfa) = require_mfa {
+        model.require_mfa = Set(require_mfa);
     }
     model.updated_at = Set(state.now());
     let updated = model
@@ -423,6 +429,19 @@ pub async fn switch(
     find_member(&*state.db, app.id, tenant.id, caller.user_id)
         .await?
         .ok_or_else(not_found)?;
+    if tenant.require_mfa {
+        let current = session::Entity::find_by_id(caller.session_id)
+            .one(&*state.db)
+            .await?
+            .ok_or_else(|| Error::invalid_token("the session no longer exists"))?;
+        crate::services::mfa::signin::check_tenant(
+            state,
+            app.id,
+            tenant.id,
+            &crate::services::mfa::session_amr(&current),
+        )
+        .await?;
+    }
     let settings = AppSettings::from_stored(&app.settings);
     let txn = state.db.begin_write().await?;
     let user = users::find(&txn, app.id, caller.user_id).await?;

@@ -39,6 +39,9 @@ struct EndUserClaims<'a> {
     org_role: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     permissions: Option<Vec<String>>,
+    /// How the session authenticated (RFC 8176) and when (docs/src/mfa.md).
+    amr: Vec<String>,
+    auth_time: i64,
     iat: i64,
     exp: i64,
     iss: String,
@@ -69,6 +72,8 @@ pub async fn access_token(
         permissions: settings
             .embed_permissions
             .then(|| permissions.unwrap_or_default()),
+        amr: crate::services::mfa::session_amr(session),
+        auth_time: crate::services::mfa::session_auth_time(session).timestamp(),
         iat: now,
         exp: now + ttl,
         iss: state.issuer(&app.name),

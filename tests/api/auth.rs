@@ -64,7 +64,17 @@ async fn signup_returns_a_token_response_with_spec_claims() {
     assert_eq!(
         keys,
         BTreeSet::from([
-            "sub", "aid", "sid", "role", "type", "iat", "exp", "iss", "jti"
+            "sub",
+            "aid",
+            "sid",
+            "role",
+            "type",
+            "iat",
+            "exp",
+            "iss",
+            "jti",
+            "amr",
+            "auth_time"
         ]),
         "claims are exactly the documented ones (no tenant yet)"
     );

@@ -1662,3 +1662,55 @@ async fn provider_secrets_survive_a_master_key_rotation() {
         apple.p8.pem.as_bytes()
     );
 }
+
+/// A user with a second factor (docs/src/mfa.md) who signs in with Apple gets the
+/// second step too; the finished session says `["fed", "otp", "mfa"]`.
+#[tokio::test]
+async fn a_federated_signin_of_a_user_with_a_second_factor_has_a_second_step() {
+    let apple = apple_setup().await;
+    apple.configure().await;
+    let app = &apple.app;
+    let first = apple
+        .native_token(&apple.key.mint(&apple.claims(
+            "mfa.sub",
+            Some("jo@example.com"),
+            true,
+            BUNDLE_ID,
+        )))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let claims = verify_with_jwks(app, "acme", first.body["access_token"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(claims["amr"], json!(["fed"]));
+    let (_, secret, _) =
+        crate::mfa::enrol_totp(app, first.body["access_token"].as_str().unwrap()).await;
+
+    let resp = apple
+        .native_token(&apple.key.mint(&apple.claims(
+            "mfa.sub",
+            Some("jo@example.com"),
+            true,
+            BUNDLE_ID,
+        )))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(resp.body["mfa_required"], true);
+    assert!(resp.body.get("access_token").is_none());
+    let verified = app
+        .post(
+            "/acme/v1/auth/mfa/verify",
+            None,
+            json!({
+                "mfa_token": resp.body["mfa_token"],
+                "method": "totp",
+                "code": crate::mfa::totp_now(app, &secret),
+            }),
+        )
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.text);
+    let claims = verify_with_jwks(app, "acme", verified.body["access_token"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(claims["amr"], json!(["fed", "otp", "mfa"]));
+}

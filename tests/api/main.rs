@@ -20,6 +20,7 @@ mod helpers;
 mod instances;
 mod lifecycle;
 mod m2m;
+mod mfa;
 mod oauth;
 mod oauth_pages;
 mod ops;

@@ -682,3 +682,188 @@ async fn prompt_login_signs_in_again_and_prompt_consent_asks_again() {
     let (resp, _) = browser.get(&format!("{start}&prompt=none%20login")).await;
     assert_eq!(location_params(&resp)["error"], "invalid_request");
 }
+
+/// The hosted login page's second step (docs/src/mfa.md): after the password, a
+/// TOTP form; a wrong code shows it again; the right one sets the session cookie and
+/// the authorization goes on to consent, and the ID token says how the user signed in.
+#[tokio::test]
+async fn the_hosted_login_asks_for_the_second_factor() {
+    use crate::mfa::{enrol_totp, next_step, totp_now};
+    let (app, client) = setup().await;
+    let token = app
+        .signin("acme", "alice@example.com", "correct horse battery")
+        .await
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, secret, confirmed) = enrol_totp(&app, &token).await;
+    let mut browser = Browser::new(&app);
+    let start = authorize_url(&client, "st-mfa");
+
+    // The password: no session yet, the second-step page instead.
+    let (page, set_cookies) = sign_in(&mut browser, &start, "correct horse battery").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(set_cookies.iter().all(|c| !c.starts_with("hm_session=")));
+    assert_page_headers(&page);
+    assert!(page.text.contains("Confirm it is you"), "{}", page.text);
+    assert!(page.text.contains("autocomplete=\"one-time-code\""));
+    assert!(page.text.contains("Use a recovery code"));
+    // No WebAuthn factor: no script on this page, and none inline ever.
+    assert!(!page.text.contains("<script"), "{}", page.text);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(!csp.contains("script-src"), "{csp}");
+    let csrf = field(&page.text, "csrf_token");
+    let mfa_token = field(&page.text, "mfa_token");
+    let return_to = field(&page.text, "return_to");
+    assert_eq!(return_to, start);
+    let action = form_action(&page.text);
+    assert_eq!(action, "/acme/login/mfa");
+
+    // A wrong code: the form again, 401, no session.
+    let (resp, set_cookies) = browser
+        .post_form(
+            &action,
+            &[
+                ("csrf_token", &csrf),
+                ("mfa_token", &mfa_token),
+                ("method", "totp"),
+                ("return_to", &return_to),
+                ("code", "000000"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, 401, "{}", resp.text);
+    assert!(resp.text.contains("That did not work"), "{}", resp.text);
+    assert!(set_cookies.iter().all(|c| !c.starts_with("hm_session=")));
+    // Without the CSRF token nothing happens.
+    let (resp, _) = browser
+        .post_form(
+            &action,
+            &[("mfa_token", &mfa_token), ("method", "totp"), ("code", "1")],
+        )
+        .await;
+    assert_eq!(resp.status, 403);
+
+    // The right code: the session cookie, back to the authorization, then consent.
+    next_step(&app);
+    let code = totp_now(&app, &secret);
+    let (resp, set_cookies) = browser
+        .post_form(
+            &action,
+            &[
+                ("csrf_token", &csrf),
+                ("mfa_token", &mfa_token),
+                ("method", "totp"),
+                ("return_to", &return_to),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, 303, "{}", resp.text);
+    assert_eq!(location(&resp), start);
+    assert!(set_cookies.iter().any(|c| c.starts_with("hm_session=")));
+    let (resp, _) = browser.get(&start).await;
+    let consent = location(&resp);
+    assert!(consent.starts_with("/acme/consent?request="), "{consent}");
+    let (page, _) = browser.get(&consent).await;
+    let csrf = field(&page.text, "csrf_token");
+    let request = field(&page.text, "request");
+    let (resp, _) = browser
+        .post_form(
+            &form_action(&page.text),
+            &[
+                ("csrf_token", &csrf),
+                ("request", &request),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    let params = location_params(&resp);
+    let exchanged = exchange(&app, &client, &params["code"], None).await;
+    assert_eq!(exchanged.status, 200, "{}", exchanged.text);
+    let claims = crate::signing_keys::verify_with_jwks(
+        &app,
+        "acme",
+        exchanged.body["id_token"].as_str().unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+
+    // A recovery code works there too; a used-up mfa_token says to start again.
+    let mut browser = Browser::new(&app);
+    let (page, _) = sign_in(&mut browser, &start, "correct horse battery").await;
+    let csrf = field(&page.text, "csrf_token");
+    let mfa_token = field(&page.text, "mfa_token");
+    let recovery = confirmed["recovery_codes"][0].as_str().unwrap();
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("mfa_token", mfa_token.as_str()),
+        ("method", "recovery_code"),
+        ("return_to", start.as_str()),
+        ("code", recovery),
+    ];
+    let (resp, _) = browser.post_form("/acme/login/mfa", &form).await;
+    assert_eq!(resp.status, 303, "{}", resp.text);
+    let (resp, _) = browser.post_form("/acme/login/mfa", &form).await;
+    assert_eq!(resp.status, 401, "{}", resp.text);
+    assert!(resp.text.contains("Sign in again"), "{}", resp.text);
+}
+
+/// With a WebAuthn factor the second-step page loads Heimdall's own script, which
+/// the CSP allows (same origin only), and the script is served.
+#[tokio::test]
+async fn the_hosted_webauthn_step_loads_only_a_same_origin_script() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    let (app, client) = setup().await;
+    let token = app
+        .signin("acme", "alice@example.com", "correct horse battery")
+        .await
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    crate::mfa::enrol_totp(&app, &token).await;
+    // Mark the factor as a WebAuthn one: the page only looks at the kinds.
+    let factor = entity::mfa_factor::Entity::find()
+        .one(&*app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut model: entity::mfa_factor::ActiveModel = factor.into();
+    model.kind = Set("webauthn".into());
+    model.update(&*app.state.db).await.unwrap();
+    let mut browser = Browser::new(&app);
+    let start = authorize_url(&client, "st-wa");
+    let (page, _) = sign_in(&mut browser, &start, "correct horse battery").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains("id=\"webauthn-button\""),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("<script src=\"/acme/login/webauthn.js\" defer></script>")
+    );
+    assert!(
+        page.text
+            .contains("data-start=\"/acme/v1/auth/mfa/webauthn/start\"")
+    );
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let script = app.get("/acme/login/webauthn.js", None).await;
+    assert_eq!(script.status, 200);
+    assert!(
+        script
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(script.text.contains("navigator.credentials.get"));
+}

@@ -168,7 +168,14 @@ fn only_the_guard_grants_capabilities() {
             let allowed =
                 path.ends_with("services/guard.rs") || path.ends_with("access/capability.rs");
             let code = code(&text);
-            for capability in ["RootAccess", "AppAdmin", "AppAccess", "TenantAccess", "Me"] {
+            for capability in [
+                "RootAccess",
+                "AppAdmin",
+                "AppAccess",
+                "TenantAccess",
+                "Me",
+                "MfaSubject",
+            ] {
                 if !allowed && code.contains(&format!("{capability}::grant(")) {
                     found.push(format!("{} grants {capability}", path.display()));
                 }

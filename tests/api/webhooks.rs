@@ -1227,6 +1227,15 @@ async fn every_event_type_fires() {
         resp.text
     );
 
+    // Multi-factor authentication: a factor enrolled, then an administrator's reset.
+    crate::mfa::enrol_totp(&app, &user).await;
+    let carol = app.get("/acme/v1/me", Some(&user)).await.body["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.delete(&format!("/v1/apps/acme/users/{carol}/mfa"), Some(&pak))
+        .await;
+
     // Last: deleting a user.
     app.delete(&format!("/v1/apps/acme/users/{alice}"), Some(&pak))
         .await;

@@ -21,7 +21,7 @@ use crate::{
     services::federation::{
         apple::{self, AppleName},
         flow::{self, Started},
-        identities::SignedIn,
+        identities::{Outcome, SignedIn},
         oidc,
         providers::{self, APPLE, Config},
     },
@@ -66,7 +66,22 @@ pub async fn apple_native(
     } else {
         StatusCode::OK
     };
-    Ok(token_response(status, &signed.tokens, signed.user))
+    Ok(signed_in_response(status, signed))
+}
+
+/// The JSON answer of a federated sign-in: the token response, or the second
+/// step's `mfa_token` (docs/src/mfa.md).
+fn signed_in_response(status: StatusCode, signed: SignedIn) -> Response {
+    match signed.outcome {
+        Outcome::Tokens(tokens) => token_response(status, &tokens, signed.user),
+        Outcome::SecondFactor(pending) => {
+            let mut response = (status, axum::Json(pending.body())).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+    }
 }
 
 /// Whether the caller asked for JSON (API clients) rather than a browser redirect.
@@ -222,17 +237,34 @@ fn finish(
     outcome: Result<SignedIn>,
 ) -> Response {
     let mut response = match (redirect_uri.filter(|_| !wants_json(headers)), outcome) {
-        (None, Ok(signed)) => token_response(StatusCode::OK, &signed.tokens, signed.user),
+        (None, Ok(signed)) => signed_in_response(StatusCode::OK, signed),
         (None, Err(error)) => error.into_response(),
         (Some(target), outcome) => {
             let mut fragment = url::form_urlencoded::Serializer::new(String::new());
             match outcome {
-                Ok(signed) => {
+                Ok(SignedIn {
+                    outcome: Outcome::Tokens(tokens),
+                    ..
+                }) => {
                     fragment
-                        .append_pair("access_token", &signed.tokens.access_token)
+                        .append_pair("access_token", &tokens.access_token)
                         .append_pair("token_type", "Bearer")
-                        .append_pair("expires_in", &signed.tokens.expires_in.to_string())
-                        .append_pair("refresh_token", &signed.tokens.refresh_token);
+                        .append_pair("expires_in", &tokens.expires_in.to_string())
+                        .append_pair("refresh_token", &tokens.refresh_token);
+                }
+                Ok(SignedIn {
+                    outcome: Outcome::SecondFactor(pending),
+                    ..
+                }) => {
+                    // The app continues with auth/mfa/verify (docs/src/mfa.md).
+                    fragment
+                        .append_pair("mfa_required", "true")
+                        .append_pair("mfa_token", &pending.token)
+                        .append_pair("methods", &pending.methods.join(" "))
+                        .append_pair("expires_in", &pending.expires_in.to_string());
+                    if pending.enrollment_required {
+                        fragment.append_pair("enrollment_required", "true");
+                    }
                 }
                 Err(error) => {
                     error.log();

@@ -71,10 +71,18 @@ impl Upstream {
 
 /// A completed federated sign-in.
 pub struct SignedIn {
-    pub tokens: IssuedTokens,
+    pub outcome: Outcome,
     pub user: user::Model,
     /// Whether the sign-in created the user.
     pub created: bool,
+}
+
+/// What a federated sign-in ends with.
+pub enum Outcome {
+    Tokens(IssuedTokens),
+    /// The user has a second factor (or the app requires one): the second step
+    /// follows with this `hm_mfa_` token (docs/src/mfa.md).
+    SecondFactor(crate::services::mfa::signin::Pending),
 }
 
 fn actor_of(user_id: Uuid) -> Actor {
@@ -252,7 +260,30 @@ async fn attempt(
             (user, true)
         }
     };
-    let (session, refresh) = sessions::open(&txn, state, app, &user, None, meta).await?;
+    use crate::services::mfa::{amr, signin as mfa_signin};
+    if mfa_signin::second_step_needed(&txn, state, app, user.id, false).await? {
+        // The identity is linked (or the user created) either way; the session
+        // opens after the second step.
+        txn.commit().await?;
+        let pending = mfa_signin::after_first_factor(state, app, &user, None, &[amr::FED], true)
+            .await?
+            .ok_or_else(|| Error::internal("a second step was needed but not started"))?;
+        return Ok(Some(SignedIn {
+            outcome: Outcome::SecondFactor(pending),
+            user,
+            created,
+        }));
+    }
+    let (session, refresh) = sessions::open_with(
+        &txn,
+        state,
+        app,
+        &user,
+        None,
+        vec![amr::FED.to_owned()],
+        meta,
+    )
+    .await?;
     let user = sessions::mark_signed_in(&txn, state, user).await?;
     audit::commit(
         txn,
@@ -269,7 +300,7 @@ async fn attempt(
     .await?;
     let tokens = sessions::issue(state, app, &user, &session, refresh).await?;
     Ok(Some(SignedIn {
-        tokens,
+        outcome: Outcome::Tokens(tokens),
         user,
         created,
     }))

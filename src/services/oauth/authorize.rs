@@ -36,7 +36,18 @@ pub struct AuthorizeParams {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
+    /// OIDC Core §3.1.2.1: `mfa` (or the PAPE multi-factor policy URI) asks for a
+    /// sign-in with a second factor (docs/src/mfa.md).
+    pub acr_values: Option<String>,
+    /// OIDC Core §3.1.2.1: the longest acceptable time since the user authenticated.
+    pub max_age: Option<String>,
 }
+
+/// `acr_values` that ask for a second factor.
+pub const ACR_MFA: &[&str] = &[
+    "mfa",
+    "http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+];
 
 /// Why a request cannot proceed.
 #[derive(Debug)]
@@ -74,6 +85,10 @@ pub struct ValidRequest {
     pub prompt_login: bool,
     /// `prompt=consent`: ask even when the user already consented.
     pub prompt_consent: bool,
+    /// `max_age`, seconds.
+    pub max_age: Option<i64>,
+    /// `acr_values` asked for a second factor.
+    pub require_mfa: bool,
 }
 
 /// `redirect_uri` with the given parameters and `iss` added to its query.
@@ -230,7 +245,27 @@ pub async fn validate(
     if prompts.contains(&"none") && prompts.len() > 1 {
         return Err(fail("invalid_request", "prompt=none cannot be combined"));
     }
+    let max_age = match params.max_age.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => match text.parse::<i64>() {
+            Ok(value) if value >= 0 => Some(value),
+            _ => {
+                return Err(fail(
+                    "invalid_request",
+                    "max_age must be a non-negative number of seconds",
+                ));
+            }
+        },
+    };
+    let require_mfa = params
+        .acr_values
+        .as_deref()
+        .unwrap_or_default()
+        .split_ascii_whitespace()
+        .any(|v| ACR_MFA.contains(&v));
     Ok(ValidRequest {
+        max_age,
+        require_mfa,
         redirect_uri: redirect_uri.to_owned(),
         scopes,
         state: params.state.clone(),

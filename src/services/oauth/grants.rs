@@ -156,7 +156,19 @@ async fn revoke_grant(
         .rows_affected)
 }
 
+/// How the session an authorization came from authenticated (`amr`).
+async fn session_amr(state: &AppState, session_id: Option<Uuid>) -> Result<Option<Vec<String>>> {
+    let Some(session_id) = session_id else {
+        return Ok(None);
+    };
+    Ok(entity::session::Entity::find_by_id(session_id)
+        .one(&*state.db)
+        .await?
+        .map(|s| crate::services::mfa::session_amr(&s)))
+}
+
 /// Claims of an ID token, by granted scope (OIDC Core §5.4).
+#[allow(clippy::too_many_arguments)]
 async fn id_token(
     state: &AppState,
     app: &entity::app::Model,
@@ -165,9 +177,14 @@ async fn id_token(
     scopes: &[String],
     nonce: Option<&str>,
     auth_time: DateTime<Utc>,
+    amr: Option<Vec<String>>,
 ) -> Result<String> {
     let now = state.now().timestamp();
     let mut claims = Map::new();
+    if let Some(amr) = amr {
+        // How the user authenticated (RFC 8176; docs/src/mfa.md).
+        claims.insert("amr".into(), json!(amr));
+    }
     claims.insert("iss".into(), json!(state.issuer(&app.name)));
     claims.insert("sub".into(), json!(user.id));
     claims.insert("aud".into(), json!(client.id.to_string()));
@@ -363,6 +380,7 @@ pub async fn authorization_code(
                 &scopes,
                 stored.nonce.as_deref(),
                 stored.auth_time,
+                session_amr(state, stored.session_id).await?,
             )
             .await?,
         )
@@ -525,7 +543,25 @@ pub async fn refresh(
     .await?;
     txn.commit().await?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
-        Some(id_token(state, app, client, &user, &scopes, None, token.auth_time).await?)
+        let session_id = oauth_code::Entity::find()
+            .filter(oauth_code::Column::GrantId.eq(token.grant_id))
+            .one(&*state.db)
+            .await?
+            .and_then(|c| c.session_id);
+        let amr = session_amr(state, session_id).await?;
+        Some(
+            id_token(
+                state,
+                app,
+                client,
+                &user,
+                &scopes,
+                None,
+                token.auth_time,
+                amr,
+            )
+            .await?,
+        )
     } else {
         None
     };

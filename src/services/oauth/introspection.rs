@@ -42,7 +42,11 @@ pub async fn introspect(
                 "exp": user.expires_at,
                 "iat": user.issued_at,
                 "jti": user.token_id,
+                "amr": user.amr,
             });
+            if let Some(auth_time) = user.auth_time {
+                body["auth_time"] = json!(auth_time);
+            }
             if let Some(org_id) = user.org_id {
                 body["org_id"] = json!(org_id);
                 body["org_role"] = json!(user.org_role);

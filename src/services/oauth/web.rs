@@ -61,6 +61,8 @@ pub struct SignedIn {
     pub session_id: Uuid,
     /// When the session signed in (`auth_time`).
     pub auth_time: chrono::DateTime<chrono::Utc>,
+    /// How it signed in (RFC 8176 `amr`).
+    pub amr: Vec<String>,
 }
 
 pub async fn signed_in(
@@ -74,15 +76,22 @@ pub async fn signed_in(
         return match principal {
             Principal::EndUser(user) if user.app_id == app.id => {
                 let model = crate::services::users::find(&*state.db, app.id, user.user_id).await?;
-                let auth_time = session::Entity::find_by_id(user.session_id)
+                let session = session::Entity::find_by_id(user.session_id)
                     .one(&*state.db)
-                    .await?
-                    .map(|s| s.created_at)
+                    .await?;
+                let auth_time = session
+                    .as_ref()
+                    .map(crate::services::mfa::session_auth_time)
                     .unwrap_or_else(|| state.now());
+                let amr = session
+                    .as_ref()
+                    .map(crate::services::mfa::session_amr)
+                    .unwrap_or_default();
                 Ok(Some(SignedIn {
                     user: model,
                     session_id: user.session_id,
                     auth_time,
+                    amr,
                 }))
             }
             _ => Err(crate::error::Error::invalid_token(
@@ -97,7 +106,8 @@ pub async fn signed_in(
         return Ok(Some(SignedIn {
             user: model,
             session_id: session.id,
-            auth_time: session.created_at,
+            auth_time: crate::services::mfa::session_auth_time(&session),
+            amr: crate::services::mfa::session_amr(&session),
         }));
     }
     Ok(None)

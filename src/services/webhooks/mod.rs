@@ -58,7 +58,19 @@ pub const EVENT_TYPES: &[&str] = &[
     "oauth_client.created",
     "consent.granted",
     "consent.revoked",
+    "user.mfa_enrolled",
+    "user.mfa_removed",
 ];
+
+/// The webhook event an audited action emits: the action itself when it is an
+/// event type, and for multi-factor changes the user event (docs/src/mfa.md).
+pub fn event_type_of(action: &str) -> Option<&'static str> {
+    match action {
+        "mfa.enrolled" => Some("user.mfa_enrolled"),
+        "mfa.removed" | "mfa.reset" => Some("user.mfa_removed"),
+        other => EVENT_TYPES.iter().find(|t| **t == other).copied(),
+    }
+}
 
 pub const STATUS_PENDING: &str = "pending";
 pub const STATUS_SUCCEEDED: &str = "succeeded";

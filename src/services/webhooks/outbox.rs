@@ -7,7 +7,7 @@ use entity::{webhook_delivery, webhook_endpoint, webhook_event};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
 
-use super::{EVENT_TYPES, STATUS_PENDING, events_of};
+use super::{STATUS_PENDING, events_of};
 use crate::{db, error::Result, services::audit::Entry, state::AppState};
 
 /// The `data` of an event: the ids it is about (`user_id`, `role_id`, … from the
@@ -42,16 +42,16 @@ pub async fn emit(
     entry: &Entry,
     created_at: DateTime<Utc>,
 ) -> Result<()> {
-    if !EVENT_TYPES.contains(&entry.action) {
+    let Some(event_type) = super::event_type_of(entry.action) else {
         return Ok(());
-    }
+    };
     let endpoints: Vec<webhook_endpoint::Model> = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::AppId.eq(entry.app_id))
         .filter(webhook_endpoint::Column::Enabled.eq(true))
         .all(conn)
         .await?
         .into_iter()
-        .filter(|e| events_of(e).iter().any(|t| t == "*" || t == entry.action))
+        .filter(|e| events_of(e).iter().any(|t| t == "*" || t == event_type))
         .collect();
     if endpoints.is_empty() {
         return Ok(());
@@ -59,7 +59,7 @@ pub async fn emit(
     let id = db::new_id();
     let body = json!({
         "id": id,
-        "type": entry.action,
+        "type": event_type,
         "created_at": created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
         "app_id": entry.app_id,
         "data": event_data(entry),
@@ -68,7 +68,7 @@ pub async fn emit(
     webhook_event::Entity::insert(webhook_event::ActiveModel {
         id: Set(id),
         app_id: Set(entry.app_id),
-        event_type: Set(entry.action.to_owned()),
+        event_type: Set(event_type.to_owned()),
         body: Set(body),
         created_at: Set(created_at),
     })
@@ -81,7 +81,7 @@ pub async fn emit(
             app_id: Set(entry.app_id),
             endpoint_id: Set(endpoint.id),
             event_id: Set(id),
-            event_type: Set(entry.action.to_owned()),
+            event_type: Set(event_type.to_owned()),
             attempt: Set(0),
             status: Set(STATUS_PENDING.to_owned()),
             response_status: Set(None),
