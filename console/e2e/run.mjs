@@ -322,8 +322,33 @@ try {
     await timeline.getByRole('button', { name: 'Redeliver' }).first().click();
     for (let i = 0; i < 50 && received.length === before; i++) await new Promise((r) => setTimeout(r, 200));
     if (received.length === before) throw new Error('the redelivery did not arrive');
+    // A test event reaches the receiver and shows in the timeline.
+    await page.getByRole('button', { name: 'Send a test event' }).click();
+    for (let i = 0; i < 50 && !received.some((r) => r.includes('"webhook.test"')); i++) await new Promise((r) => setTimeout(r, 200));
+    if (!received.some((r) => r.includes('"webhook.test"'))) throw new Error('the test event did not arrive');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await timeline.getByText('webhook.test').first().waitFor();
     await idle(page);
     await shot(page, 'webhooks', { docs: true });
+  });
+
+  await step("a user's page: revoke one session, second factors", async () => {
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('link', { name: 'ada@example.com' }).click();
+    await heading(page, 'ada@example.com');
+    await idle(page);
+    const sessions = page.locator('section', { has: page.getByRole('heading', { name: 'Sessions' }) });
+    const rows = sessions.locator('tbody tr');
+    const count = await rows.count();
+    if (count < 2) throw new Error(`expected the sign-ins' sessions, found ${count}`);
+    await rows.first().getByRole('button', { name: 'Revoke' }).click();
+    await page.waitForFunction((n) => {
+      const section = [...document.querySelectorAll('section')].find((s) => s.querySelector('h2')?.textContent === 'Sessions');
+      return section && section.querySelectorAll('tbody tr').length === n - 1;
+    }, count);
+    const mfa = page.locator('section', { has: page.getByRole('heading', { name: 'Second factors' }) });
+    await mfa.getByText('No second factor enrolled.').waitFor();
+    await axe(page, 'user with sessions');
   });
 
   await step('dashboard: sign-ins, failures, tokens per grant, webhook success rate', async () => {

@@ -20,7 +20,9 @@ use crate::{
     error::Error,
     services::{
         apps::{self as app_service, AppPatch, AppSettings, NewApp},
-        keys, signing,
+        keys,
+        mfa::MfaPolicy,
+        signing,
     },
 };
 
@@ -117,6 +119,38 @@ impl From<SigningAlgorithm> for SigningAlg {
     }
 }
 
+/// The app setting `mfa_policy` (docs/src/mfa.md).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "MfaPolicy")]
+pub enum MfaPolicyValue {
+    /// No second factor is asked for and none can be enrolled.
+    Off,
+    /// Users may enrol; those who did are asked at every sign-in.
+    Optional,
+    /// Every sign-in needs a second factor; users without one enrol first.
+    Required,
+}
+
+impl From<MfaPolicy> for MfaPolicyValue {
+    fn from(policy: MfaPolicy) -> Self {
+        match policy {
+            MfaPolicy::Off => Self::Off,
+            MfaPolicy::Optional => Self::Optional,
+            MfaPolicy::Required => Self::Required,
+        }
+    }
+}
+
+impl From<MfaPolicyValue> for MfaPolicy {
+    fn from(policy: MfaPolicyValue) -> Self {
+        match policy {
+            MfaPolicyValue::Off => Self::Off,
+            MfaPolicyValue::Optional => Self::Optional,
+            MfaPolicyValue::Required => Self::Required,
+        }
+    }
+}
+
 /// App settings.
 pub struct AppSettingsObject(AppSettings);
 
@@ -168,6 +202,10 @@ impl AppSettingsObject {
     async fn embed_permissions(&self) -> bool {
         self.0.embed_permissions
     }
+    /// Whether users may or must enrol a second factor.
+    async fn mfa_policy(&self) -> MfaPolicyValue {
+        self.0.mfa_policy.into()
+    }
 }
 
 /// Settings to change; omitted fields keep their value, `null` clears optional ones.
@@ -185,6 +223,7 @@ pub struct AppSettingsInput {
     pub email_link_base: MaybeUndefined<String>,
     pub signing_alg: Option<SigningAlgorithm>,
     pub embed_permissions: Option<bool>,
+    pub mfa_policy: Option<MfaPolicyValue>,
 }
 
 impl AppSettingsInput {
@@ -234,6 +273,10 @@ impl AppSettingsInput {
         put(
             "embed_permissions",
             self.embed_permissions.map(|v| json!(v)),
+        );
+        put(
+            "mfa_policy",
+            self.mfa_policy.map(|v| json!(MfaPolicy::from(v))),
         );
         patch
     }

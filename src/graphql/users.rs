@@ -383,6 +383,27 @@ impl UserMutation {
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 
+    /// Revokes one session of a user (admin, `user.update`).
+    #[graphql(guard = "Authenticated")]
+    async fn revoke_user_session(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        user_id: ID,
+        id: ID,
+    ) -> Result<bool> {
+        let admin = super::app_access(ctx, app.as_deref()).await?;
+        sessions::revoke_user_session(
+            ctx.state(),
+            &admin,
+            parse_id(&user_id, "user")?,
+            parse_id(&id, "session")?,
+            ctx.meta(),
+        )
+        .await?;
+        Ok(true)
+    }
+
     /// Revokes one of the caller's own sessions.
     #[graphql(guard = "Authenticated")]
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {

@@ -297,6 +297,22 @@ impl WebhooksMutation {
         })
     }
 
+    /// Queues a `webhook.test` event for one endpoint (whatever it subscribes to)
+    /// and answers its delivery.
+    #[graphql(guard = "Authenticated")]
+    async fn send_test_webhook_event(
+        &self,
+        ctx: &Context<'_>,
+        app: Option<String>,
+        id: ID,
+    ) -> Result<WebhookDelivery> {
+        let state = ctx.state();
+        let admin = super::app_admin(ctx, app.as_deref()).await?;
+        Ok(WebhookDelivery(
+            webhooks::send_test(state, &admin, &id, ctx.meta()).await?,
+        ))
+    }
+
     /// Sends a delivery's event again (same event id) as a new delivery.
     #[graphql(guard = "Authenticated")]
     async fn redeliver_webhook(

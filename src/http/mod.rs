@@ -94,6 +94,10 @@ pub fn router(state: AppState) -> Router {
             get(users::list_sessions::<A>).delete(users::revoke_sessions::<A>),
         )
         .route(
+            "/v1/apps/{app}/users/{id}/sessions/{session_id}",
+            delete(users::revoke_session::<A>),
+        )
+        .route(
             "/v1/apps/{app}/users/{id}/mfa",
             get(mfa::user_factors::<A>).delete(mfa::reset_user::<A>),
         )
@@ -202,6 +206,10 @@ pub fn router(state: AppState) -> Router {
             get(webhooks::webhook_delivery),
         )
         .route(
+            "/v1/apps/{app}/webhooks/{id}/test",
+            post(webhooks::send_test),
+        )
+        .route(
             "/v1/apps/{app}/webhooks/{id}/deliveries/{delivery_id}/redeliver",
             post(webhooks::redeliver_webhook_delivery),
         )
@@ -307,6 +315,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{slug}/v1/users/{id}/sessions",
             get(users::list_sessions::<C>).delete(users::revoke_sessions::<C>),
+        )
+        .route(
+            "/{slug}/v1/users/{id}/sessions/{session_id}",
+            delete(users::revoke_session::<C>),
         )
         .route(
             "/{slug}/v1/roles",

@@ -271,6 +271,25 @@ pub async fn list_sessions<L: Lane>(
     }))
 }
 
+/// `DELETE …/users/{id}/sessions/{session_id}`: one session of a user; 204.
+pub async fn revoke_session<L: Lane>(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((app, id, session_id)): ApiPath<(String, String, String)>,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
+    sessions::revoke_user_session(
+        &state,
+        &admin,
+        uuid_param(&id, "user")?,
+        uuid_param(&session_id, "session")?,
+        &meta,
+    )
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 pub async fn revoke_sessions<L: Lane>(
     State(state): State<AppState>,
     principal: Principal,

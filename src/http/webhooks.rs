@@ -307,6 +307,20 @@ pub async fn redeliver(
     Ok(Resource::created(DeliveryDto::from(record), self_link))
 }
 
+/// `POST /v1/apps/{app}/webhooks/{id}/test`: queues a `webhook.test` event for this
+/// endpoint; 201 with its delivery.
+pub async fn send_test(
+    State(state): State<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    ApiPath((app, id)): ApiPath<(String, String)>,
+) -> Result<impl IntoResponse> {
+    let admin = guard::app_admin(&state, &principal, Lane::Admin, Some(&app)).await?;
+    let record = webhooks::send_test(&state, &admin, &id, &meta).await?;
+    let self_link = delivery_link(&state, &admin.app().name, &record.delivery);
+    Ok(Resource::created(DeliveryDto::from(record), self_link))
+}
+
 /// `POST /v1/apps/{app}/webhooks/{id}/deliveries/{delivery_id}/redeliver`: a
 /// delivery of another webhook is a 404.
 pub async fn redeliver_webhook_delivery(

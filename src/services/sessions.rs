@@ -729,6 +729,33 @@ pub async fn revoke_user_sessions(
     Ok(revoked.len())
 }
 
+/// Revokes one session of a user (administrators, `user.update`, and only of a user
+/// whose permissions the caller holds); 404 when the session is not that user's.
+pub async fn revoke_user_session(
+    state: &AppState,
+    admin: &AppAccess,
+    user_id: Uuid,
+    session_id: Uuid,
+    meta: &RequestMeta,
+) -> Result<()> {
+    admin.require(&[Permission::USER_UPDATE])?;
+    let app_id = admin.app().id;
+    let target = users::find(&*state.db, app_id, user_id).await?;
+    admin.check_can_grant(
+        &crate::services::roles::permissions_of(&*state.db, app_id, &target.role).await?,
+    )?;
+    revoke_one(
+        state,
+        app_id,
+        user_id,
+        session_id,
+        "revoked_by_admin",
+        admin.actor(),
+        meta,
+    )
+    .await
+}
+
 /// A user's sessions that can still be used, newest first: the user's own (their
 /// token's session marked current), or anyone's with `user.read`.
 pub async fn of_user(

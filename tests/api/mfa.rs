@@ -1051,6 +1051,37 @@ async fn graphql_covers_the_users_and_the_admins_operations() {
         )
         .await;
     assert_eq!(resp.body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+    // The policy is an app setting over GraphQL as over REST.
+    let resp = app
+        .graphql(
+            Some(&app.root_key),
+            "mutation { updateApp(name: \"acme\", input: { settings: { mfaPolicy: REQUIRED } }) { settings { mfaPolicy } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        resp.body["data"]["updateApp"]["settings"]["mfaPolicy"], "REQUIRED",
+        "{}",
+        resp.text
+    );
+    let resp = app.get("/v1/apps/acme", Some(&app.root_key)).await;
+    assert_eq!(resp.body["data"]["settings"]["mfa_policy"], "required");
+    let resp = app
+        .graphql(
+            Some(&app.root_key),
+            "mutation { updateApp(name: \"acme\", input: { settings: { mfaPolicy: SOMETIMES } }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        resp.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SOMETIMES"),
+        "{}",
+        resp.text
+    );
 }
 
 #[tokio::test]

@@ -334,6 +334,92 @@ async fn admins_revoke_every_session_of_a_user() {
 }
 
 #[tokio::test]
+async fn admins_revoke_one_session_of_a_user() {
+    let (app, pak) = setup().await;
+    let user = create_user(
+        &app,
+        &pak,
+        json!({"email": "one@example.com", "password": PW}),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    let a = app.signin("acme", "one@example.com", PW).await.body;
+    let b = app.signin("acme", "one@example.com", PW).await.body;
+    let token = |t: &Value| t["access_token"].as_str().unwrap().to_owned();
+    let listed = app
+        .get(&format!("/v1/apps/acme/users/{id}/sessions"), Some(&pak))
+        .await;
+    let ids: Vec<String> = listed.body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", listed.text))
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    // Newest first: the first listed is b's.
+    let resp = app
+        .delete(
+            &format!("/v1/apps/acme/users/{id}/sessions/{}", ids[0]),
+            Some(&pak),
+        )
+        .await;
+    assert_eq!(resp.status, 204, "{}", resp.text);
+    app.get("/acme/v1/me", Some(&token(&b)))
+        .await
+        .error(401, "unauthenticated");
+    assert_eq!(app.get("/acme/v1/me", Some(&token(&a))).await.status, 200);
+    // Again: already revoked is fine; a session of someone else or no session is 404.
+    let again = app
+        .delete(
+            &format!("/v1/apps/acme/users/{id}/sessions/{}", ids[0]),
+            Some(&pak),
+        )
+        .await;
+    assert_eq!(again.status, 204);
+    let other = create_user(&app, &pak, json!({"email": "two@example.com"})).await;
+    app.delete(
+        &format!(
+            "/v1/apps/acme/users/{}/sessions/{}",
+            other["id"].as_str().unwrap(),
+            ids[1]
+        ),
+        Some(&pak),
+    )
+    .await
+    .error(404, "not_found");
+    app.delete(
+        &format!("/v1/apps/acme/users/{id}/sessions/nope"),
+        Some(&pak),
+    )
+    .await
+    .error(404, "not_found");
+    // A plain member cannot; GraphQL revokes the other one.
+    app.delete(
+        &format!("/acme/v1/users/{id}/sessions/{}", ids[1]),
+        Some(&token(&a)),
+    )
+    .await
+    .error(403, "forbidden");
+    let resp = app
+        .graphql(
+            Some(&pak),
+            "mutation($u: ID!, $s: ID!) { revokeUserSession(app: \"acme\", userId: $u, id: $s) }",
+            json!({ "u": id, "s": ids[1] }),
+        )
+        .await;
+    assert_eq!(
+        resp.body["data"]["revokeUserSession"], true,
+        "{}",
+        resp.text
+    );
+    app.get("/acme/v1/me", Some(&token(&a)))
+        .await
+        .error(401, "unauthenticated");
+    let revoked = app.audit("session.revoked").await;
+    assert_eq!(revoked.len(), 2);
+}
+
+#[tokio::test]
 async fn users_over_graphql() {
     let (app, pak) = setup().await;
     let q = |query: &'static str| query;

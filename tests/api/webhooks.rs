@@ -1563,3 +1563,85 @@ async fn redelivery_is_served_under_its_webhook() {
             .all(|d| d["event_id"] == list[0]["event_id"])
     );
 }
+
+#[tokio::test]
+async fn a_test_event_reaches_one_endpoint_signed_and_logged() {
+    let (app, pak) = setup().await;
+    let receiver = Receiver::start().await;
+    // Subscribed to something else entirely: a test event goes out anyway.
+    let (webhook, secret) = register(&app, &pak, &receiver.url, json!(["role.assigned"])).await;
+    let resp = app
+        .post(
+            &format!("/v1/apps/acme/webhooks/{webhook}/test"),
+            Some(&pak),
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    assert_eq!(resp.body["data"]["event_type"], "webhook.test");
+    let delivery = resp.body["data"]["id"].as_str().unwrap().to_owned();
+    let hit = delivery_for(&receiver, "webhook.test").await;
+    assert!(signed_with(&hit, &secret));
+    let body = hit.json();
+    assert_eq!(body["type"], "webhook.test");
+    assert_eq!(body["data"]["webhook_id"], json!(webhook));
+    let entries = app.audit("webhook.test_sent").await;
+    assert_eq!(entries.len(), 1);
+    // It shows in the delivery log, succeeded.
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        let resp = app
+            .get(
+                &format!("/v1/apps/acme/webhooks/{webhook}/deliveries/{delivery}"),
+                Some(&pak),
+            )
+            .await;
+        status = resp.body["data"]["status"].clone();
+        if status == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, "succeeded");
+
+    // GraphQL has it too.
+    let resp = app
+        .graphql(
+            Some(&pak),
+            "mutation($id: ID!) { sendTestWebhookEvent(id: $id) { eventType status } }",
+            json!({ "id": webhook }),
+        )
+        .await;
+    assert_eq!(
+        resp.body["data"]["sendTestWebhookEvent"]["eventType"], "webhook.test",
+        "{}",
+        resp.text
+    );
+
+    // A disabled endpoint is a conflict; another app's endpoint or a bad id is a 404.
+    app.patch(
+        &format!("/v1/apps/acme/webhooks/{webhook}"),
+        Some(&pak),
+        json!({"enabled": false}),
+    )
+    .await;
+    app.post(
+        &format!("/v1/apps/acme/webhooks/{webhook}/test"),
+        Some(&pak),
+        json!({}),
+    )
+    .await
+    .error(409, "conflict");
+    app.create_app("other").await;
+    let other = app.create_pak("other").await;
+    app.post(
+        &format!("/v1/apps/other/webhooks/{webhook}/test"),
+        Some(&other),
+        json!({}),
+    )
+    .await
+    .error(404, "not_found");
+    app.post("/v1/apps/acme/webhooks/nope/test", Some(&pak), json!({}))
+        .await
+        .error(404, "not_found");
+}

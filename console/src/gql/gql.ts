@@ -19,7 +19,7 @@ type Documents = {
     "\n  query AppNames {\n    apps(first: 100) {\n      nodes {\n        name\n        displayName\n      }\n    }\n  }\n": typeof types.AppNamesDocument,
     "\n  query AppsList {\n    apps(first: 100) {\n      nodes {\n        id\n        name\n        displayName\n        issuer\n        createdAt\n      }\n    }\n  }\n": typeof types.AppsListDocument,
     "\n  mutation CreateApp($input: CreateAppInput!) {\n    createApp(input: $input) {\n      name\n    }\n  }\n": typeof types.CreateAppDocument,
-    "\n  query AppSettings($app: String!) {\n    app(name: $app) {\n      id\n      name\n      displayName\n      issuer\n      settings {\n        accessTokenTtl\n        refreshTokenTtl\n        signupEnabled\n        passwordMinLength\n        requireVerifiedEmail\n        defaultRole\n        allowedOrigins\n        loginUrl\n        inviteUrlTemplate\n        emailLinkBase\n        signingAlg\n        embedPermissions\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n": typeof types.AppSettingsDocument,
+    "\n  query AppSettings($app: String!) {\n    app(name: $app) {\n      id\n      name\n      displayName\n      issuer\n      settings {\n        accessTokenTtl\n        refreshTokenTtl\n        signupEnabled\n        passwordMinLength\n        requireVerifiedEmail\n        defaultRole\n        allowedOrigins\n        loginUrl\n        inviteUrlTemplate\n        emailLinkBase\n        signingAlg\n        embedPermissions\n        mfaPolicy\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n": typeof types.AppSettingsDocument,
     "\n  mutation UpdateApp($app: String!, $input: UpdateAppInput!) {\n    updateApp(name: $app, input: $input) {\n      name\n      displayName\n      updatedAt\n    }\n  }\n": typeof types.UpdateAppDocument,
     "\n  query AuditLog($app: String!, $filter: AuditLogFilter, $after: String) {\n    auditLog(app: $app, filter: $filter, first: 50, after: $after) {\n      nodes {\n        id\n        action\n        createdAt\n        ip\n        userAgent\n        metadata\n        actor {\n          type\n          id\n        }\n        target {\n          type\n          id\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
     "\n  query Stats($app: String!, $from: DateTime, $to: DateTime) {\n    stats(app: $app, from: $from, to: $to) {\n      from\n      to\n      activeSessions\n      days {\n        day\n        signIns\n        failedSignIns\n      }\n      tokensIssued {\n        grant\n        count\n      }\n      webhooks {\n        succeeded\n        failed\n        pending\n        successRate\n      }\n    }\n  }\n": typeof types.StatsDocument,
@@ -40,21 +40,24 @@ type Documents = {
     "\n  query Roles($app: String!) {\n    roles(app: $app) {\n      name\n      displayName\n      description\n      permissions\n      isSystem\n    }\n  }\n": typeof types.RolesDocument,
     "\n  mutation SyncRoles($app: String!, $input: SyncRolesInput!, $dryRun: Boolean) {\n    syncRoles(app: $app, input: $input, dryRun: $dryRun) {\n      dryRun\n      created\n      deleted\n      unchanged\n      updated {\n        name\n        added\n        removed\n      }\n    }\n  }\n": typeof types.SyncRolesDocument,
     "\n  query Tenants($app: String!, $after: String) {\n    tenants(app: $app, first: 50, after: $after) {\n      nodes {\n        id\n        slug\n        name\n        createdAt\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.TenantsDocument,
-    "\n  query Tenant($app: String!, $id: ID!) {\n    tenant(app: $app, id: $id) {\n      id\n      slug\n      name\n      members {\n        role\n        createdAt\n        user {\n          id\n          email\n        }\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n": typeof types.TenantDocument,
+    "\n  query Tenant($app: String!, $id: ID!) {\n    tenant(app: $app, id: $id) {\n      id\n      slug\n      name\n      requireMfa\n      members {\n        role\n        createdAt\n        user {\n          id\n          email\n        }\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n": typeof types.TenantDocument,
     "\n  query FindUserByEmail($app: String!, $email: String!) {\n    users(app: $app, filter: { email: $email }, first: 1) {\n      nodes {\n        id\n        email\n      }\n    }\n  }\n": typeof types.FindUserByEmailDocument,
     "\n  mutation CreateTenant($app: String!, $input: TenantInput!) {\n    createTenant(app: $app, input: $input) {\n      id\n    }\n  }\n": typeof types.CreateTenantDocument,
     "\n  mutation AddTenantMember($app: String!, $tenantId: ID!, $userId: ID!, $role: String!) {\n    addTenantMember(app: $app, tenantId: $tenantId, userId: $userId, role: $role) {\n      role\n    }\n  }\n": typeof types.AddTenantMemberDocument,
     "\n  mutation UpdateTenantMember($app: String!, $tenantId: ID!, $userId: ID!, $role: String!) {\n    updateTenantMember(app: $app, tenantId: $tenantId, userId: $userId, role: $role) {\n      role\n    }\n  }\n": typeof types.UpdateTenantMemberDocument,
+    "\n  mutation SetTenantRequireMfa($app: String!, $id: ID!, $requireMfa: Boolean!) {\n    updateTenant(app: $app, id: $id, input: { requireMfa: $requireMfa }) {\n      id\n      requireMfa\n    }\n  }\n": typeof types.SetTenantRequireMfaDocument,
     "\n  mutation RemoveTenantMember($app: String!, $tenantId: ID!, $userId: ID!) {\n    removeTenantMember(app: $app, tenantId: $tenantId, userId: $userId)\n  }\n": typeof types.RemoveTenantMemberDocument,
     "\n  query Users($app: String!, $filter: UserFilterInput, $after: String) {\n    users(app: $app, filter: $filter, first: 25, after: $after) {\n      nodes {\n        id\n        email\n        displayName\n        status\n        emailVerified\n        createdAt\n        lastSignInAt\n        role {\n          name\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.UsersDocument,
     "\n  mutation CreateUser($app: String!, $input: CreateUserInput!) {\n    createUser(app: $app, input: $input) {\n      id\n      email\n    }\n  }\n": typeof types.CreateUserDocument,
-    "\n  query User($app: String!, $id: ID!) {\n    user(app: $app, id: $id) {\n      id\n      email\n      emailVerified\n      displayName\n      status\n      createdAt\n      updatedAt\n      lastSignInAt\n      permissions\n      role {\n        name\n      }\n      tenants {\n        role\n        tenant {\n          id\n          name\n        }\n      }\n      sessions {\n        id\n        userAgent\n        ip\n        createdAt\n        lastUsedAt\n        expiresAt\n      }\n    }\n    userIdentities(app: $app, userId: $id) {\n      id\n      provider\n      subject\n      email\n      createdAt\n      lastUsedAt\n    }\n  }\n": typeof types.UserDocument,
+    "\n  query User($app: String!, $id: ID!) {\n    user(app: $app, id: $id) {\n      id\n      email\n      emailVerified\n      displayName\n      status\n      createdAt\n      updatedAt\n      lastSignInAt\n      permissions\n      role {\n        name\n      }\n      tenants {\n        role\n        tenant {\n          id\n          name\n        }\n      }\n      sessions {\n        id\n        userAgent\n        ip\n        createdAt\n        lastUsedAt\n        expiresAt\n      }\n    }\n    userIdentities(app: $app, userId: $id) {\n      id\n      provider\n      subject\n      email\n      createdAt\n      lastUsedAt\n    }\n    userMfaFactors(app: $app, userId: $id) {\n      recoveryCodesRemaining\n      factors {\n        id\n        type\n        name\n        createdAt\n        lastUsedAt\n      }\n    }\n  }\n": typeof types.UserDocument,
     "\n  query RoleNames($app: String!) {\n    roles(app: $app) {\n      name\n    }\n  }\n": typeof types.RoleNamesDocument,
     "\n  query TenantNames($app: String!) {\n    tenants(app: $app, first: 100) {\n      nodes {\n        id\n        name\n      }\n    }\n  }\n": typeof types.TenantNamesDocument,
     "\n  mutation SetUserRole($app: String!, $id: ID!, $role: String!) {\n    updateUser(app: $app, id: $id, input: { role: $role }) {\n      id\n      role {\n        name\n      }\n    }\n  }\n": typeof types.SetUserRoleDocument,
     "\n  mutation DeactivateUser($app: String!, $id: ID!) {\n    deactivateUser(app: $app, id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.DeactivateUserDocument,
     "\n  mutation ReactivateUser($app: String!, $id: ID!) {\n    reactivateUser(app: $app, id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ReactivateUserDocument,
     "\n  mutation RevokeUserSessions($app: String!, $id: ID!) {\n    revokeUserSessions(app: $app, id: $id)\n  }\n": typeof types.RevokeUserSessionsDocument,
+    "\n  mutation ResetUserMfa($app: String!, $userId: ID!) {\n    resetUserMfa(app: $app, userId: $userId)\n  }\n": typeof types.ResetUserMfaDocument,
+    "\n  mutation RevokeUserSession($app: String!, $userId: ID!, $id: ID!) {\n    revokeUserSession(app: $app, userId: $userId, id: $id)\n  }\n": typeof types.RevokeUserSessionDocument,
     "\n  mutation UnlinkIdentity($app: String!, $userId: ID!, $id: ID!) {\n    unlinkUserIdentity(app: $app, userId: $userId, id: $id)\n  }\n": typeof types.UnlinkIdentityDocument,
     "\n  query Webhooks($app: String!, $after: String) {\n    webhooks(app: $app, first: 50, after: $after) {\n      nodes {\n        id\n        url\n        events\n        description\n        enabled\n        createdAt\n        previousSecretExpiresAt\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.WebhooksDocument,
     "\n  query WebhookDeliveries($app: String!, $webhookId: ID!, $status: String, $after: String) {\n    webhookDeliveries(app: $app, webhookId: $webhookId, status: $status, first: 25, after: $after) {\n      nodes {\n        id\n        eventId\n        eventType\n        attempt\n        status\n        responseStatus\n        latencyMs\n        lastError\n        createdAt\n        nextAttemptAt\n        attempts {\n          attempt\n          responseStatus\n          latencyMs\n          error\n          createdAt\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.WebhookDeliveriesDocument,
@@ -63,13 +66,14 @@ type Documents = {
     "\n  mutation RotateWebhookSecret($app: String!, $id: ID!) {\n    rotateWebhookSecret(app: $app, id: $id) {\n      secret\n    }\n  }\n": typeof types.RotateWebhookSecretDocument,
     "\n  mutation DeleteWebhook($app: String!, $id: ID!) {\n    deleteWebhook(app: $app, id: $id)\n  }\n": typeof types.DeleteWebhookDocument,
     "\n  mutation RedeliverWebhook($app: String!, $deliveryId: ID!) {\n    redeliverWebhook(app: $app, deliveryId: $deliveryId) {\n      id\n      status\n    }\n  }\n": typeof types.RedeliverWebhookDocument,
+    "\n  mutation SendTestWebhookEvent($app: String!, $id: ID!) {\n    sendTestWebhookEvent(app: $app, id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.SendTestWebhookEventDocument,
 };
 const documents: Documents = {
     "\n  query MyPermissions {\n    myPermissions {\n      role\n      permissions\n    }\n  }\n": types.MyPermissionsDocument,
     "\n  query AppNames {\n    apps(first: 100) {\n      nodes {\n        name\n        displayName\n      }\n    }\n  }\n": types.AppNamesDocument,
     "\n  query AppsList {\n    apps(first: 100) {\n      nodes {\n        id\n        name\n        displayName\n        issuer\n        createdAt\n      }\n    }\n  }\n": types.AppsListDocument,
     "\n  mutation CreateApp($input: CreateAppInput!) {\n    createApp(input: $input) {\n      name\n    }\n  }\n": types.CreateAppDocument,
-    "\n  query AppSettings($app: String!) {\n    app(name: $app) {\n      id\n      name\n      displayName\n      issuer\n      settings {\n        accessTokenTtl\n        refreshTokenTtl\n        signupEnabled\n        passwordMinLength\n        requireVerifiedEmail\n        defaultRole\n        allowedOrigins\n        loginUrl\n        inviteUrlTemplate\n        emailLinkBase\n        signingAlg\n        embedPermissions\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n": types.AppSettingsDocument,
+    "\n  query AppSettings($app: String!) {\n    app(name: $app) {\n      id\n      name\n      displayName\n      issuer\n      settings {\n        accessTokenTtl\n        refreshTokenTtl\n        signupEnabled\n        passwordMinLength\n        requireVerifiedEmail\n        defaultRole\n        allowedOrigins\n        loginUrl\n        inviteUrlTemplate\n        emailLinkBase\n        signingAlg\n        embedPermissions\n        mfaPolicy\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n": types.AppSettingsDocument,
     "\n  mutation UpdateApp($app: String!, $input: UpdateAppInput!) {\n    updateApp(name: $app, input: $input) {\n      name\n      displayName\n      updatedAt\n    }\n  }\n": types.UpdateAppDocument,
     "\n  query AuditLog($app: String!, $filter: AuditLogFilter, $after: String) {\n    auditLog(app: $app, filter: $filter, first: 50, after: $after) {\n      nodes {\n        id\n        action\n        createdAt\n        ip\n        userAgent\n        metadata\n        actor {\n          type\n          id\n        }\n        target {\n          type\n          id\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.AuditLogDocument,
     "\n  query Stats($app: String!, $from: DateTime, $to: DateTime) {\n    stats(app: $app, from: $from, to: $to) {\n      from\n      to\n      activeSessions\n      days {\n        day\n        signIns\n        failedSignIns\n      }\n      tokensIssued {\n        grant\n        count\n      }\n      webhooks {\n        succeeded\n        failed\n        pending\n        successRate\n      }\n    }\n  }\n": types.StatsDocument,
@@ -90,21 +94,24 @@ const documents: Documents = {
     "\n  query Roles($app: String!) {\n    roles(app: $app) {\n      name\n      displayName\n      description\n      permissions\n      isSystem\n    }\n  }\n": types.RolesDocument,
     "\n  mutation SyncRoles($app: String!, $input: SyncRolesInput!, $dryRun: Boolean) {\n    syncRoles(app: $app, input: $input, dryRun: $dryRun) {\n      dryRun\n      created\n      deleted\n      unchanged\n      updated {\n        name\n        added\n        removed\n      }\n    }\n  }\n": types.SyncRolesDocument,
     "\n  query Tenants($app: String!, $after: String) {\n    tenants(app: $app, first: 50, after: $after) {\n      nodes {\n        id\n        slug\n        name\n        createdAt\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.TenantsDocument,
-    "\n  query Tenant($app: String!, $id: ID!) {\n    tenant(app: $app, id: $id) {\n      id\n      slug\n      name\n      members {\n        role\n        createdAt\n        user {\n          id\n          email\n        }\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n": types.TenantDocument,
+    "\n  query Tenant($app: String!, $id: ID!) {\n    tenant(app: $app, id: $id) {\n      id\n      slug\n      name\n      requireMfa\n      members {\n        role\n        createdAt\n        user {\n          id\n          email\n        }\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n": types.TenantDocument,
     "\n  query FindUserByEmail($app: String!, $email: String!) {\n    users(app: $app, filter: { email: $email }, first: 1) {\n      nodes {\n        id\n        email\n      }\n    }\n  }\n": types.FindUserByEmailDocument,
     "\n  mutation CreateTenant($app: String!, $input: TenantInput!) {\n    createTenant(app: $app, input: $input) {\n      id\n    }\n  }\n": types.CreateTenantDocument,
     "\n  mutation AddTenantMember($app: String!, $tenantId: ID!, $userId: ID!, $role: String!) {\n    addTenantMember(app: $app, tenantId: $tenantId, userId: $userId, role: $role) {\n      role\n    }\n  }\n": types.AddTenantMemberDocument,
     "\n  mutation UpdateTenantMember($app: String!, $tenantId: ID!, $userId: ID!, $role: String!) {\n    updateTenantMember(app: $app, tenantId: $tenantId, userId: $userId, role: $role) {\n      role\n    }\n  }\n": types.UpdateTenantMemberDocument,
+    "\n  mutation SetTenantRequireMfa($app: String!, $id: ID!, $requireMfa: Boolean!) {\n    updateTenant(app: $app, id: $id, input: { requireMfa: $requireMfa }) {\n      id\n      requireMfa\n    }\n  }\n": types.SetTenantRequireMfaDocument,
     "\n  mutation RemoveTenantMember($app: String!, $tenantId: ID!, $userId: ID!) {\n    removeTenantMember(app: $app, tenantId: $tenantId, userId: $userId)\n  }\n": types.RemoveTenantMemberDocument,
     "\n  query Users($app: String!, $filter: UserFilterInput, $after: String) {\n    users(app: $app, filter: $filter, first: 25, after: $after) {\n      nodes {\n        id\n        email\n        displayName\n        status\n        emailVerified\n        createdAt\n        lastSignInAt\n        role {\n          name\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.UsersDocument,
     "\n  mutation CreateUser($app: String!, $input: CreateUserInput!) {\n    createUser(app: $app, input: $input) {\n      id\n      email\n    }\n  }\n": types.CreateUserDocument,
-    "\n  query User($app: String!, $id: ID!) {\n    user(app: $app, id: $id) {\n      id\n      email\n      emailVerified\n      displayName\n      status\n      createdAt\n      updatedAt\n      lastSignInAt\n      permissions\n      role {\n        name\n      }\n      tenants {\n        role\n        tenant {\n          id\n          name\n        }\n      }\n      sessions {\n        id\n        userAgent\n        ip\n        createdAt\n        lastUsedAt\n        expiresAt\n      }\n    }\n    userIdentities(app: $app, userId: $id) {\n      id\n      provider\n      subject\n      email\n      createdAt\n      lastUsedAt\n    }\n  }\n": types.UserDocument,
+    "\n  query User($app: String!, $id: ID!) {\n    user(app: $app, id: $id) {\n      id\n      email\n      emailVerified\n      displayName\n      status\n      createdAt\n      updatedAt\n      lastSignInAt\n      permissions\n      role {\n        name\n      }\n      tenants {\n        role\n        tenant {\n          id\n          name\n        }\n      }\n      sessions {\n        id\n        userAgent\n        ip\n        createdAt\n        lastUsedAt\n        expiresAt\n      }\n    }\n    userIdentities(app: $app, userId: $id) {\n      id\n      provider\n      subject\n      email\n      createdAt\n      lastUsedAt\n    }\n    userMfaFactors(app: $app, userId: $id) {\n      recoveryCodesRemaining\n      factors {\n        id\n        type\n        name\n        createdAt\n        lastUsedAt\n      }\n    }\n  }\n": types.UserDocument,
     "\n  query RoleNames($app: String!) {\n    roles(app: $app) {\n      name\n    }\n  }\n": types.RoleNamesDocument,
     "\n  query TenantNames($app: String!) {\n    tenants(app: $app, first: 100) {\n      nodes {\n        id\n        name\n      }\n    }\n  }\n": types.TenantNamesDocument,
     "\n  mutation SetUserRole($app: String!, $id: ID!, $role: String!) {\n    updateUser(app: $app, id: $id, input: { role: $role }) {\n      id\n      role {\n        name\n      }\n    }\n  }\n": types.SetUserRoleDocument,
     "\n  mutation DeactivateUser($app: String!, $id: ID!) {\n    deactivateUser(app: $app, id: $id) {\n      id\n      status\n    }\n  }\n": types.DeactivateUserDocument,
     "\n  mutation ReactivateUser($app: String!, $id: ID!) {\n    reactivateUser(app: $app, id: $id) {\n      id\n      status\n    }\n  }\n": types.ReactivateUserDocument,
     "\n  mutation RevokeUserSessions($app: String!, $id: ID!) {\n    revokeUserSessions(app: $app, id: $id)\n  }\n": types.RevokeUserSessionsDocument,
+    "\n  mutation ResetUserMfa($app: String!, $userId: ID!) {\n    resetUserMfa(app: $app, userId: $userId)\n  }\n": types.ResetUserMfaDocument,
+    "\n  mutation RevokeUserSession($app: String!, $userId: ID!, $id: ID!) {\n    revokeUserSession(app: $app, userId: $userId, id: $id)\n  }\n": types.RevokeUserSessionDocument,
     "\n  mutation UnlinkIdentity($app: String!, $userId: ID!, $id: ID!) {\n    unlinkUserIdentity(app: $app, userId: $userId, id: $id)\n  }\n": types.UnlinkIdentityDocument,
     "\n  query Webhooks($app: String!, $after: String) {\n    webhooks(app: $app, first: 50, after: $after) {\n      nodes {\n        id\n        url\n        events\n        description\n        enabled\n        createdAt\n        previousSecretExpiresAt\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.WebhooksDocument,
     "\n  query WebhookDeliveries($app: String!, $webhookId: ID!, $status: String, $after: String) {\n    webhookDeliveries(app: $app, webhookId: $webhookId, status: $status, first: 25, after: $after) {\n      nodes {\n        id\n        eventId\n        eventType\n        attempt\n        status\n        responseStatus\n        latencyMs\n        lastError\n        createdAt\n        nextAttemptAt\n        attempts {\n          attempt\n          responseStatus\n          latencyMs\n          error\n          createdAt\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.WebhookDeliveriesDocument,
@@ -113,6 +120,7 @@ const documents: Documents = {
     "\n  mutation RotateWebhookSecret($app: String!, $id: ID!) {\n    rotateWebhookSecret(app: $app, id: $id) {\n      secret\n    }\n  }\n": types.RotateWebhookSecretDocument,
     "\n  mutation DeleteWebhook($app: String!, $id: ID!) {\n    deleteWebhook(app: $app, id: $id)\n  }\n": types.DeleteWebhookDocument,
     "\n  mutation RedeliverWebhook($app: String!, $deliveryId: ID!) {\n    redeliverWebhook(app: $app, deliveryId: $deliveryId) {\n      id\n      status\n    }\n  }\n": types.RedeliverWebhookDocument,
+    "\n  mutation SendTestWebhookEvent($app: String!, $id: ID!) {\n    sendTestWebhookEvent(app: $app, id: $id) {\n      id\n      status\n    }\n  }\n": types.SendTestWebhookEventDocument,
 };
 
 /**
@@ -134,7 +142,7 @@ export function graphql(source: "\n  mutation CreateApp($input: CreateAppInput!)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AppSettings($app: String!) {\n    app(name: $app) {\n      id\n      name\n      displayName\n      issuer\n      settings {\n        accessTokenTtl\n        refreshTokenTtl\n        signupEnabled\n        passwordMinLength\n        requireVerifiedEmail\n        defaultRole\n        allowedOrigins\n        loginUrl\n        inviteUrlTemplate\n        emailLinkBase\n        signingAlg\n        embedPermissions\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n"): typeof import('./graphql').AppSettingsDocument;
+export function graphql(source: "\n  query AppSettings($app: String!) {\n    app(name: $app) {\n      id\n      name\n      displayName\n      issuer\n      settings {\n        accessTokenTtl\n        refreshTokenTtl\n        signupEnabled\n        passwordMinLength\n        requireVerifiedEmail\n        defaultRole\n        allowedOrigins\n        loginUrl\n        inviteUrlTemplate\n        emailLinkBase\n        signingAlg\n        embedPermissions\n        mfaPolicy\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n"): typeof import('./graphql').AppSettingsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -218,7 +226,7 @@ export function graphql(source: "\n  query Tenants($app: String!, $after: String
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Tenant($app: String!, $id: ID!) {\n    tenant(app: $app, id: $id) {\n      id\n      slug\n      name\n      members {\n        role\n        createdAt\n        user {\n          id\n          email\n        }\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n"): typeof import('./graphql').TenantDocument;
+export function graphql(source: "\n  query Tenant($app: String!, $id: ID!) {\n    tenant(app: $app, id: $id) {\n      id\n      slug\n      name\n      requireMfa\n      members {\n        role\n        createdAt\n        user {\n          id\n          email\n        }\n      }\n    }\n    roles(app: $app) {\n      name\n    }\n  }\n"): typeof import('./graphql').TenantDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -238,6 +246,10 @@ export function graphql(source: "\n  mutation UpdateTenantMember($app: String!, 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation SetTenantRequireMfa($app: String!, $id: ID!, $requireMfa: Boolean!) {\n    updateTenant(app: $app, id: $id, input: { requireMfa: $requireMfa }) {\n      id\n      requireMfa\n    }\n  }\n"): typeof import('./graphql').SetTenantRequireMfaDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation RemoveTenantMember($app: String!, $tenantId: ID!, $userId: ID!) {\n    removeTenantMember(app: $app, tenantId: $tenantId, userId: $userId)\n  }\n"): typeof import('./graphql').RemoveTenantMemberDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -250,7 +262,7 @@ export function graphql(source: "\n  mutation CreateUser($app: String!, $input: 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query User($app: String!, $id: ID!) {\n    user(app: $app, id: $id) {\n      id\n      email\n      emailVerified\n      displayName\n      status\n      createdAt\n      updatedAt\n      lastSignInAt\n      permissions\n      role {\n        name\n      }\n      tenants {\n        role\n        tenant {\n          id\n          name\n        }\n      }\n      sessions {\n        id\n        userAgent\n        ip\n        createdAt\n        lastUsedAt\n        expiresAt\n      }\n    }\n    userIdentities(app: $app, userId: $id) {\n      id\n      provider\n      subject\n      email\n      createdAt\n      lastUsedAt\n    }\n  }\n"): typeof import('./graphql').UserDocument;
+export function graphql(source: "\n  query User($app: String!, $id: ID!) {\n    user(app: $app, id: $id) {\n      id\n      email\n      emailVerified\n      displayName\n      status\n      createdAt\n      updatedAt\n      lastSignInAt\n      permissions\n      role {\n        name\n      }\n      tenants {\n        role\n        tenant {\n          id\n          name\n        }\n      }\n      sessions {\n        id\n        userAgent\n        ip\n        createdAt\n        lastUsedAt\n        expiresAt\n      }\n    }\n    userIdentities(app: $app, userId: $id) {\n      id\n      provider\n      subject\n      email\n      createdAt\n      lastUsedAt\n    }\n    userMfaFactors(app: $app, userId: $id) {\n      recoveryCodesRemaining\n      factors {\n        id\n        type\n        name\n        createdAt\n        lastUsedAt\n      }\n    }\n  }\n"): typeof import('./graphql').UserDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -275,6 +287,14 @@ export function graphql(source: "\n  mutation ReactivateUser($app: String!, $id:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeUserSessions($app: String!, $id: ID!) {\n    revokeUserSessions(app: $app, id: $id)\n  }\n"): typeof import('./graphql').RevokeUserSessionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetUserMfa($app: String!, $userId: ID!) {\n    resetUserMfa(app: $app, userId: $userId)\n  }\n"): typeof import('./graphql').ResetUserMfaDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeUserSession($app: String!, $userId: ID!, $id: ID!) {\n    revokeUserSession(app: $app, userId: $userId, id: $id)\n  }\n"): typeof import('./graphql').RevokeUserSessionDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -307,6 +327,10 @@ export function graphql(source: "\n  mutation DeleteWebhook($app: String!, $id: 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RedeliverWebhook($app: String!, $deliveryId: ID!) {\n    redeliverWebhook(app: $app, deliveryId: $deliveryId) {\n      id\n      status\n    }\n  }\n"): typeof import('./graphql').RedeliverWebhookDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SendTestWebhookEvent($app: String!, $id: ID!) {\n    sendTestWebhookEvent(app: $app, id: $id) {\n      id\n      status\n    }\n  }\n"): typeof import('./graphql').SendTestWebhookEventDocument;
 
 
 export function graphql(source: string) {

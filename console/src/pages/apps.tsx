@@ -1,7 +1,7 @@
 // Apps: the list, creating one (root key), and an app's settings.
 import { useEffect, useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
-import type { SigningAlgorithm } from '../gql/graphql';
+import type { MfaPolicy, SigningAlgorithm } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
 import { Link, navigate } from '../router';
 import { Action, Empty, ErrorBox, Field, Loading, PageHeader, Time, splitList, useCapabilities } from '../ui';
@@ -121,6 +121,7 @@ const AppSettingsQuery = graphql(`
         emailLinkBase
         signingAlg
         embedPermissions
+        mfaPolicy
       }
     }
     roles(app: $app) {
@@ -151,6 +152,7 @@ interface SettingsForm {
   loginUrl: string;
   signingAlg: SigningAlgorithm;
   embedPermissions: boolean;
+  mfaPolicy: MfaPolicy;
 }
 
 export function AppSettingsPage({ app }: { app: string }) {
@@ -173,6 +175,7 @@ export function AppSettingsPage({ app }: { app: string }) {
       loginUrl: a.settings.loginUrl ?? '',
       signingAlg: a.settings.signingAlg,
       embedPermissions: a.settings.embedPermissions,
+      mfaPolicy: a.settings.mfaPolicy,
     });
   }, [query.data]);
   const set = <K extends keyof SettingsForm>(key: K, value: SettingsForm[K]) => {
@@ -197,6 +200,7 @@ export function AppSettingsPage({ app }: { app: string }) {
           loginUrl: form.loginUrl.trim() || null,
           signingAlg: form.signingAlg,
           embedPermissions: form.embedPermissions,
+          mfaPolicy: form.mfaPolicy,
         },
       },
     });
@@ -232,6 +236,15 @@ export function AppSettingsPage({ app }: { app: string }) {
                 <option value="RS256">RS256</option>
                 <option value="ES256">ES256</option>
                 <option value="EdDSA">EdDSA</option>
+              </select>
+            )}
+          </Field>
+          <Field label="Multi-factor authentication" hint="Required: every sign-in needs a second factor; users without one enrol first.">
+            {(p) => (
+              <select {...p} value={form.mfaPolicy} onChange={(e) => set('mfaPolicy', e.target.value as MfaPolicy)}>
+                <option value="OFF">Off</option>
+                <option value="OPTIONAL">Optional (users may enrol)</option>
+                <option value="REQUIRED">Required</option>
               </select>
             )}
           </Field>
@@ -280,7 +293,7 @@ export function AppSettingsPage({ app }: { app: string }) {
         </form>
       ) : null}
       <p className="note">
-        MFA policy and branding are not in the GraphQL API yet; they will appear here when they are.
+        Branding of the hosted pages is not in the GraphQL API yet; it will appear here when it is.
       </p>
     </>
   );

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import { useMutation, usePaged, useQuery } from '../hooks';
-import { Action, Empty, ErrorBox, Field, Loading, PageHeader, Time } from '../ui';
+import { Action, Empty, ErrorBox, Field, Loading, PageHeader, Time, useCapabilities } from '../ui';
 
 const TenantsQuery = graphql(`
   query Tenants($app: String!, $after: String) {
@@ -27,6 +27,7 @@ const TenantQuery = graphql(`
       id
       slug
       name
+      requireMfa
       members {
         role
         createdAt
@@ -77,6 +78,15 @@ const UpdateMember = graphql(`
   }
 `);
 
+const SetRequireMfa = graphql(`
+  mutation SetTenantRequireMfa($app: String!, $id: ID!, $requireMfa: Boolean!) {
+    updateTenant(app: $app, id: $id, input: { requireMfa: $requireMfa }) {
+      id
+      requireMfa
+    }
+  }
+`);
+
 const RemoveMember = graphql(`
   mutation RemoveTenantMember($app: String!, $tenantId: ID!, $userId: ID!) {
     removeTenantMember(app: $app, tenantId: $tenantId, userId: $userId)
@@ -88,6 +98,8 @@ function Members({ app, id }: { app: string; id: string }) {
   const add = useMutation(AddMember);
   const update = useMutation(UpdateMember);
   const remove = useMutation(RemoveMember);
+  const setRequireMfa = useMutation(SetRequireMfa);
+  const mfaMissing = useCapabilities().missing('tenant.manage');
   const find = useMutation(FindUser);
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('member');
@@ -113,6 +125,19 @@ function Members({ app, id }: { app: string; id: string }) {
       <h2 id="members">Members{t ? ` of ${t.name}` : ''}</h2>
       {tenant.loading && !t ? <Loading /> : null}
       <ErrorBox error={tenant.error} />
+      {t ? (
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={t.requireMfa}
+            disabled={mfaMissing !== null || setRequireMfa.running}
+            onChange={(e) => void setRequireMfa.run({ app, id, requireMfa: e.target.checked }).then((ok) => ok && tenant.reload())}
+          />{' '}
+          Only sessions signed in with a second factor may make this tenant active
+          {mfaMissing ? <small> (requires {mfaMissing})</small> : null}
+        </label>
+      ) : null}
+      <ErrorBox error={setRequireMfa.error} />
       {t && t.members.length === 0 ? <Empty>No members yet.</Empty> : null}
       {t && t.members.length > 0 ? (
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">

@@ -1,5 +1,5 @@
-// Users: search and filters, creation, and one user's role, status, sessions and
-// linked identities.
+// Users: search and filters, creation, and one user's role, status, sessions,
+// linked identities and second factors.
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import { useMutation, usePaged, useQuery } from '../hooks';
@@ -250,6 +250,16 @@ const UserQuery = graphql(`
       createdAt
       lastUsedAt
     }
+    userMfaFactors(app: $app, userId: $id) {
+      recoveryCodesRemaining
+      factors {
+        id
+        type
+        name
+        createdAt
+        lastUsedAt
+      }
+    }
   }
 `);
 
@@ -307,6 +317,18 @@ const RevokeSessions = graphql(`
   }
 `);
 
+const ResetMfa = graphql(`
+  mutation ResetUserMfa($app: String!, $userId: ID!) {
+    resetUserMfa(app: $app, userId: $userId)
+  }
+`);
+
+const RevokeOne = graphql(`
+  mutation RevokeUserSession($app: String!, $userId: ID!, $id: ID!) {
+    revokeUserSession(app: $app, userId: $userId, id: $id)
+  }
+`);
+
 const Unlink = graphql(`
   mutation UnlinkIdentity($app: String!, $userId: ID!, $id: ID!) {
     unlinkUserIdentity(app: $app, userId: $userId, id: $id)
@@ -322,6 +344,8 @@ export function UserPage({ app, id }: { app: string; id: string }) {
   const reactivate = useMutation(Reactivate);
   const revoke = useMutation(RevokeSessions);
   const unlink = useMutation(Unlink);
+  const resetMfa = useMutation(ResetMfa);
+  const revokeOne = useMutation(RevokeOne);
   const [role, setRoleValue] = useState<string>();
   const user = query.data?.user;
   const after = (ok: unknown) => ok && query.reload();
@@ -409,6 +433,9 @@ export function UserPage({ app, id }: { app: string; id: string }) {
                       <th scope="col">Last used</th>
                       <th scope="col">IP</th>
                       <th scope="col">Browser</th>
+                      <th scope="col">
+                        <span className="visually-hidden">Actions</span>
+                      </th>
                     </tr>
                   </thead>
                   <tbody>
@@ -422,6 +449,11 @@ export function UserPage({ app, id }: { app: string; id: string }) {
                         </td>
                         <td>{s.ip ?? '—'}</td>
                         <td className="ellipsis">{s.userAgent ?? '—'}</td>
+                        <td>
+                          <Action need="user.update" onClick={() => revokeOne.run({ app, userId: id, id: s.id }).then(after)}>
+                            Revoke
+                          </Action>
+                        </td>
                       </tr>
                     ))}
                   </tbody>
@@ -432,7 +464,7 @@ export function UserPage({ app, id }: { app: string; id: string }) {
               Revoke all sessions
             </Action>
             {revoke.data ? <p role="status">Revoked {revoke.data.revokeUserSessions} sessions.</p> : null}
-            <ErrorBox error={revoke.error} />
+            <ErrorBox error={revoke.error ?? revokeOne.error} />
           </section>
           <section className="card" aria-labelledby="u-identities">
             <h2 id="u-identities">Linked identities</h2>
@@ -451,7 +483,30 @@ export function UserPage({ app, id }: { app: string; id: string }) {
             </ul>
             <ErrorBox error={unlink.error} />
           </section>
-          <p className="note">Resetting a user's MFA is not in the GraphQL API yet.</p>
+          <section className="card" aria-labelledby="u-mfa">
+            <h2 id="u-mfa">Second factors</h2>
+            {query.data?.userMfaFactors.factors.length === 0 ? <Empty>No second factor enrolled.</Empty> : null}
+            <ul className="plain">
+              {(query.data?.userMfaFactors.factors ?? []).map((f) => (
+                <li key={f.id}>
+                  <strong>{f.name}</strong> · {f.type === 'totp' ? 'authenticator app' : 'passkey or security key'} · added{' '}
+                  <Time value={f.createdAt} /> · last used <Time value={f.lastUsedAt} />
+                </li>
+              ))}
+            </ul>
+            {query.data?.userMfaFactors.factors.length ? (
+              <p>{query.data.userMfaFactors.recoveryCodesRemaining} unused recovery codes.</p>
+            ) : null}
+            <Action
+              need="user.update"
+              disabled={!query.data?.userMfaFactors.factors.length}
+              onClick={() => resetMfa.run({ app, userId: id }).then(after)}
+            >
+              Reset second factors (lost device)
+            </Action>
+            {resetMfa.data ? <p role="status">Removed {resetMfa.data.resetUserMfa} factors.</p> : null}
+            <ErrorBox error={resetMfa.error} />
+          </section>
         </>
       ) : null}
     </>

@@ -1,4 +1,4 @@
-// Webhooks: endpoints, their deliveries as a timeline, redelivery.
+// Webhooks: endpoints, their deliveries as a timeline, redelivery, test events.
 import { useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import { useMutation, usePaged } from '../hooks';
@@ -97,6 +97,15 @@ const Redeliver = graphql(`
   }
 `);
 
+const SendTest = graphql(`
+  mutation SendTestWebhookEvent($app: String!, $id: ID!) {
+    sendTestWebhookEvent(app: $app, id: $id) {
+      id
+      status
+    }
+  }
+`);
+
 function tone(status: string): 'ok' | 'warn' | 'bad' {
   return status === 'succeeded' ? 'ok' : status === 'failed' ? 'bad' : 'warn';
 }
@@ -109,11 +118,15 @@ function Deliveries({ app, webhookId }: { app: string; webhookId: string }) {
     (r) => r.webhookDeliveries,
   );
   const redeliver = useMutation(Redeliver);
+  const sendTest = useMutation(SendTest);
   return (
     <section className="card" aria-labelledby="deliveries">
       <div className="row spread">
         <h2 id="deliveries">Deliveries</h2>
         <span className="row">
+        <Action need="key" onClick={() => void sendTest.run({ app, id: webhookId }).then((ok) => ok && deliveries.reload())} disabled={sendTest.running}>
+          Send a test event
+        </Action>
         <button type="button" onClick={deliveries.reload} disabled={deliveries.loading}>
           Refresh
         </button>
@@ -129,7 +142,7 @@ function Deliveries({ app, webhookId }: { app: string; webhookId: string }) {
         </span>
       </div>
       <ErrorBox error={deliveries.error} />
-      <ErrorBox error={redeliver.error} />
+      <ErrorBox error={redeliver.error ?? sendTest.error} />
       <ol className="timeline">
         {deliveries.items.map((d) => (
           <li key={d.id} className={`tl-${tone(d.status)}`}>
@@ -267,7 +280,6 @@ export function WebhooksPage({ app }: { app: string }) {
           </div>
         </form>
       </section>
-      <p className="note">Sending a test event is not in the GraphQL API yet.</p>
       <Dialog open={!!secret} title="Signing secret" onClose={() => setSecret(undefined)}>
         {secret ? (
           <>

@@ -11,7 +11,7 @@ pub mod outbox;
 pub mod worker;
 
 use chrono::Duration;
-use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
+use entity::{webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter,
@@ -592,6 +592,82 @@ pub async fn redeliver(
             "delivery_id": delivery.id,
             "original_delivery_id": original.id,
         })),
+    )
+    .await?;
+    state.webhooks.wake();
+    Ok(DeliveryRecord {
+        delivery,
+        attempts: Vec::new(),
+    })
+}
+
+/// The event type of [`send_test`]; no change emits it and nobody subscribes to it.
+pub const TEST_EVENT: &str = "webhook.test";
+
+/// Queues a `webhook.test` event for one endpoint, whatever it subscribes to, so an
+/// operator can check the receiver end to end (URL, signature, answer). It is signed
+/// and retried like any other event and shows in the delivery log.
+pub async fn send_test(
+    state: &AppState,
+    admin: &AppAdmin,
+    id: &str,
+    meta: &RequestMeta,
+) -> Result<DeliveryRecord> {
+    let endpoint = get(state, admin, id).await?;
+    if !endpoint.enabled {
+        return Err(Error::conflict(
+            "the webhook endpoint is disabled; enable it before sending a test event",
+        ));
+    }
+    let now = state.now();
+    let event_id = db::new_id();
+    let body = json!({
+        "id": event_id,
+        "type": TEST_EVENT,
+        "created_at": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "app_id": endpoint.app_id,
+        "data": {
+            "webhook_id": endpoint.id,
+            "app_id": endpoint.app_id,
+            "actor": { "type": admin.actor().kind, "id": (!admin.actor().id.is_empty()).then_some(&admin.actor().id) },
+            "message": "A test event sent from Heimdall; it changes nothing.",
+        },
+    })
+    .to_string();
+    let txn = state.db.begin_write().await?;
+    webhook_event::Entity::insert(webhook_event::ActiveModel {
+        id: Set(event_id),
+        app_id: Set(endpoint.app_id),
+        event_type: Set(TEST_EVENT.to_owned()),
+        body: Set(body),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let delivery = webhook_delivery::ActiveModel {
+        id: Set(db::new_id()),
+        app_id: Set(endpoint.app_id),
+        endpoint_id: Set(endpoint.id),
+        event_id: Set(event_id),
+        event_type: Set(TEST_EVENT.to_owned()),
+        attempt: Set(0),
+        status: Set(STATUS_PENDING.to_owned()),
+        response_status: Set(None),
+        latency_ms: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        next_attempt_at: Set(Some(now)),
+    }
+    .insert(&txn)
+    .await?;
+    audit::commit(
+        txn,
+        state,
+        meta,
+        Entry::new(endpoint.app_id, "webhook.test_sent", admin.actor().clone())
+            .target(Target::new("webhook", endpoint.id))
+            .metadata(json!({ "event_id": event_id, "delivery_id": delivery.id })),
     )
     .await?;
     state.webhooks.wake();
