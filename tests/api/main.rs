@@ -27,6 +27,7 @@ mod ops;
 // Verbatim text of a docs chapter: rustfmt must not reflow it.
 #[rustfmt::skip]
 mod readme_verify;
+mod plans;
 mod receiver;
 mod retention;
 mod roles;
