@@ -18,6 +18,7 @@ pub mod m2m;
 pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
+pub mod oauth_ext;
 pub mod ops;
 pub mod pages;
 pub mod principal;
@@ -156,6 +157,14 @@ pub fn router(state: AppState) -> Router {
         )
         // Public: client credentials with a JSON body (docs/src/machine-clients.md).
         .route("/v1/apps/{app}/tokens", post(oauth::app_token))
+        .route(
+            "/v1/apps/{app}/oauth-initial-access-tokens",
+            post(oauth_ext::mint_initial_token).get(oauth_ext::list_initial_tokens),
+        )
+        .route(
+            "/v1/apps/{app}/oauth-initial-access-tokens/{id}",
+            delete(oauth_ext::revoke_initial_token),
+        )
         // Federated sign-in: provider configuration and users' identities.
         .route("/v1/apps/{app}/providers", get(federation::list_providers))
         .route(
@@ -357,6 +366,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/{slug}/v1/oauth/token", post(oauth::token))
         .route("/{slug}/v1/oauth/introspect", post(oauth::introspect))
+        // OAuth extensions (docs/src/oauth-extensions.md).
+        .route("/{slug}/v1/oauth/register", post(oauth_ext::register))
+        .route(
+            "/{slug}/v1/oauth/register/{client_id}",
+            get(oauth_ext::read_registration)
+                .put(oauth_ext::replace_registration)
+                .delete(oauth_ext::delete_registration),
+        )
+        .route(
+            "/{slug}/v1/oauth/par",
+            post(oauth_ext::pushed_authorization_request),
+        )
         .route("/{slug}/v1/verify", post(verify::verify))
         .route("/{slug}/v1/authorize", post(verify::authorize))
         .route("/{slug}/v1/authorize/batch", post(verify::authorize_batch))
@@ -415,6 +436,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{slug}/.well-known/openid-configuration",
             get(well_known::discovery),
+        )
+        // RFC 8414 authorization-server metadata, at both forms of the path.
+        .route(
+            "/.well-known/oauth-authorization-server/{slug}",
+            get(well_known::authorization_server),
+        )
+        .route(
+            "/{slug}/.well-known/oauth-authorization-server",
+            get(well_known::authorization_server),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(well_known::authorization_server_default),
         )
         // The default app (HEIMDALL_DEFAULT_APP) at the root paths.
         .route(

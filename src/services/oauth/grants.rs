@@ -34,6 +34,10 @@ pub const KIND_REFRESH: &str = "refresh";
 pub struct ClientAuth<'a> {
     pub client_id: &'a str,
     pub secret: Option<&'a str>,
+    /// A JWT client assertion (RFC 7523; docs/src/oauth-extensions.md).
+    pub assertion: Option<&'a str>,
+    /// The values the assertion's `aud` may name (issuer, endpoint URLs).
+    pub audiences: &'a [String],
 }
 
 /// Authenticates an OAuth client: confidential clients with their secret, public
@@ -57,12 +61,36 @@ pub async fn authenticate_client(
     let client = clients::find(state, app_id, auth.client_id)
         .await?
         .filter(|c| c.is_active);
-    let ok = match (&client, auth.secret) {
-        (Some(c), Some(secret)) if c.client_type == clients::CONFIDENTIAL => c
-            .secret_hash
-            .as_deref()
-            .is_some_and(|hash| state.hasher.verify(secret, hash)),
-        (Some(c), None) => c.client_type == clients::PUBLIC,
+    let settings = match &client {
+        Some(c) => super::settings::of(state, c.id).await?,
+        None => None,
+    };
+    let method = client
+        .as_ref()
+        .map(|c| super::settings::auth_method(c, settings.as_ref()))
+        .unwrap_or_default();
+    let mut refusal = None;
+    let ok = match (&client, auth.secret, auth.assertion) {
+        (Some(c), None, Some(assertion)) if c.client_type == clients::CONFIDENTIAL => {
+            match super::client_auth::verify(state, c, settings.as_ref(), assertion, auth.audiences)
+                .await
+            {
+                Ok(()) => true,
+                Err(e) => {
+                    refusal = Some(e);
+                    false
+                }
+            }
+        }
+        (Some(c), Some(secret), None)
+            if c.client_type == clients::CONFIDENTIAL
+                && !super::settings::requires_assertion(method) =>
+        {
+            c.secret_hash
+                .as_deref()
+                .is_some_and(|hash| state.hasher.verify(secret, hash))
+        }
+        (Some(c), None, None) => c.client_type == clients::PUBLIC,
         _ => false,
     };
     match client {
@@ -70,7 +98,15 @@ pub async fn authenticate_client(
         _ => {
             throttle::fail_hinted(state, &client_key, throttle::CLIENT_AUTH).await?;
             throttle::fail_hinted(state, &ip_key, throttle::CLIENT_AUTH_IP).await?;
-            Err(OAuthError::invalid_client("client authentication failed"))
+            Err(refusal.unwrap_or_else(|| {
+                if super::settings::requires_assertion(method) && auth.assertion.is_none() {
+                    OAuthError::invalid_client(format!(
+                        "this client authenticates with {method} (a client_assertion)"
+                    ))
+                } else {
+                    OAuthError::invalid_client("client authentication failed")
+                }
+            }))
         }
     }
 }

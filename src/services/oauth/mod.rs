@@ -3,10 +3,16 @@
 //! userinfo and revocation.
 
 pub mod authorize;
+pub mod client_auth;
 pub mod clients;
 pub mod error;
 pub mod grants;
 pub mod introspection;
+pub mod jti;
+pub mod metadata;
+pub mod par;
+pub mod registration;
+pub mod settings;
 pub mod web;
 
 pub use error::OAuthError;
