@@ -4,6 +4,7 @@
 
 pub mod account_token;
 pub mod api_key;
+pub mod api_resource;
 pub mod app;
 pub mod audit_entry;
 pub mod auth_throttle;

@@ -17,6 +17,7 @@ mod m20260120_000001_console_sessions;
 mod m20260120_000002_stats_indexes;
 mod m20261201_000001_scale_indexes;
 mod m20261203_000001_oauth_extensions;
+mod m20261203_000002_api_resources;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260120_000002_stats_indexes::Migration),
             Box::new(m20261201_000001_scale_indexes::Migration),
             Box::new(m20261203_000001_oauth_extensions::Migration),
+            Box::new(m20261203_000002_api_resources::Migration),
         ]
     }
 }

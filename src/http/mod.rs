@@ -1,6 +1,7 @@
 //! The REST surface and the axum router that also mounts GraphQL and operations.
 
 pub mod api_keys;
+pub mod api_resources;
 pub mod apps;
 pub mod audit_log;
 pub mod authorize;
@@ -157,6 +158,16 @@ pub fn router(state: AppState) -> Router {
         )
         // Public: client credentials with a JSON body (docs/src/machine-clients.md).
         .route("/v1/apps/{app}/tokens", post(oauth::app_token))
+        .route(
+            "/v1/apps/{app}/api-resources",
+            post(api_resources::create).get(api_resources::list),
+        )
+        .route(
+            "/v1/apps/{app}/api-resources/{id}",
+            get(api_resources::get)
+                .patch(api_resources::update)
+                .delete(api_resources::delete),
+        )
         .route(
             "/v1/apps/{app}/oauth-initial-access-tokens",
             post(oauth_ext::mint_initial_token).get(oauth_ext::list_initial_tokens),

@@ -23,7 +23,7 @@ use crate::{
         authenticate,
         guard::{self, Lane},
         m2m::{self, ClientAuthError},
-        oauth::{grants, introspection},
+        oauth::{grants, introspection, resources},
     },
     state::AppState,
 };
@@ -450,7 +450,13 @@ async fn token_for(
                 &meta,
             )
             .await?;
-            let issued = if grant_type == "authorization_code" {
+            // RFC 8707: the API the access token is for (checked before the grant
+            // is spent).
+            let resource = match params.get("resource") {
+                Some(identifier) => Some(resources::resolve(state, app.id, identifier).await?),
+                None => None,
+            };
+            let mut issued = if grant_type == "authorization_code" {
                 grants::authorization_code(
                     state,
                     app,
@@ -472,6 +478,25 @@ async fn token_for(
                 )
                 .await?
             };
+            if let Some(resource) =
+                resource.filter(|r| r.access_token_format == resources::FORMAT_JWT)
+            {
+                let (token, ttl) = resources::issue_jwt(
+                    state,
+                    app,
+                    &client,
+                    &resource,
+                    resources::Subject {
+                        user_id: issued.user_id,
+                        scopes: &issued.scopes,
+                        auth_time: issued.auth_time,
+                        amr: issued.amr.clone(),
+                    },
+                )
+                .await?;
+                issued.access_token = token;
+                issued.expires_in = ttl;
+            }
             Ok(token_success(issued.body()))
         }
         "password" | "implicit" => Err(OAuthError::unsupported_grant_type(format!(

@@ -908,3 +908,284 @@ async fn jti_replays_are_seen_by_every_instance() {
 async fn reg_app_id(app: &TestApp) -> uuid::Uuid {
     app.state.apps.by_name("acme").await.unwrap().unwrap().id
 }
+
+async fn jwks_key(app: &TestApp, token: &str) -> jsonwebtoken::DecodingKey {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let jwks = app.get("/acme/v1/.well-known/jwks.json", None).await;
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.body).unwrap();
+    jsonwebtoken::DecodingKey::from_jwk(set.find(header.kid.as_deref().unwrap()).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn api_resources_are_managed_by_admins_and_get_rfc_9068_jwt_access_tokens() {
+    let s = setup().await;
+    let app = &s.app;
+    let root = app.root_key.clone();
+    let create = |body: Value| app.post("/v1/apps/acme/api-resources", Some(&root), body);
+    let resp = create(json!({"identifier": "https://api.example.com/invoices", "name": "Invoices", "scopes": ["invoices:read", "invoices:write"], "include_permissions": true})).await;
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    let data = &resp.body["data"];
+    assert_eq!(data["access_token_format"], "jwt");
+    assert_eq!(data["token_ttl"], 3600);
+    assert_eq!(data["scopes"], json!(["invoices:read", "invoices:write"]));
+    let id = data["id"].as_str().unwrap().to_owned();
+    assert!(resp.header("location").unwrap().ends_with(&id));
+    for (body, status) in [
+        (
+            json!({"identifier": "https://api.example.com/invoices"}),
+            409,
+        ),
+        (json!({"identifier": "not a uri"}), 400),
+        (json!({"identifier": "https://api.example.com/x#frag"}), 400),
+        (json!({"identifier": "http://api.example.com/x"}), 400),
+        (
+            json!({"identifier": "https://api.example.com/y", "access_token_format": "paseto"}),
+            400,
+        ),
+        (
+            json!({"identifier": "https://api.example.com/y", "token_ttl": 5}),
+            400,
+        ),
+        (
+            json!({"identifier": "https://api.example.com/y", "scopes": ["bad scope"]}),
+            400,
+        ),
+        (json!({"name": "no identifier"}), 400),
+    ] {
+        let resp = create(body.clone()).await;
+        assert_eq!(resp.status, status, "{body}: {}", resp.text);
+    }
+    let denied = app
+        .post(
+            "/v1/apps/acme/api-resources",
+            Some(&s.user),
+            json!({"identifier": "https://api.example.com/z"}),
+        )
+        .await;
+    assert!(
+        denied.status == 401 || denied.status == 403,
+        "{}",
+        denied.text
+    );
+    let opaque =
+        create(json!({"identifier": "urn:example:legacy", "access_token_format": "opaque"})).await;
+    assert_eq!(opaque.status, 201, "{}", opaque.text);
+    let listed = app.get("/v1/apps/acme/api-resources", Some(&root)).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
+    let patched = app
+        .patch(
+            &format!("/v1/apps/acme/api-resources/{id}"),
+            Some(&root),
+            json!({"token_ttl": 600}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.body["data"]["token_ttl"], 600);
+    let renamed = app
+        .patch(
+            &format!("/v1/apps/acme/api-resources/{id}"),
+            Some(&root),
+            json!({"identifier": "https://other.example.com"}),
+        )
+        .await;
+    assert_eq!(renamed.status, 400, "{}", renamed.text);
+    assert_eq!(app.audit("api_resource.created").await.len(), 2);
+
+    // A code exchanged for the resource: an at+jwt verifiable with the app's JWKS.
+    let client =
+        crate::oauth::confidential(&s, json!(["openid", "profile", "offline_access"])).await;
+    let secret = client.secret.clone().unwrap();
+    let (verifier, challenge) = pkce();
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client.id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid profile offline_access"),
+        ("state", "xyz"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = code_via(app, &s.user, &query).await;
+    let exchange = |resource: &'static str| {
+        let code = code.clone();
+        let verifier = verifier.clone();
+        let client = client.id.clone();
+        let secret = secret.clone();
+        async move {
+            token_request(
+                app,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", &verifier),
+                    ("resource", resource),
+                ],
+                Some((&client, &secret)),
+            )
+            .await
+        }
+    };
+    // An unknown resource is invalid_target, and the code is still good.
+    oauth_error(
+        &exchange("https://unknown.example.com").await,
+        400,
+        "invalid_target",
+    );
+    let tokens = exchange("https://api.example.com/invoices").await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text);
+    assert_eq!(tokens.body["expires_in"], 600);
+    let at = tokens.body["access_token"].as_str().unwrap().to_owned();
+    let header = jsonwebtoken::decode_header(&at).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&["https://api.example.com/invoices"]);
+    validation.set_issuer(&[app.issuer("acme")]);
+    let claims = jsonwebtoken::decode::<Value>(&at, &jwks_key(app, &at).await, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["client_id"], client.id);
+    assert_eq!(claims["scope"], "openid profile offline_access");
+    assert!(claims["sub"].as_str().is_some());
+    for claim in ["exp", "iat", "jti", "auth_time", "permissions", "amr"] {
+        assert!(claims.get(claim).is_some(), "{claim}: {claims}");
+    }
+
+    // Heimdall accepts it where OAuth access tokens go: /verify, introspection, userinfo.
+    let verified = app.post("/acme/v1/verify", Some(&at), json!({})).await;
+    assert_eq!(verified.status, 200, "{}", verified.text);
+    assert_eq!(verified.body["valid"], true);
+    let introspected = read(
+        app.client
+            .post(app.url("/acme/v1/oauth/introspect"))
+            .bearer_auth(&at)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(introspected.body["active"], true, "{}", introspected.text);
+    assert_eq!(introspected.body["client_id"], client.id);
+    let userinfo = app.get("/acme/v1/oauth/userinfo", Some(&at)).await;
+    assert_eq!(userinfo.status, 200, "{}", userinfo.text);
+    // It is not an end-user session token.
+    let me = app.get("/acme/v1/me", Some(&at)).await;
+    assert!(me.status == 401 || me.status == 403, "{}", me.text);
+    // A tampered token is refused.
+    let mut tampered = at.clone();
+    tampered.pop();
+    tampered.push(if at.ends_with('A') { 'B' } else { 'A' });
+    let refused = app
+        .post("/acme/v1/verify", Some(&tampered), json!({}))
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+
+    // The refresh token renews it for the resource too; an opaque resource gets hm_at_.
+    let rt = tokens.body["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed = token_request(
+        app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &rt),
+            ("resource", "urn:example:legacy"),
+        ],
+        Some((&client.id, &secret)),
+    )
+    .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    assert!(
+        refreshed.body["access_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("hm_at_")
+    );
+
+    // Deleting the resource ends its tokens.
+    let deleted = app
+        .delete(&format!("/v1/apps/acme/api-resources/{id}"), Some(&root))
+        .await;
+    assert_eq!(deleted.status, 204);
+    let refused = app.post("/acme/v1/verify", Some(&at), json!({})).await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+}
+
+#[tokio::test]
+async fn api_resources_are_managed_over_graphql_too() {
+    let s = setup().await;
+    let app = &s.app;
+    let created = app
+        .graphql(
+            Some(&app.root_key),
+            r#"mutation { createApiResource(app: "acme", input: {identifier: "https://api.example.com/v2", scopes: ["read"], tokenTtl: 900}) { id identifier scopes accessTokenFormat tokenTtl includePermissions } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text);
+    let resource = &created.body["data"]["createApiResource"];
+    assert_eq!(
+        resource["identifier"], "https://api.example.com/v2",
+        "{}",
+        created.text
+    );
+    assert_eq!(resource["accessTokenFormat"], "jwt");
+    assert_eq!(resource["tokenTtl"], 900);
+    let id = resource["id"].as_str().unwrap();
+    let listed = app
+        .graphql(
+            Some(&app.root_key),
+            r#"{ apiResources(app: "acme") { identifier } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed.body["data"]["apiResources"][0]["identifier"],
+        "https://api.example.com/v2"
+    );
+    let bad = app
+        .graphql(
+            Some(&app.root_key),
+            r#"mutation { createApiResource(app: "acme", input: {identifier: "nope"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(
+        bad.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("identifier"),
+        "{}",
+        bad.text
+    );
+    let denied = app
+        .graphql(
+            Some(&s.user),
+            r#"{ apiResources(app: "acme") { identifier } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(denied.body["errors"].is_array(), "{}", denied.text);
+    let updated = app
+        .graphql(
+            Some(&app.root_key),
+            r#"mutation($id: ID!) { updateApiResource(app: "acme", id: $id, input: {includePermissions: true}) { includePermissions } }"#,
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        updated.body["data"]["updateApiResource"]["includePermissions"], true,
+        "{}",
+        updated.text
+    );
+    let deleted = app
+        .graphql(
+            Some(&app.root_key),
+            r#"mutation($id: ID!) { deleteApiResource(app: "acme", id: $id) }"#,
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        deleted.body["data"]["deleteApiResource"], true,
+        "{}",
+        deleted.text
+    );
+}

@@ -118,6 +118,10 @@ pub struct Issued {
     pub refresh_token: Option<String>,
     pub scopes: Vec<String>,
     pub id_token: Option<String>,
+    /// Who and how, for access tokens of API resources.
+    pub user_id: Uuid,
+    pub auth_time: DateTime<Utc>,
+    pub amr: Option<Vec<String>>,
 }
 
 impl Issued {
@@ -406,6 +410,7 @@ pub async fn authorization_code(
         None
     };
     txn.commit().await?;
+    let amr = session_amr(state, stored.session_id).await?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
         Some(
             id_token(
@@ -416,7 +421,7 @@ pub async fn authorization_code(
                 &scopes,
                 stored.nonce.as_deref(),
                 stored.auth_time,
-                session_amr(state, stored.session_id).await?,
+                amr.clone(),
             )
             .await?,
         )
@@ -430,6 +435,9 @@ pub async fn authorization_code(
         refresh_token: refresh,
         scopes,
         id_token,
+        user_id: user.id,
+        auth_time: stored.auth_time,
+        amr,
     })
 }
 
@@ -578,13 +586,13 @@ pub async fn refresh(
     )
     .await?;
     txn.commit().await?;
+    let session_id = oauth_code::Entity::find()
+        .filter(oauth_code::Column::GrantId.eq(token.grant_id))
+        .one(&*state.db)
+        .await?
+        .and_then(|c| c.session_id);
+    let amr = session_amr(state, session_id).await?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
-        let session_id = oauth_code::Entity::find()
-            .filter(oauth_code::Column::GrantId.eq(token.grant_id))
-            .one(&*state.db)
-            .await?
-            .and_then(|c| c.session_id);
-        let amr = session_amr(state, session_id).await?;
         Some(
             id_token(
                 state,
@@ -594,7 +602,7 @@ pub async fn refresh(
                 &scopes,
                 None,
                 token.auth_time,
-                amr,
+                amr.clone(),
             )
             .await?,
         )
@@ -608,6 +616,9 @@ pub async fn refresh(
         refresh_token: Some(next),
         scopes,
         id_token,
+        user_id: user.id,
+        auth_time: token.auth_time,
+        amr,
     })
 }
 

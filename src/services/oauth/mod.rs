@@ -12,6 +12,7 @@ pub mod jti;
 pub mod metadata;
 pub mod par;
 pub mod registration;
+pub mod resources;
 pub mod settings;
 pub mod web;
 
