@@ -22,6 +22,7 @@ pub mod oauth_client;
 pub mod oauth_client_settings;
 pub mod oauth_code;
 pub mod oauth_consent;
+pub mod oauth_device_code;
 pub mod oauth_initial_access_token;
 pub mod oauth_jti;
 pub mod oauth_par_request;

@@ -18,6 +18,7 @@ mod m20260120_000002_stats_indexes;
 mod m20261201_000001_scale_indexes;
 mod m20261203_000001_oauth_extensions;
 mod m20261203_000002_api_resources;
+mod m20261203_000003_device_codes;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_scale_indexes::Migration),
             Box::new(m20261203_000001_oauth_extensions::Migration),
             Box::new(m20261203_000002_api_resources::Migration),
+            Box::new(m20261203_000003_device_codes::Migration),
         ]
     }
 }

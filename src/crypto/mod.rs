@@ -30,6 +30,8 @@ pub mod prefix {
     /// tokens and registration access tokens.
     pub const INITIAL_ACCESS_TOKEN: &str = "hm_iat_";
     pub const REGISTRATION_TOKEN: &str = "hm_rat_";
+    /// The device code of the device authorization grant (RFC 8628).
+    pub const DEVICE_CODE: &str = "hm_dc_";
 }
 
 /// The `request_uri` prefix of pushed authorization requests (RFC 9126 §2.2).

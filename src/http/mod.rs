@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod authorize;
 pub mod console;
 pub mod consumer;
+pub mod device;
 pub mod extract;
 pub mod federation;
 pub mod graphiql;
@@ -386,6 +387,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(oauth_ext::delete_registration),
         )
         .route(
+            "/{slug}/v1/oauth/device_authorization",
+            post(oauth_ext::device_authorization),
+        )
+        .route(
             "/{slug}/v1/oauth/par",
             post(oauth_ext::pushed_authorization_request),
         )
@@ -515,6 +520,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{slug}/consent",
             get(login::consent_page).post(login::consent_submit),
+        )
+        .route(
+            "/{slug}/device",
+            get(device::device_page).post(device::device_submit),
         )
         .route(
             "/{slug}/accept-invite",

@@ -499,6 +499,30 @@ async fn token_for(
             }
             Ok(token_success(issued.body()))
         }
+        crate::services::oauth::device::GRANT_TYPE => {
+            let credentials = client_credentials(&headers, &params)?;
+            let client = grants::authenticate_client(
+                state,
+                app.id,
+                grants::ClientAuth {
+                    client_id: &credentials.client_id,
+                    secret: credentials.secret.as_deref(),
+                    assertion: credentials.assertion.as_deref(),
+                    audiences: &assertion_audiences(state, app),
+                },
+                &meta,
+            )
+            .await?;
+            let issued = crate::services::oauth::device::poll(
+                state,
+                app,
+                &client,
+                params.require("device_code")?,
+                &meta,
+            )
+            .await?;
+            Ok(token_success(issued.body()))
+        }
         "password" | "implicit" => Err(OAuthError::unsupported_grant_type(format!(
             "the {grant_type} grant is not supported"
         ))),

@@ -25,7 +25,7 @@ use crate::{
     services::{
         authenticate,
         guard::{self, Lane},
-        oauth::{authorize::AuthorizeParams, grants, par, registration},
+        oauth::{authorize::AuthorizeParams, device, grants, par, registration},
     },
     state::AppState,
 };
@@ -223,6 +223,49 @@ pub async fn pushed_authorization_request(
         Ok(json_answer(
             StatusCode::CREATED,
             json!({ "request_uri": request_uri, "expires_in": par::PAR_TTL_SECONDS }),
+        ))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /{slug}/v1/oauth/device_authorization` (RFC 8628 §3.1).
+pub async fn device_authorization(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiPath(slug): ApiPath<String>,
+    request: Request,
+) -> Response {
+    let result = async {
+        let app = app_of(&state, &slug).await?;
+        let (headers, params) = read_params(request, &state).await?;
+        let credentials = client_credentials(&headers, &params)?;
+        let client = grants::authenticate_client(
+            &state,
+            app.id,
+            grants::ClientAuth {
+                client_id: &credentials.client_id,
+                secret: credentials.secret.as_deref(),
+                assertion: credentials.assertion.as_deref(),
+                audiences: &assertion_audiences(&state, &app),
+            },
+            &meta,
+        )
+        .await?;
+        let started = device::start(&state, &app, &client, params.get("scope")).await?;
+        let verification_uri = format!("{}/{}/device", state.config.public_base(), app.name);
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(started.user_code.as_bytes()).collect();
+        Ok::<_, OAuthError>(json_answer(
+            StatusCode::OK,
+            json!({
+                "device_code": started.device_code,
+                "user_code": started.user_code,
+                "verification_uri": verification_uri,
+                "verification_uri_complete": format!("{verification_uri}?user_code={encoded}"),
+                "expires_in": started.expires_in,
+                "interval": started.interval,
+            }),
         ))
     }
     .await;

@@ -759,3 +759,90 @@ pub async fn revoke_by_id(
     .await?;
     Ok(())
 }
+
+/// Tokens for an approved device authorization (RFC 8628 §3.5): like a redeemed
+/// code, a new grant with an access token, a refresh token with `offline_access`,
+/// and an ID token with `openid`.
+#[allow(clippy::too_many_arguments)]
+pub async fn device_tokens(
+    state: &AppState,
+    app: &entity::app::Model,
+    client: &oauth_client::Model,
+    user_id: Uuid,
+    session_id: Option<Uuid>,
+    scopes: Vec<String>,
+    auth_time: DateTime<Utc>,
+    meta: &RequestMeta,
+) -> std::result::Result<Issued, OAuthError> {
+    let invalid = || OAuthError::invalid_grant("the device code is invalid, expired or used");
+    let user = users::find(&*state.db, app.id, user_id)
+        .await
+        .map_err(|_| invalid())?;
+    if user.status != users::STATUS_ACTIVE {
+        return Err(invalid());
+    }
+    let grant_id = db::new_id();
+    let txn = state.db.begin_write().await?;
+    let access = store_token(
+        &txn,
+        state,
+        app.id,
+        client.id,
+        user.id,
+        grant_id,
+        KIND_ACCESS,
+        &scopes,
+        auth_time,
+        ACCESS_TOKEN_TTL,
+    )
+    .await?;
+    let refresh = if scopes.iter().any(|s| s == "offline_access") {
+        Some(
+            store_token(
+                &txn,
+                state,
+                app.id,
+                client.id,
+                user.id,
+                grant_id,
+                KIND_REFRESH,
+                &scopes,
+                auth_time,
+                REFRESH_TOKEN_TTL,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    txn.commit().await?;
+    let amr = session_amr(state, session_id).await?;
+    let id_token = if scopes.iter().any(|s| s == "openid") {
+        Some(
+            id_token(
+                state,
+                app,
+                client,
+                &user,
+                &scopes,
+                None,
+                auth_time,
+                amr.clone(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    issued_audit(state, app, client, user.id, "oauth.token_issued", meta).await?;
+    Ok(Issued {
+        access_token: access,
+        expires_in: ACCESS_TOKEN_TTL.num_seconds(),
+        refresh_token: refresh,
+        scopes,
+        id_token,
+        user_id: user.id,
+        auth_time,
+        amr,
+    })
+}

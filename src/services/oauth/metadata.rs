@@ -30,6 +30,13 @@ pub fn extend(doc: &mut Value, settings: &AppSettings, endpoint_base: &str) {
         );
     }
     map.insert(
+        "device_authorization_endpoint".into(),
+        json!(format!("{endpoint_base}/v1/oauth/device_authorization")),
+    );
+    if let Some(Value::Array(grants)) = map.get_mut("grant_types_supported") {
+        grants.push(json!(super::device::GRANT_TYPE));
+    }
+    map.insert(
         "pushed_authorization_request_endpoint".into(),
         json!(format!("{endpoint_base}/v1/oauth/par")),
     );

@@ -5,6 +5,7 @@
 pub mod authorize;
 pub mod client_auth;
 pub mod clients;
+pub mod device;
 pub mod error;
 pub mod grants;
 pub mod introspection;
