@@ -104,6 +104,8 @@ export type SyncRolesInput = {
 
 export type TenantInput = {
   name: string;
+  /** Only sessions established with a second factor may make it active. */
+  requireMfa?: boolean | null | undefined;
   slug: string;
 };
 
