@@ -69,6 +69,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/pages/accept_invite.html"),
     ),
     (
+        "pages/device.html",
+        include_str!("../templates/pages/device.html"),
+    ),
+    (
         "mail/password_reset.subject.txt",
         include_str!("../templates/mail/password_reset.subject.txt"),
     ),

@@ -4,6 +4,7 @@
 
 pub mod account_token;
 pub mod api_key;
+pub mod api_resource;
 pub mod app;
 pub mod audit_entry;
 pub mod auth_throttle;
@@ -18,8 +19,13 @@ pub mod mfa_challenge;
 pub mod mfa_factor;
 pub mod mfa_recovery_code;
 pub mod oauth_client;
+pub mod oauth_client_settings;
 pub mod oauth_code;
 pub mod oauth_consent;
+pub mod oauth_device_code;
+pub mod oauth_initial_access_token;
+pub mod oauth_jti;
+pub mod oauth_par_request;
 pub mod oauth_request;
 pub mod oauth_token;
 pub mod refresh_token;

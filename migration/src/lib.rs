@@ -17,6 +17,9 @@ mod m20260120_000001_console_sessions;
 mod m20260120_000002_stats_indexes;
 mod m20261201_000001_scale_indexes;
 mod m20261201_000002_user_filter_indexes;
+mod m20261203_000001_oauth_extensions;
+mod m20261203_000002_api_resources;
+mod m20261203_000003_device_codes;
 
 pub struct Migrator;
 
@@ -38,6 +41,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20260120_000002_stats_indexes::Migration),
             Box::new(m20261201_000001_scale_indexes::Migration),
             Box::new(m20261201_000002_user_filter_indexes::Migration),
+            Box::new(m20261203_000001_oauth_extensions::Migration),
+            Box::new(m20261203_000002_api_resources::Migration),
+            Box::new(m20261203_000003_device_codes::Migration),
         ]
     }
 }

@@ -78,6 +78,12 @@ pub fn encoded_header(alg: SigningAlg, kid: &str) -> String {
     b64url(header.to_string().as_bytes())
 }
 
+/// The encoded protected header with another `typ`, e.g. `at+jwt` (RFC 9068 §2.1).
+pub fn encoded_header_typed(alg: SigningAlg, kid: &str, typ: &str) -> String {
+    let header = serde_json::json!({ "alg": alg.as_str(), "typ": typ, "kid": kid });
+    b64url(header.to_string().as_bytes())
+}
+
 /// Signs `claims` under a pre-encoded header.
 pub fn sign(encoded_header: &str, key: &PrivateKey, claims: &impl Serialize) -> Result<String> {
     let payload = serde_json::to_vec(claims).map_err(Error::internal)?;

@@ -26,6 +26,17 @@ pub mod prefix {
     pub const CONSOLE_SESSION: &str = "hm_cs_";
     /// The second step of a sign-in with multi-factor authentication (docs/src/mfa.md).
     pub const MFA_TOKEN: &str = "hm_mfa_";
+    /// Dynamic client registration (docs/src/oauth-extensions.md): initial access
+    /// tokens and registration access tokens.
+    pub const INITIAL_ACCESS_TOKEN: &str = "hm_iat_";
+    pub const REGISTRATION_TOKEN: &str = "hm_rat_";
+    /// The device code of the device authorization grant (RFC 8628).
+    pub const DEVICE_CODE: &str = "hm_dc_";
+}
+
+/// The `request_uri` prefix of pushed authorization requests (RFC 9126 §2.2).
+pub mod urn {
+    pub const REQUEST_URI: &str = "urn:ietf:params:oauth:request_uri:";
 }
 
 /// `n` random bytes from the system CSPRNG.

@@ -1,6 +1,7 @@
 //! The GraphQL API: one schema for every principal, authorised by the same guard as
 //! REST. Query and mutation roots are merged from one object per domain area.
 
+pub mod api_resources;
 pub mod apps;
 pub mod audit;
 pub mod federation;
@@ -49,6 +50,7 @@ pub struct Query(
     audit::AuditQuery,
     stats::StatsQuery,
     mfa::MfaQuery,
+    api_resources::ApiResourceQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -63,6 +65,7 @@ pub struct Mutation(
     lifecycle::LifecycleMutation,
     webhooks::WebhooksMutation,
     mfa::MfaMutation,
+    api_resources::ApiResourceMutation,
 );
 
 pub type HeimdallSchema = Schema<Query, Mutation, EmptySubscription>;

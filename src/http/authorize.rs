@@ -29,7 +29,7 @@ use crate::{
         mfa,
         oauth::{
             authorize::{self, AuthorizeError, AuthorizeParams, Decision},
-            web,
+            par, web,
         },
     },
     state::AppState,
@@ -142,6 +142,17 @@ pub async fn authorize(
         Ok(params) => params,
         Err(message) => return error_page(&state, json, &message),
     };
+    // Pushed authorization requests (RFC 9126): `request_uri` stands for the pushed
+    // parameters; the other query parameters but client_id are ignored.
+    let request_uri = Params::from_form(query.as_deref().unwrap_or_default().as_bytes())
+        .ok()
+        .and_then(|p| p.get("request_uri").map(str::to_owned));
+    let (params, pushed) = match par::resolve(&state, &app, params, request_uri.as_deref()).await {
+        Ok(resolved) => (resolved.params, resolved.pushed),
+        Err(AuthorizeError::Page(message)) => return error_page(&state, json, &message),
+        Err(AuthorizeError::Redirect(location)) => return found(&location),
+        Err(AuthorizeError::Other(e)) => return e.into_response(),
+    };
     let request = match authorize::validate(&state, &app, &params).await {
         Ok(request) => request,
         Err(AuthorizeError::Page(message)) => return error_page(&state, json, &message),
@@ -222,6 +233,19 @@ pub async fn authorize(
         }
         return found(&location);
     };
+    if let Some(id) = pushed {
+        match par::consume(&state, id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return error_page(
+                    &state,
+                    json,
+                    "The request_uri is unknown, expired or already used.",
+                );
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
     match authorize::decide(&state, &app, &request, &user, Some(session_id), auth_time).await {
         Ok(Decision::Redirect(location)) => found(&location),
         Ok(Decision::Consent(pending)) => {

@@ -1,11 +1,13 @@
 //! The REST surface and the axum router that also mounts GraphQL and operations.
 
 pub mod api_keys;
+pub mod api_resources;
 pub mod apps;
 pub mod audit_log;
 pub mod authorize;
 pub mod console;
 pub mod consumer;
+pub mod device;
 pub mod extract;
 pub mod federation;
 pub mod graphiql;
@@ -18,6 +20,7 @@ pub mod m2m;
 pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
+pub mod oauth_ext;
 pub mod ops;
 pub mod pages;
 pub mod principal;
@@ -160,6 +163,24 @@ pub fn router(state: AppState) -> Router {
         )
         // Public: client credentials with a JSON body (docs/src/machine-clients.md).
         .route("/v1/apps/{app}/tokens", post(oauth::app_token))
+        .route(
+            "/v1/apps/{app}/api-resources",
+            post(api_resources::create).get(api_resources::list),
+        )
+        .route(
+            "/v1/apps/{app}/api-resources/{id}",
+            get(api_resources::get)
+                .patch(api_resources::update)
+                .delete(api_resources::delete),
+        )
+        .route(
+            "/v1/apps/{app}/oauth-initial-access-tokens",
+            post(oauth_ext::mint_initial_token).get(oauth_ext::list_initial_tokens),
+        )
+        .route(
+            "/v1/apps/{app}/oauth-initial-access-tokens/{id}",
+            delete(oauth_ext::revoke_initial_token),
+        )
         // Federated sign-in: provider configuration and users' identities.
         .route("/v1/apps/{app}/providers", get(federation::list_providers))
         .route(
@@ -369,6 +390,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/{slug}/v1/oauth/token", post(oauth::token))
         .route("/{slug}/v1/oauth/introspect", post(oauth::introspect))
+        // OAuth extensions (docs/src/oauth-extensions.md).
+        .route("/{slug}/v1/oauth/register", post(oauth_ext::register))
+        .route(
+            "/{slug}/v1/oauth/register/{client_id}",
+            get(oauth_ext::read_registration)
+                .put(oauth_ext::replace_registration)
+                .delete(oauth_ext::delete_registration),
+        )
+        .route(
+            "/{slug}/v1/oauth/device_authorization",
+            post(oauth_ext::device_authorization),
+        )
+        .route(
+            "/{slug}/v1/oauth/par",
+            post(oauth_ext::pushed_authorization_request),
+        )
         .route("/{slug}/v1/verify", post(verify::verify))
         .route("/{slug}/v1/authorize", post(verify::authorize))
         .route("/{slug}/v1/authorize/batch", post(verify::authorize_batch))
@@ -428,6 +465,19 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/.well-known/openid-configuration",
             get(well_known::discovery),
         )
+        // RFC 8414 authorization-server metadata, at both forms of the path.
+        .route(
+            "/.well-known/oauth-authorization-server/{slug}",
+            get(well_known::authorization_server),
+        )
+        .route(
+            "/{slug}/.well-known/oauth-authorization-server",
+            get(well_known::authorization_server),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(well_known::authorization_server_default),
+        )
         // The default app (HEIMDALL_DEFAULT_APP) at the root paths.
         .route(
             "/.well-known/openid-configuration",
@@ -482,6 +532,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{slug}/consent",
             get(login::consent_page).post(login::consent_submit),
+        )
+        .route(
+            "/{slug}/device",
+            get(device::device_page).post(device::device_submit),
         )
         .route(
             "/{slug}/accept-invite",

@@ -23,7 +23,7 @@ use crate::{
         authenticate,
         guard::{self, Lane},
         m2m::{self, ClientAuthError},
-        oauth::{grants, introspection},
+        oauth::{grants, introspection, resources},
     },
     state::AppState,
 };
@@ -216,6 +216,8 @@ pub enum AuthMethod {
     Basic,
     Post,
     None,
+    /// A JWT client assertion (RFC 7523).
+    Jwt,
 }
 
 /// The client's credentials from `Authorization: Basic` (RFC 6749 §2.3.1: id and
@@ -225,6 +227,69 @@ pub struct ClientCredentials {
     pub client_id: String,
     pub secret: Option<String>,
     pub method: AuthMethod,
+    pub assertion: Option<String>,
+}
+
+/// What a client assertion's `aud` may name: the issuer or an endpoint of the app
+/// (at its own path, and at the root paths for the default app).
+pub fn assertion_audiences(state: &AppState, app: &entity::app::Model) -> Vec<String> {
+    let mut bases = vec![state.issuer(&app.name)];
+    if state.config.default_app.as_deref() == Some(app.name.as_str()) {
+        bases.push(state.config.public_base());
+    }
+    let mut out = Vec::new();
+    for base in bases {
+        for endpoint in ["token", "par", "revoke", "introspect"] {
+            out.push(format!("{base}/v1/oauth/{endpoint}"));
+        }
+        out.push(base);
+    }
+    out
+}
+
+/// RFC 7523 §2.2: `client_assertion_type` + `client_assertion` (no other method).
+fn assertion_credentials(
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Option<ClientCredentials>, OAuthError> {
+    use crate::services::oauth::client_auth;
+    let (kind, assertion) = match (
+        params.get("client_assertion_type"),
+        params.get("client_assertion"),
+    ) {
+        (None, None) => return Ok(None),
+        (Some(kind), Some(assertion)) => (kind, assertion),
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "client_assertion_type and client_assertion go together",
+            ));
+        }
+    };
+    if kind != client_auth::ASSERTION_TYPE {
+        return Err(OAuthError::invalid_client(format!(
+            "client_assertion_type must be {}",
+            client_auth::ASSERTION_TYPE
+        )));
+    }
+    if headers.contains_key(header::AUTHORIZATION) || params.contains("client_secret") {
+        return Err(OAuthError::invalid_request(
+            "use one client authentication method, not two",
+        ));
+    }
+    let asserted = client_auth::asserted_client_id(assertion).ok_or_else(|| {
+        OAuthError::invalid_client("client_assertion is not a JWT naming the client")
+    })?;
+    if params.get("client_id").is_some_and(|id| id != asserted) {
+        return Err(OAuthError::invalid_request(
+            "client_id differs from the client of the assertion",
+        ));
+    }
+    Ok(Some(ClientCredentials {
+        client_id: asserted,
+        secret: None,
+        method: AuthMethod::Jwt,
+        assertion: Some(assertion.to_owned()),
+    }))
 }
 
 fn form_decode(part: &str) -> String {
@@ -238,6 +303,9 @@ pub fn client_credentials(
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<ClientCredentials, OAuthError> {
+    if let Some(credentials) = assertion_credentials(headers, params)? {
+        return Ok(credentials);
+    }
     let basic = match headers.get(header::AUTHORIZATION) {
         None => None,
         Some(value) => {
@@ -281,6 +349,7 @@ pub fn client_credentials(
                 client_id: id,
                 secret: Some(secret),
                 method: AuthMethod::Basic,
+                assertion: None,
             })
         }
         None => {
@@ -298,6 +367,7 @@ pub fn client_credentials(
                 client_id,
                 secret,
                 method,
+                assertion: None,
             })
         }
     }
@@ -374,11 +444,19 @@ async fn token_for(
                 grants::ClientAuth {
                     client_id: &credentials.client_id,
                     secret: credentials.secret.as_deref(),
+                    assertion: credentials.assertion.as_deref(),
+                    audiences: &assertion_audiences(state, app),
                 },
                 &meta,
             )
             .await?;
-            let issued = if grant_type == "authorization_code" {
+            // RFC 8707: the API the access token is for (checked before the grant
+            // is spent).
+            let resource = match params.get("resource") {
+                Some(identifier) => Some(resources::resolve(state, app.id, identifier).await?),
+                None => None,
+            };
+            let mut issued = if grant_type == "authorization_code" {
                 grants::authorization_code(
                     state,
                     app,
@@ -400,6 +478,49 @@ async fn token_for(
                 )
                 .await?
             };
+            if let Some(resource) =
+                resource.filter(|r| r.access_token_format == resources::FORMAT_JWT)
+            {
+                let (token, ttl) = resources::issue_jwt(
+                    state,
+                    app,
+                    &client,
+                    &resource,
+                    resources::Subject {
+                        user_id: issued.user_id,
+                        scopes: &issued.scopes,
+                        auth_time: issued.auth_time,
+                        amr: issued.amr.clone(),
+                    },
+                )
+                .await?;
+                issued.access_token = token;
+                issued.expires_in = ttl;
+            }
+            Ok(token_success(issued.body()))
+        }
+        crate::services::oauth::device::GRANT_TYPE => {
+            let credentials = client_credentials(&headers, &params)?;
+            let client = grants::authenticate_client(
+                state,
+                app.id,
+                grants::ClientAuth {
+                    client_id: &credentials.client_id,
+                    secret: credentials.secret.as_deref(),
+                    assertion: credentials.assertion.as_deref(),
+                    audiences: &assertion_audiences(state, app),
+                },
+                &meta,
+            )
+            .await?;
+            let issued = crate::services::oauth::device::poll(
+                state,
+                app,
+                &client,
+                params.require("device_code")?,
+                &meta,
+            )
+            .await?;
             Ok(token_success(issued.body()))
         }
         "password" | "implicit" => Err(OAuthError::unsupported_grant_type(format!(
@@ -559,6 +680,8 @@ pub async fn revoke(
             grants::ClientAuth {
                 client_id: &credentials.client_id,
                 secret: credentials.secret.as_deref(),
+                assertion: credentials.assertion.as_deref(),
+                audiences: &assertion_audiences(&state, &app),
             },
             &meta,
         )

@@ -73,7 +73,7 @@ pub fn discovery_document(
     let issuer = state.issuer(&app.name);
     let settings = AppSettings::from_stored(&app.settings);
     let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
-    json!({
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{endpoint_base}/v1/oauth/authorize"),
         "token_endpoint": format!("{endpoint_base}/v1/oauth/token"),
@@ -99,7 +99,10 @@ pub fn discovery_document(
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
-    })
+    });
+    // RFC 7591, RFC 9126, RFC 7523 (docs/src/oauth-extensions.md).
+    crate::services::oauth::metadata::extend(&mut doc, &settings, endpoint_base);
+    doc
 }
 
 pub async fn discovery(
@@ -118,4 +121,19 @@ pub async fn discovery_default(State(state): State<AppState>) -> Result<Response
     let app = app_by_slug(&state, &slug).await?;
     let doc = discovery_document(&state, &app, &state.config.public_base());
     Ok(cacheable_json(doc.to_string()))
+}
+
+/// RFC 8414 §3: `/.well-known/oauth-authorization-server/{slug}` (the well-known
+/// suffix inserted before the issuer's path) and `/{slug}/.well-known/oauth-authorization-server`:
+/// the same document as the OpenID configuration.
+pub async fn authorization_server(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Response> {
+    discovery(State(state), ApiPath(slug)).await
+}
+
+/// `/.well-known/oauth-authorization-server` for the default app.
+pub async fn authorization_server_default(State(state): State<AppState>) -> Result<Response> {
+    discovery_default(State(state)).await
 }

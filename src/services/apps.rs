@@ -67,6 +67,11 @@ pub struct AppSettings {
     /// `off`, `optional` (users may enrol a second factor) or `required` (every
     /// sign-in needs one); docs/src/mfa.md.
     pub mfa_policy: crate::services::mfa::MfaPolicy,
+    /// Dynamic client registration (RFC 7591): `off`, `open` or `token`
+    /// (docs/src/oauth-extensions.md).
+    pub dynamic_registration: crate::services::oauth::registration::DynamicRegistration,
+    /// Every authorization request must be pushed first (RFC 9126).
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Default for AppSettings {
@@ -91,6 +96,8 @@ impl Default for AppSettings {
             mail_templates: crate::services::mail::MailTemplates::default(),
             audit_retention_days: 365,
             mfa_policy: crate::services::mfa::MfaPolicy::Optional,
+            dynamic_registration: Default::default(),
+            require_pushed_authorization_requests: false,
         }
     }
 }

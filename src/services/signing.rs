@@ -58,6 +58,16 @@ impl Signer {
     pub fn sign(&self, claims: &impl Serialize) -> Result<String> {
         jwt::sign(&self.header, &self.key, claims)
     }
+
+    /// Signs under a header of another `typ` (RFC 9068 access tokens: `at+jwt`).
+    /// Such tokens are refused where Heimdall's own `JWT` tokens are expected.
+    pub fn sign_typed(&self, typ: &str, claims: &impl Serialize) -> Result<String> {
+        jwt::sign(
+            &jwt::encoded_header_typed(self.alg, &self.kid, typ),
+            &self.key,
+            claims,
+        )
+    }
 }
 
 /// A published key, parsed for verification.

@@ -22,6 +22,8 @@ mod lifecycle;
 mod m2m;
 mod mfa;
 mod oauth;
+mod oauth_device;
+mod oauth_ext;
 mod oauth_pages;
 mod ops;
 // Verbatim text of a docs chapter: rustfmt must not reflow it.

@@ -11,13 +11,13 @@ use crate::oauth::{REDIRECT, exchange, location_params, register};
 
 /// A minimal browser: a cookie jar (name → value and path) and no automatic
 /// redirects, so every hop can be checked.
-struct Browser<'a> {
+pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: HashMap<String, (String, String)>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             cookies: HashMap::new(),
@@ -74,13 +74,13 @@ impl<'a> Browser<'a> {
         (read(resp).await, set_cookies)
     }
 
-    async fn get(&mut self, target: &str) -> (Resp, Vec<String>) {
+    pub async fn get(&mut self, target: &str) -> (Resp, Vec<String>) {
         let path = self.path_of(target);
         let request = self.app.client.get(self.app.url(&path));
         self.send(request, &path).await
     }
 
-    async fn post_form(&mut self, action: &str, form: &[(&str, &str)]) -> (Resp, Vec<String>) {
+    pub async fn post_form(&mut self, action: &str, form: &[(&str, &str)]) -> (Resp, Vec<String>) {
         let path = self.path_of(action);
         let request = self.app.client.post(self.app.url(&path)).form(form);
         self.send(request, &path).await
@@ -88,7 +88,7 @@ impl<'a> Browser<'a> {
 }
 
 /// The value of `<input … name="{name}" value="…">` in a page.
-fn field(html: &str, name: &str) -> String {
+pub fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)
@@ -101,14 +101,14 @@ fn field(html: &str, name: &str) -> String {
         .replace("&#x27;", "'")
 }
 
-fn form_action(html: &str) -> String {
+pub fn form_action(html: &str) -> String {
     let marker = "action=\"";
     let start = html.find(marker).unwrap() + marker.len();
     let end = start + html[start..].find('"').unwrap();
     html[start..end].replace("&amp;", "&")
 }
 
-fn location(resp: &Resp) -> String {
+pub fn location(resp: &Resp) -> String {
     assert!(
         resp.status == 302 || resp.status == 303,
         "{} {}",
@@ -131,7 +131,7 @@ fn assert_page_headers(resp: &Resp) {
     );
 }
 
-async fn setup() -> (TestApp, crate::oauth::Client) {
+pub async fn setup() -> (TestApp, crate::oauth::Client) {
     let app = spawn_app().await;
     app.create_app_with(json!({"name": "acme", "display_name": "Acme Cloud"}))
         .await;
@@ -169,7 +169,11 @@ fn authorize_url(client: &crate::oauth::Client, state: &str) -> String {
 
 /// Signs alice in on the hosted page reached from `start`; returns the response
 /// to the sign-in form and its `Set-Cookie` headers.
-async fn sign_in(browser: &mut Browser<'_>, start: &str, password: &str) -> (Resp, Vec<String>) {
+pub async fn sign_in(
+    browser: &mut Browser<'_>,
+    start: &str,
+    password: &str,
+) -> (Resp, Vec<String>) {
     let (resp, _) = browser.get(start).await;
     let login = location(&resp);
     assert!(login.starts_with("/acme/login?return_to="), "{login}");

@@ -25,7 +25,7 @@ use crate::{
 };
 
 /// The query of `GET /oauth/authorize`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 pub struct AuthorizeParams {
     pub response_type: Option<String>,
     pub client_id: Option<String>,

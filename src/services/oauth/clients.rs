@@ -108,7 +108,7 @@ pub fn validate_redirect_uri(uri: &str) -> Result<String> {
     Ok(uri.to_owned())
 }
 
-fn optional_url(field: &str, value: &Option<String>) -> Result<Option<String>> {
+pub fn optional_url(field: &str, value: &Option<String>) -> Result<Option<String>> {
     match value.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(url) => {
@@ -121,7 +121,7 @@ fn optional_url(field: &str, value: &Option<String>) -> Result<Option<String>> {
     }
 }
 
-fn validate_scopes(scopes: &[String]) -> Result<Vec<String>> {
+pub fn validate_scopes(scopes: &[String]) -> Result<Vec<String>> {
     for s in scopes {
         if !SCOPES.iter().any(|(name, _)| name == s) {
             return Err(Error::invalid_field(
@@ -192,7 +192,11 @@ pub async fn find(
         .await?)
 }
 
-fn new_secret(state: &AppState, id: Uuid, hs256: bool) -> Result<(String, String, Option<String>)> {
+pub fn new_secret(
+    state: &AppState,
+    id: Uuid,
+    hs256: bool,
+) -> Result<(String, String, Option<String>)> {
     let secret = crypto::generate_secret(prefix::CLIENT_SECRET)?;
     let hash = state.hasher.hash(&secret);
     let sealed = if hs256 {

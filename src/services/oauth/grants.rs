@@ -34,6 +34,10 @@ pub const KIND_REFRESH: &str = "refresh";
 pub struct ClientAuth<'a> {
     pub client_id: &'a str,
     pub secret: Option<&'a str>,
+    /// A JWT client assertion (RFC 7523; docs/src/oauth-extensions.md).
+    pub assertion: Option<&'a str>,
+    /// The values the assertion's `aud` may name (issuer, endpoint URLs).
+    pub audiences: &'a [String],
 }
 
 /// Authenticates an OAuth client: confidential clients with their secret, public
@@ -57,12 +61,36 @@ pub async fn authenticate_client(
     let client = clients::find(state, app_id, auth.client_id)
         .await?
         .filter(|c| c.is_active);
-    let ok = match (&client, auth.secret) {
-        (Some(c), Some(secret)) if c.client_type == clients::CONFIDENTIAL => c
-            .secret_hash
-            .as_deref()
-            .is_some_and(|hash| state.hasher.verify(secret, hash)),
-        (Some(c), None) => c.client_type == clients::PUBLIC,
+    let settings = match &client {
+        Some(c) => super::settings::of(state, c.id).await?,
+        None => None,
+    };
+    let method = client
+        .as_ref()
+        .map(|c| super::settings::auth_method(c, settings.as_ref()))
+        .unwrap_or_default();
+    let mut refusal = None;
+    let ok = match (&client, auth.secret, auth.assertion) {
+        (Some(c), None, Some(assertion)) if c.client_type == clients::CONFIDENTIAL => {
+            match super::client_auth::verify(state, c, settings.as_ref(), assertion, auth.audiences)
+                .await
+            {
+                Ok(()) => true,
+                Err(e) => {
+                    refusal = Some(e);
+                    false
+                }
+            }
+        }
+        (Some(c), Some(secret), None)
+            if c.client_type == clients::CONFIDENTIAL
+                && !super::settings::requires_assertion(method) =>
+        {
+            c.secret_hash
+                .as_deref()
+                .is_some_and(|hash| state.hasher.verify(secret, hash))
+        }
+        (Some(c), None, None) => c.client_type == clients::PUBLIC,
         _ => false,
     };
     match client {
@@ -70,7 +98,15 @@ pub async fn authenticate_client(
         _ => {
             throttle::fail_hinted(state, &client_key, throttle::CLIENT_AUTH).await?;
             throttle::fail_hinted(state, &ip_key, throttle::CLIENT_AUTH_IP).await?;
-            Err(OAuthError::invalid_client("client authentication failed"))
+            Err(refusal.unwrap_or_else(|| {
+                if super::settings::requires_assertion(method) && auth.assertion.is_none() {
+                    OAuthError::invalid_client(format!(
+                        "this client authenticates with {method} (a client_assertion)"
+                    ))
+                } else {
+                    OAuthError::invalid_client("client authentication failed")
+                }
+            }))
         }
     }
 }
@@ -82,6 +118,10 @@ pub struct Issued {
     pub refresh_token: Option<String>,
     pub scopes: Vec<String>,
     pub id_token: Option<String>,
+    /// Who and how, for access tokens of API resources.
+    pub user_id: Uuid,
+    pub auth_time: DateTime<Utc>,
+    pub amr: Option<Vec<String>>,
 }
 
 impl Issued {
@@ -370,6 +410,7 @@ pub async fn authorization_code(
         None
     };
     txn.commit().await?;
+    let amr = session_amr(state, stored.session_id).await?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
         Some(
             id_token(
@@ -380,7 +421,7 @@ pub async fn authorization_code(
                 &scopes,
                 stored.nonce.as_deref(),
                 stored.auth_time,
-                session_amr(state, stored.session_id).await?,
+                amr.clone(),
             )
             .await?,
         )
@@ -394,6 +435,9 @@ pub async fn authorization_code(
         refresh_token: refresh,
         scopes,
         id_token,
+        user_id: user.id,
+        auth_time: stored.auth_time,
+        amr,
     })
 }
 
@@ -542,13 +586,13 @@ pub async fn refresh(
     )
     .await?;
     txn.commit().await?;
+    let session_id = oauth_code::Entity::find()
+        .filter(oauth_code::Column::GrantId.eq(token.grant_id))
+        .one(&*state.db)
+        .await?
+        .and_then(|c| c.session_id);
+    let amr = session_amr(state, session_id).await?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
-        let session_id = oauth_code::Entity::find()
-            .filter(oauth_code::Column::GrantId.eq(token.grant_id))
-            .one(&*state.db)
-            .await?
-            .and_then(|c| c.session_id);
-        let amr = session_amr(state, session_id).await?;
         Some(
             id_token(
                 state,
@@ -558,7 +602,7 @@ pub async fn refresh(
                 &scopes,
                 None,
                 token.auth_time,
-                amr,
+                amr.clone(),
             )
             .await?,
         )
@@ -572,6 +616,9 @@ pub async fn refresh(
         refresh_token: Some(next),
         scopes,
         id_token,
+        user_id: user.id,
+        auth_time: token.auth_time,
+        amr,
     })
 }
 
@@ -711,4 +758,91 @@ pub async fn revoke_by_id(
     )
     .await?;
     Ok(())
+}
+
+/// Tokens for an approved device authorization (RFC 8628 §3.5): like a redeemed
+/// code, a new grant with an access token, a refresh token with `offline_access`,
+/// and an ID token with `openid`.
+#[allow(clippy::too_many_arguments)]
+pub async fn device_tokens(
+    state: &AppState,
+    app: &entity::app::Model,
+    client: &oauth_client::Model,
+    user_id: Uuid,
+    session_id: Option<Uuid>,
+    scopes: Vec<String>,
+    auth_time: DateTime<Utc>,
+    meta: &RequestMeta,
+) -> std::result::Result<Issued, OAuthError> {
+    let invalid = || OAuthError::invalid_grant("the device code is invalid, expired or used");
+    let user = users::find(&*state.db, app.id, user_id)
+        .await
+        .map_err(|_| invalid())?;
+    if user.status != users::STATUS_ACTIVE {
+        return Err(invalid());
+    }
+    let grant_id = db::new_id();
+    let txn = state.db.begin_write().await?;
+    let access = store_token(
+        &txn,
+        state,
+        app.id,
+        client.id,
+        user.id,
+        grant_id,
+        KIND_ACCESS,
+        &scopes,
+        auth_time,
+        ACCESS_TOKEN_TTL,
+    )
+    .await?;
+    let refresh = if scopes.iter().any(|s| s == "offline_access") {
+        Some(
+            store_token(
+                &txn,
+                state,
+                app.id,
+                client.id,
+                user.id,
+                grant_id,
+                KIND_REFRESH,
+                &scopes,
+                auth_time,
+                REFRESH_TOKEN_TTL,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    txn.commit().await?;
+    let amr = session_amr(state, session_id).await?;
+    let id_token = if scopes.iter().any(|s| s == "openid") {
+        Some(
+            id_token(
+                state,
+                app,
+                client,
+                &user,
+                &scopes,
+                None,
+                auth_time,
+                amr.clone(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    issued_audit(state, app, client, user.id, "oauth.token_issued", meta).await?;
+    Ok(Issued {
+        access_token: access,
+        expires_in: ACCESS_TOKEN_TTL.num_seconds(),
+        refresh_token: refresh,
+        scopes,
+        id_token,
+        user_id: user.id,
+        auth_time,
+        amr,
+    })
 }

@@ -3,10 +3,18 @@
 //! userinfo and revocation.
 
 pub mod authorize;
+pub mod client_auth;
 pub mod clients;
+pub mod device;
 pub mod error;
 pub mod grants;
 pub mod introspection;
+pub mod jti;
+pub mod metadata;
+pub mod par;
+pub mod registration;
+pub mod resources;
+pub mod settings;
 pub mod web;
 
 pub use error::OAuthError;
