@@ -21,6 +21,10 @@ pub struct Cli {
     #[arg(long, short, env = "HEIMDALL_CONFIG", default_value = "heimdall.toml")]
     pub config: PathBuf,
 
+    /// Machine-readable output (one JSON document) for the admin commands.
+    #[arg(long, global = true)]
+    pub json: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -30,7 +34,11 @@ pub enum Command {
     /// Run the server (the default).
     Serve,
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// List the pending migrations without applying them.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Create a new root key, print it once, and exit.
     Bootstrap {
         /// A name to tell root keys apart.
@@ -42,6 +50,26 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) and exit.
     ExportSchema,
+    /// Apps: list, create, delete.
+    Apps {
+        #[command(subcommand)]
+        command: crate::admin::AppsCommand,
+    },
+    /// Root keys: list, create, revoke.
+    RootKeys {
+        #[command(subcommand)]
+        command: crate::admin::RootKeysCommand,
+    },
+    /// Users of an app: create, set-password, deactivate.
+    Users {
+        #[command(subcommand)]
+        command: crate::admin::UsersCommand,
+    },
+    /// An app's signing keys: rotate.
+    SigningKeys {
+        #[command(subcommand)]
+        command: crate::admin::SigningKeysCommand,
+    },
     /// Development tools.
     Dev {
         #[command(subcommand)]
@@ -94,6 +122,19 @@ fn print_root_key(key: &str, headline: &str) {
     println!();
 }
 
+/// The state an admin command runs on (the database migrated, as `serve` would).
+async fn admin_state(config: Config) -> anyhow::Result<crate::state::AppState> {
+    init_tracing(&config);
+    startup::build_state(config, std::sync::Arc::new(SystemClock)).await
+}
+
+/// Writes what the command left buffered (audit entries) before the process ends.
+async fn finish(state: &crate::state::AppState, outcome: anyhow::Result<()>) -> anyhow::Result<()> {
+    state.audit_buffer.shutdown().await;
+    crate::services::bus::publish_pending(state).await;
+    outcome
+}
+
 /// Runs the command line; the process exit code follows the result.
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -107,11 +148,47 @@ pub async fn run() -> anyhow::Result<()> {
             print!("{}", crate::graphql::sdl());
             Ok(())
         }
-        Command::Migrate => {
+        Command::Migrate { dry_run: true } => {
+            init_tracing(&config);
+            let pending = startup::pending_migrations(&config).await?;
+            if cli.json {
+                println!("{}", serde_json::json!({ "pending": pending }));
+            } else if pending.is_empty() {
+                println!("no pending migrations");
+            } else {
+                println!("{}", pending.join("\n"));
+            }
+            Ok(())
+        }
+        Command::Migrate { dry_run: false } => {
             init_tracing(&config);
             startup::connect_and_migrate(&config).await?;
             tracing::info!("migrations applied");
             Ok(())
+        }
+        Command::Apps { command } => {
+            let state = admin_state(config).await?;
+            finish(&state, crate::admin::apps(&state, command, cli.json).await).await
+        }
+        Command::RootKeys { command } => {
+            let state = admin_state(config).await?;
+            finish(
+                &state,
+                crate::admin::root_keys(&state, command, cli.json).await,
+            )
+            .await
+        }
+        Command::Users { command } => {
+            let state = admin_state(config).await?;
+            finish(&state, crate::admin::users(&state, command, cli.json).await).await
+        }
+        Command::SigningKeys { command } => {
+            let state = admin_state(config).await?;
+            finish(
+                &state,
+                crate::admin::signing_keys(&state, command, cli.json).await,
+            )
+            .await
         }
         Command::Bootstrap { name, print_only } => {
             if print_only {

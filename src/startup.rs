@@ -33,6 +33,17 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// The names of the migrations not yet applied (`heimdall migrate --dry-run`).
+pub async fn pending_migrations(config: &Config) -> anyhow::Result<Vec<String>> {
+    let db = Db::connect(&config.database_url, 1)
+        .await
+        .with_context(|| "cannot connect to the database (HEIMDALL_DATABASE_URL)")?;
+    let pending = Migrator::get_pending_migrations(&*db)
+        .await
+        .context("reading the applied migrations failed")?;
+    Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+}
+
 /// Builds the state on a migrated database: master keys, caches, services.
 pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<AppState> {
     if let Some(root_key) = &config.root_key {

@@ -504,6 +504,22 @@ pub async fn list(
     }
 }
 
+/// Every app, one page at a time (root: the admin command line).
+pub async fn list_all(
+    state: &AppState,
+    _root: &RootAccess,
+    page: PageRequest,
+) -> Result<Page<app::Model>> {
+    db::paginate(
+        &*state.db,
+        app::Entity::find(),
+        app::Column::Id,
+        page,
+        |m| m.id,
+    )
+    .await
+}
+
 /// Updates the display name and/or merges settings. Changing `signing_alg` rotates
 /// the signing key in the same transaction.
 pub async fn update(

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_cli;
 mod api_keys;
 mod apps;
 mod audit_log;
