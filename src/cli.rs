@@ -65,6 +65,16 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::admin::UsersCommand,
     },
+    /// Copy the live SQLite database to FILE (`VACUUM INTO`; servers keep running).
+    /// On PostgreSQL: explains pg_dump and changes nothing.
+    Backup { file: PathBuf },
+    /// Restore a backup into the configured database path (which must not exist,
+    /// or pass --force with every server stopped).
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
     /// An app's signing keys: rotate.
     SigningKeys {
         #[command(subcommand)]
@@ -122,6 +132,38 @@ fn print_root_key(key: &str, headline: &str) {
     println!();
 }
 
+fn print_backup(report: &crate::services::backup::Report, done: &str, json: bool) {
+    if json {
+        println!("{}", serde_json::json!({ "data": report }));
+        return;
+    }
+    println!(
+        "{done} {} -> {} ({} bytes)",
+        if done == "restored" {
+            report.file.display()
+        } else {
+            report.database.display()
+        },
+        if done == "restored" {
+            report.database.display()
+        } else {
+            report.file.display()
+        },
+        report.bytes
+    );
+    println!(
+        "sealed with master key id(s): {} — keep the master key with the backup",
+        report.master_key_ids.join(", ")
+    );
+    if !report.missing_master_key_ids.is_empty() {
+        eprintln!(
+            "warning: master key id(s) {} are not configured here (HEIMDALL_MASTER_KEY / \
+             HEIMDALL_MASTER_KEY_PREVIOUS); without them the signing keys and secrets cannot be opened",
+            report.missing_master_key_ids.join(", ")
+        );
+    }
+}
+
 /// The state an admin command runs on (the database migrated, as `serve` would).
 async fn admin_state(config: Config) -> anyhow::Result<crate::state::AppState> {
     init_tracing(&config);
@@ -164,6 +206,18 @@ pub async fn run() -> anyhow::Result<()> {
             init_tracing(&config);
             startup::connect_and_migrate(&config).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            init_tracing(&config);
+            let report = crate::services::backup::backup(&config, &file).await?;
+            print_backup(&report, "backed up", cli.json);
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            init_tracing(&config);
+            let report = crate::services::backup::restore(&config, &file, force).await?;
+            print_backup(&report, "restored", cli.json);
             Ok(())
         }
         Command::Apps { command } => {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod authenticate;
 pub mod authz;
+pub mod backup;
 pub mod batch;
 pub mod bus;
 pub mod console;

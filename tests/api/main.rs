@@ -9,6 +9,7 @@ mod api_keys;
 mod apps;
 mod audit_log;
 mod auth;
+mod backup;
 mod cli;
 mod console;
 mod docs;
