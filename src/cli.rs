@@ -75,6 +75,14 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Re-encrypt every sealed value under the current HEIMDALL_MASTER_KEY and keep
+    /// the previous keys' hash keys, after which HEIMDALL_MASTER_KEY_PREVIOUS can go.
+    /// Batched, resumable, safe while servers run.
+    Rekey {
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch_size: u64,
+    },
     /// An app's signing keys: rotate.
     SigningKeys {
         #[command(subcommand)]
@@ -219,6 +227,39 @@ pub async fn run() -> anyhow::Result<()> {
             let report = crate::services::backup::restore(&config, &file, force).await?;
             print_backup(&report, "restored", cli.json);
             Ok(())
+        }
+        Command::Rekey { batch_size } => {
+            let master = crate::state::master_keys(&config).map_err(anyhow::Error::msg)?;
+            let state = admin_state(config).await?;
+            let outcome = async {
+                let report = crate::services::rekey::run(&state, &master, batch_size)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("re-keying failed: {e}: {e:?}"))?;
+                if cli.json {
+                    println!("{}", serde_json::json!({ "data": report }));
+                } else {
+                    println!("re-keyed under master key {}", report.master_key_id);
+                    for column in &report.columns {
+                        println!(
+                            "  {}: {} resealed, {} changed meanwhile, {} unreadable",
+                            column.column, column.resealed, column.skipped, column.failed
+                        );
+                    }
+                    for id in &report.retained_hash_keys {
+                        println!("  hash key of master key {id} kept");
+                    }
+                }
+                if report.failed() > 0 {
+                    anyhow::bail!(
+                        "{} sealed values could not be opened with the configured master keys; \
+                         keep HEIMDALL_MASTER_KEY_PREVIOUS until they can",
+                        report.failed()
+                    );
+                }
+                Ok(())
+            }
+            .await;
+            finish(&state, outcome).await
         }
         Command::Apps { command } => {
             let state = admin_state(config).await?;

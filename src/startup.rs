@@ -51,6 +51,10 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     }
     let master = state::master_keys(&config).map_err(anyhow::Error::msg)?;
     let db = connect_and_migrate(&config).await?;
+    // Hash keys of master keys retired by `heimdall rekey`.
+    let master = crate::services::rekey::with_retained_hash_keys(&db, master)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
     let state = AppState::new(config, db, clock, master).map_err(anyhow::Error::msg)?;
     crate::services::roles::ensure_system_roles(&state)
         .await

@@ -24,6 +24,7 @@ pub mod net;
 pub mod oauth;
 pub mod passwords;
 pub mod permissions;
+pub mod rekey;
 pub mod retention;
 pub mod roles;
 pub mod seed;

@@ -125,7 +125,7 @@ impl SigningService {
         }
     }
 
-    fn aad(kid: &str) -> String {
+    pub fn aad(kid: &str) -> String {
         format!("signing_key:{kid}")
     }
 

@@ -25,6 +25,12 @@ pub fn heimdall(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
             "HEIMDALL_MASTER_KEY",
             app.config.master_key.as_ref().unwrap().expose(),
         )
+        .envs(
+            app.config
+                .master_key_previous
+                .as_ref()
+                .map(|previous| ("HEIMDALL_MASTER_KEY_PREVIOUS", previous.expose())),
+        )
         .env("HEIMDALL_PASSWORD_HASH__MEMORY_KIB", "256")
         .env("HEIMDALL_PASSWORD_HASH__ITERATIONS", "1")
         .env("HEIMDALL_LOG", "warn")

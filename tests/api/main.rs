@@ -30,6 +30,7 @@ mod ops;
 #[rustfmt::skip]
 mod readme_verify;
 mod receiver;
+mod rekey;
 mod retention;
 mod roles;
 mod signing_keys;
