@@ -18,6 +18,8 @@ use crate::{
 pub struct Application {
     listener: TcpListener,
     port: u16,
+    /// The separate metrics listener (`HEIMDALL_METRICS_BIND`).
+    metrics: Option<(TcpListener, u16)>,
     state: AppState,
     initial_root_key: Option<String>,
 }
@@ -81,6 +83,19 @@ impl Application {
             };
             config.public_url = Some(format!("http://{host}:{}", addr.port()));
         }
+        let metrics = match &config.metrics_bind {
+            Some(bind) => {
+                let listener = TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("cannot listen on {bind} (HEIMDALL_METRICS_BIND)"))?;
+                let port = listener.local_addr()?.port();
+                Some((listener, port))
+            }
+            None => None,
+        };
+        if metrics.is_some() || config.metrics_token.is_some() {
+            crate::services::observe::install();
+        }
         let state = build_state(config, clock).await?;
         let initial_root_key = keys::ensure_initial_root_key(&state)
             .await
@@ -88,6 +103,7 @@ impl Application {
         Ok(Self {
             listener,
             port: addr.port(),
+            metrics,
             state,
             initial_root_key,
         })
@@ -95,6 +111,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the separate metrics listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -123,6 +144,18 @@ impl Application {
         let retention = crate::services::retention::spawn(self.state.clone(), stopped.clone());
         let webhook_worker =
             crate::services::webhooks::worker::spawn_worker(self.state.clone(), stopped.clone());
+        let metrics = self.metrics.map(|(listener, port)| {
+            tracing::info!(metrics_port = port, "metrics listening");
+            let mut stopped = stopped.clone();
+            let router = crate::http::metrics::listener_router(self.state.clone());
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    })
+                    .await;
+            })
+        });
         let bus = crate::services::bus::spawn(self.state.clone(), stopped);
         let served = axum::serve(
             self.listener,
@@ -134,6 +167,9 @@ impl Application {
         })
         .await;
         let _ = retention.await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         // Deliveries in flight finish (bounded by the webhook timeout).
         let _ = tokio::time::timeout(std::time::Duration::from_secs(70), webhook_worker).await;
         if let Some(worker) = mail_worker {

@@ -357,7 +357,9 @@ impl AppCache {
     }
 
     pub async fn by_id(&self, id: Uuid) -> Result<Option<Arc<app::Model>>> {
-        if let Some(app) = self.by_id.get(&id).await {
+        let cached = self.by_id.get(&id).await;
+        crate::services::observe::cache("apps", cached.is_some());
+        if let Some(app) = cached {
             return Ok(Some(app));
         }
         let found = app::Entity::find_by_id(id).one(&*self.db).await?;
@@ -365,7 +367,9 @@ impl AppCache {
     }
 
     pub async fn by_name(&self, name: &str) -> Result<Option<Arc<app::Model>>> {
-        if let Some(app) = self.by_name.get(name).await {
+        let cached = self.by_name.get(name).await;
+        crate::services::observe::cache("apps", cached.is_some());
+        if let Some(app) = cached {
             return Ok(Some(app));
         }
         // A string that cannot be a slug names no app; it never reaches the database

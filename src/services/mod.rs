@@ -22,6 +22,7 @@ pub mod mail;
 pub mod mfa;
 pub mod net;
 pub mod oauth;
+pub mod observe;
 pub mod passwords;
 pub mod permissions;
 pub mod rekey;

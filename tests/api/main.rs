@@ -22,6 +22,7 @@ mod helpers;
 mod instances;
 mod lifecycle;
 mod m2m;
+mod metrics;
 mod mfa;
 mod oauth;
 mod oauth_pages;
