@@ -27,6 +27,7 @@ mod mfa;
 mod oauth;
 mod oauth_pages;
 mod ops;
+mod packaging;
 // Verbatim text of a docs chapter: rustfmt must not reflow it.
 #[rustfmt::skip]
 mod readme_verify;
