@@ -21,6 +21,10 @@ pub struct Cli {
     #[arg(long, short, env = "HEIMDALL_CONFIG", default_value = "heimdall.toml")]
     pub config: PathBuf,
 
+    /// Machine-readable output (one JSON document) for the admin commands.
+    #[arg(long, global = true)]
+    pub json: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -30,7 +34,11 @@ pub enum Command {
     /// Run the server (the default).
     Serve,
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// List the pending migrations without applying them.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Create a new root key, print it once, and exit.
     Bootstrap {
         /// A name to tell root keys apart.
@@ -42,6 +50,44 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) and exit.
     ExportSchema,
+    /// Apps: list, create, delete.
+    Apps {
+        #[command(subcommand)]
+        command: crate::admin::AppsCommand,
+    },
+    /// Root keys: list, create, revoke.
+    RootKeys {
+        #[command(subcommand)]
+        command: crate::admin::RootKeysCommand,
+    },
+    /// Users of an app: create, set-password, deactivate.
+    Users {
+        #[command(subcommand)]
+        command: crate::admin::UsersCommand,
+    },
+    /// Copy the live SQLite database to FILE (`VACUUM INTO`; servers keep running).
+    /// On PostgreSQL: explains pg_dump and changes nothing.
+    Backup { file: PathBuf },
+    /// Restore a backup into the configured database path (which must not exist,
+    /// or pass --force with every server stopped).
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Re-encrypt every sealed value under the current HEIMDALL_MASTER_KEY and keep
+    /// the previous keys' hash keys, after which HEIMDALL_MASTER_KEY_PREVIOUS can go.
+    /// Batched, resumable, safe while servers run.
+    Rekey {
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch_size: u64,
+    },
+    /// An app's signing keys: rotate.
+    SigningKeys {
+        #[command(subcommand)]
+        command: crate::admin::SigningKeysCommand,
+    },
     /// Development tools.
     Dev {
         #[command(subcommand)]
@@ -94,6 +140,51 @@ fn print_root_key(key: &str, headline: &str) {
     println!();
 }
 
+fn print_backup(report: &crate::services::backup::Report, done: &str, json: bool) {
+    if json {
+        println!("{}", serde_json::json!({ "data": report }));
+        return;
+    }
+    println!(
+        "{done} {} -> {} ({} bytes)",
+        if done == "restored" {
+            report.file.display()
+        } else {
+            report.database.display()
+        },
+        if done == "restored" {
+            report.database.display()
+        } else {
+            report.file.display()
+        },
+        report.bytes
+    );
+    println!(
+        "sealed with master key id(s): {} — keep the master key with the backup",
+        report.master_key_ids.join(", ")
+    );
+    if !report.missing_master_key_ids.is_empty() {
+        eprintln!(
+            "warning: master key id(s) {} are not configured here (HEIMDALL_MASTER_KEY / \
+             HEIMDALL_MASTER_KEY_PREVIOUS); without them the signing keys and secrets cannot be opened",
+            report.missing_master_key_ids.join(", ")
+        );
+    }
+}
+
+/// The state an admin command runs on (the database migrated, as `serve` would).
+async fn admin_state(config: Config) -> anyhow::Result<crate::state::AppState> {
+    init_tracing(&config);
+    startup::build_state(config, std::sync::Arc::new(SystemClock)).await
+}
+
+/// Writes what the command left buffered (audit entries) before the process ends.
+async fn finish(state: &crate::state::AppState, outcome: anyhow::Result<()>) -> anyhow::Result<()> {
+    state.audit_buffer.shutdown().await;
+    crate::services::bus::publish_pending(state).await;
+    outcome
+}
+
 /// Runs the command line; the process exit code follows the result.
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -107,11 +198,92 @@ pub async fn run() -> anyhow::Result<()> {
             print!("{}", crate::graphql::sdl());
             Ok(())
         }
-        Command::Migrate => {
+        Command::Migrate { dry_run: true } => {
+            init_tracing(&config);
+            let pending = startup::pending_migrations(&config).await?;
+            if cli.json {
+                println!("{}", serde_json::json!({ "pending": pending }));
+            } else if pending.is_empty() {
+                println!("no pending migrations");
+            } else {
+                println!("{}", pending.join("\n"));
+            }
+            Ok(())
+        }
+        Command::Migrate { dry_run: false } => {
             init_tracing(&config);
             startup::connect_and_migrate(&config).await?;
             tracing::info!("migrations applied");
             Ok(())
+        }
+        Command::Backup { file } => {
+            init_tracing(&config);
+            let report = crate::services::backup::backup(&config, &file).await?;
+            print_backup(&report, "backed up", cli.json);
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            init_tracing(&config);
+            let report = crate::services::backup::restore(&config, &file, force).await?;
+            print_backup(&report, "restored", cli.json);
+            Ok(())
+        }
+        Command::Rekey { batch_size } => {
+            let master = crate::state::master_keys(&config).map_err(anyhow::Error::msg)?;
+            let state = admin_state(config).await?;
+            let outcome = async {
+                let report = crate::services::rekey::run(&state, &master, batch_size)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("re-keying failed: {e}: {e:?}"))?;
+                if cli.json {
+                    println!("{}", serde_json::json!({ "data": report }));
+                } else {
+                    println!("re-keyed under master key {}", report.master_key_id);
+                    for column in &report.columns {
+                        println!(
+                            "  {}: {} resealed, {} changed meanwhile, {} unreadable",
+                            column.column, column.resealed, column.skipped, column.failed
+                        );
+                    }
+                    for id in &report.retained_hash_keys {
+                        println!("  hash key of master key {id} kept");
+                    }
+                }
+                if report.failed() > 0 {
+                    anyhow::bail!(
+                        "{} sealed values could not be opened with the configured master keys; \
+                         keep HEIMDALL_MASTER_KEY_PREVIOUS until they can",
+                        report.failed()
+                    );
+                }
+                Ok(())
+            }
+            .await;
+            finish(&state, outcome).await
+        }
+        Command::Apps { command } => {
+            let state = admin_state(config).await?;
+            finish(&state, crate::admin::apps(&state, command, cli.json).await).await
+        }
+        Command::RootKeys { command } => {
+            let state = admin_state(config).await?;
+            finish(
+                &state,
+                crate::admin::root_keys(&state, command, cli.json).await,
+            )
+            .await
+        }
+        Command::Users { command } => {
+            let state = admin_state(config).await?;
+            finish(&state, crate::admin::users(&state, command, cli.json).await).await
+        }
+        Command::SigningKeys { command } => {
+            let state = admin_state(config).await?;
+            finish(
+                &state,
+                crate::admin::signing_keys(&state, command, cli.json).await,
+            )
+            .await
         }
         Command::Bootstrap { name, print_only } => {
             if print_only {

@@ -117,6 +117,12 @@ pub struct Config {
     pub trust_proxy: bool,
     /// `HEIMDALL_PASSWORD_HASH__*`: argon2id parameters (OWASP defaults).
     pub password_hash: PasswordHashConfig,
+    /// `HEIMDALL_METRICS_BIND`: serve `GET /metrics` on this separate listener
+    /// (e.g. `127.0.0.1:9090`); unset, no separate listener.
+    pub metrics_bind: Option<String>,
+    /// `HEIMDALL_METRICS_TOKEN`: also serve `GET /metrics` on the main listener, to
+    /// requests with `Authorization: Bearer <this token>`.
+    pub metrics_token: Option<Secret<String>>,
     /// `HEIMDALL_CONSOLE_IDLE_TIMEOUT`: seconds after which an unused admin-console
     /// session ends (default 30 minutes).
     pub console_idle_timeout: u64,
@@ -155,6 +161,8 @@ impl Default for Config {
             log_format: "text".into(),
             trust_proxy: false,
             password_hash: PasswordHashConfig::default(),
+            metrics_bind: None,
+            metrics_token: None,
             console_idle_timeout: 30 * 60,
             console_session_lifetime: 12 * 60 * 60,
         }
@@ -199,6 +207,20 @@ impl Config {
             && app.trim().is_empty()
         {
             self.default_app = None;
+        }
+        if self
+            .metrics_bind
+            .as_ref()
+            .is_some_and(|b| b.trim().is_empty())
+        {
+            self.metrics_bind = None;
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().is_empty())
+        {
+            self.metrics_token = None;
         }
         if self
             .templates_dir

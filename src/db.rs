@@ -55,8 +55,9 @@ impl Db {
         let mut conn = Database::connect(options).await?;
         let statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = statements.clone();
-        conn.set_metric_callback(move |_| {
+        conn.set_metric_callback(move |info| {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            crate::services::observe::db_query(info.elapsed);
         });
         let writer = (conn.get_database_backend() == DatabaseBackend::Sqlite)
             .then(|| Arc::new(Mutex::new(())));
@@ -70,6 +71,17 @@ impl Db {
     /// How many statements have run through this pool so far.
     pub fn statements(&self) -> u64 {
         self.statements.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Connections open in the pool, and of those the idle ones.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        if self.is_sqlite() {
+            let pool = self.conn.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        } else {
+            let pool = self.conn.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
     }
 
     pub fn backend(&self) -> DatabaseBackend {

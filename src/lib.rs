@@ -18,6 +18,7 @@
 //! [`config`] and [`crypto`].
 
 pub mod access;
+pub mod admin;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -18,6 +18,8 @@ use crate::{
 pub struct Application {
     listener: TcpListener,
     port: u16,
+    /// The separate metrics listener (`HEIMDALL_METRICS_BIND`).
+    metrics: Option<(TcpListener, u16)>,
     state: AppState,
     initial_root_key: Option<String>,
 }
@@ -33,6 +35,17 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// The names of the migrations not yet applied (`heimdall migrate --dry-run`).
+pub async fn pending_migrations(config: &Config) -> anyhow::Result<Vec<String>> {
+    let db = Db::connect(&config.database_url, 1)
+        .await
+        .with_context(|| "cannot connect to the database (HEIMDALL_DATABASE_URL)")?;
+    let pending = Migrator::get_pending_migrations(&*db)
+        .await
+        .context("reading the applied migrations failed")?;
+    Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+}
+
 /// Builds the state on a migrated database: master keys, caches, services.
 pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<AppState> {
     if let Some(root_key) = &config.root_key {
@@ -40,6 +53,10 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     }
     let master = state::master_keys(&config).map_err(anyhow::Error::msg)?;
     let db = connect_and_migrate(&config).await?;
+    // Hash keys of master keys retired by `heimdall rekey`.
+    let master = crate::services::rekey::with_retained_hash_keys(&db, master)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
     let state = AppState::new(config, db, clock, master).map_err(anyhow::Error::msg)?;
     crate::services::roles::ensure_system_roles(&state)
         .await
@@ -66,6 +83,19 @@ impl Application {
             };
             config.public_url = Some(format!("http://{host}:{}", addr.port()));
         }
+        let metrics = match &config.metrics_bind {
+            Some(bind) => {
+                let listener = TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("cannot listen on {bind} (HEIMDALL_METRICS_BIND)"))?;
+                let port = listener.local_addr()?.port();
+                Some((listener, port))
+            }
+            None => None,
+        };
+        if metrics.is_some() || config.metrics_token.is_some() {
+            crate::services::observe::install();
+        }
         let state = build_state(config, clock).await?;
         let initial_root_key = keys::ensure_initial_root_key(&state)
             .await
@@ -73,6 +103,7 @@ impl Application {
         Ok(Self {
             listener,
             port: addr.port(),
+            metrics,
             state,
             initial_root_key,
         })
@@ -80,6 +111,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the separate metrics listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -108,6 +144,18 @@ impl Application {
         let retention = crate::services::retention::spawn(self.state.clone(), stopped.clone());
         let webhook_worker =
             crate::services::webhooks::worker::spawn_worker(self.state.clone(), stopped.clone());
+        let metrics = self.metrics.map(|(listener, port)| {
+            tracing::info!(metrics_port = port, "metrics listening");
+            let mut stopped = stopped.clone();
+            let router = crate::http::metrics::listener_router(self.state.clone());
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    })
+                    .await;
+            })
+        });
         let bus = crate::services::bus::spawn(self.state.clone(), stopped);
         let served = axum::serve(
             self.listener,
@@ -119,6 +167,9 @@ impl Application {
         })
         .await;
         let _ = retention.await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         // Deliveries in flight finish (bounded by the webhook timeout).
         let _ = tokio::time::timeout(std::time::Duration::from_secs(70), webhook_worker).await;
         if let Some(worker) = mail_worker {

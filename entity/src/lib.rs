@@ -29,6 +29,7 @@ pub mod oauth_par_request;
 pub mod oauth_request;
 pub mod oauth_token;
 pub mod refresh_token;
+pub mod retained_hash_key;
 pub mod role;
 pub mod root_key;
 pub mod session;

@@ -20,6 +20,7 @@ mod m20261201_000002_user_filter_indexes;
 mod m20261203_000001_oauth_extensions;
 mod m20261203_000002_api_resources;
 mod m20261203_000003_device_codes;
+mod m20261204_000001_retained_hash_keys;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_oauth_extensions::Migration),
             Box::new(m20261203_000002_api_resources::Migration),
             Box::new(m20261203_000003_device_codes::Migration),
+            Box::new(m20261204_000001_retained_hash_keys::Migration),
         ]
     }
 }

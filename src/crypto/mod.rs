@@ -112,8 +112,9 @@ impl std::fmt::Debug for SecretHasher {
 impl SecretHasher {
     pub fn new(master: &vault::MasterKeys) -> Self {
         let keys = master
-            .all()
-            .map(|k| hmac::Key::new(hmac::HMAC_SHA256, &k.derive(b"heimdall/secret-hash/v1")))
+            .hash_keys()
+            .iter()
+            .map(|k| hmac::Key::new(hmac::HMAC_SHA256, k))
             .collect();
         Self { keys }
     }

@@ -54,16 +54,49 @@ impl MasterKey {
     }
 }
 
-/// The current master key plus earlier ones still accepted for reading.
+/// The purpose of the sub-key that keys the hashes of stored secrets.
+pub const HASH_KEY_PURPOSE: &[u8] = b"heimdall/secret-hash/v1";
+
+/// The current master key plus earlier ones still accepted for reading, and the
+/// hash sub-keys of master keys retired by a re-key (kept in the database).
 #[derive(Clone)]
 pub struct MasterKeys {
     current: MasterKey,
     previous: Vec<MasterKey>,
+    retained_hash_keys: Vec<Vec<u8>>,
 }
 
 impl MasterKeys {
     pub fn new(current: MasterKey, previous: Vec<MasterKey>) -> Self {
-        Self { current, previous }
+        Self {
+            current,
+            previous,
+            retained_hash_keys: Vec::new(),
+        }
+    }
+
+    pub fn previous(&self) -> &[MasterKey] {
+        &self.previous
+    }
+
+    /// Adds hash sub-keys of retired master keys (secrets hashed under them still
+    /// verify); those equal to a configured key's are skipped.
+    pub fn with_retained_hash_keys(mut self, keys: Vec<Vec<u8>>) -> Self {
+        let configured: Vec<Vec<u8>> = self.all().map(|k| k.derive(HASH_KEY_PURPOSE)).collect();
+        for key in keys {
+            if !configured.contains(&key) && !self.retained_hash_keys.contains(&key) {
+                self.retained_hash_keys.push(key);
+            }
+        }
+        self
+    }
+
+    /// Every hash sub-key: the current key's first, then previous and retained ones.
+    pub fn hash_keys(&self) -> Vec<Vec<u8>> {
+        self.all()
+            .map(|k| k.derive(HASH_KEY_PURPOSE))
+            .chain(self.retained_hash_keys.iter().cloned())
+            .collect()
     }
 
     pub fn from_parts(current: [u8; 32], previous: Vec<[u8; 32]>) -> Self {

@@ -17,6 +17,7 @@ pub mod lane;
 pub mod lifecycle;
 pub mod login;
 pub mod m2m;
+pub mod metrics;
 pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
@@ -564,6 +565,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(ops)
         .merge(shared)
+        .merge(metrics::routes(&state))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .with_state(state.clone());

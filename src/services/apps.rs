@@ -364,7 +364,9 @@ impl AppCache {
     }
 
     pub async fn by_id(&self, id: Uuid) -> Result<Option<Arc<app::Model>>> {
-        if let Some(app) = self.by_id.get(&id).await {
+        let cached = self.by_id.get(&id).await;
+        crate::services::observe::cache("apps", cached.is_some());
+        if let Some(app) = cached {
             return Ok(Some(app));
         }
         let found = app::Entity::find_by_id(id).one(&*self.db).await?;
@@ -372,7 +374,9 @@ impl AppCache {
     }
 
     pub async fn by_name(&self, name: &str) -> Result<Option<Arc<app::Model>>> {
-        if let Some(app) = self.by_name.get(name).await {
+        let cached = self.by_name.get(name).await;
+        crate::services::observe::cache("apps", cached.is_some());
+        if let Some(app) = cached {
             return Ok(Some(app));
         }
         // A string that cannot be a slug names no app; it never reaches the database
@@ -509,6 +513,22 @@ pub async fn list(
             "listing apps requires a root key or an app key",
         )),
     }
+}
+
+/// Every app, one page at a time (root: the admin command line).
+pub async fn list_all(
+    state: &AppState,
+    _root: &RootAccess,
+    page: PageRequest,
+) -> Result<Page<app::Model>> {
+    db::paginate(
+        &*state.db,
+        app::Entity::find(),
+        app::Column::Id,
+        page,
+        |m| m.id,
+    )
+    .await
 }
 
 /// Updates the display name and/or merges settings. Changing `signing_alg` rotates

@@ -87,6 +87,7 @@ pub async fn record(
     entry: Entry,
 ) -> Result<()> {
     let now = state.now();
+    crate::services::observe::audit(&entry);
     // Webhook events also go to the outbox, in this same transaction.
     crate::services::webhooks::outbox::emit(conn, state, &entry, now).await?;
     audit_entry::ActiveModel {
@@ -261,6 +262,7 @@ impl AuditBuffer {
     /// caused it must not be answered as a success.
     pub async fn push(&self, state: &AppState, meta: &RequestMeta, entry: Entry) -> Result<()> {
         let now = state.now();
+        crate::services::observe::audit(&entry);
         let model = audit_entry::ActiveModel {
             id: Set(db::new_id_at(now)),
             app_id: Set(entry.app_id),

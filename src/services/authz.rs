@@ -91,7 +91,9 @@ pub async fn effective(
     tenant_id: Option<Uuid>,
 ) -> Result<Arc<Effective>> {
     let key = (app_id, state.authz.generation(app_id), user_id, tenant_id);
-    if let Some(hit) = state.authz.cache.get(&key).await {
+    let cached = state.authz.cache.get(&key).await;
+    crate::services::observe::cache("authz", cached.is_some());
+    if let Some(hit) = cached {
         return Ok(hit);
     }
     let user = user::Entity::find_by_id(user_id)

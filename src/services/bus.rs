@@ -177,7 +177,6 @@ async fn publish_loop(
     mut rx: mpsc::UnboundedReceiver<Change>,
     mut stop: watch::Receiver<bool>,
 ) {
-    use sea_orm::{ConnectionTrait, Statement};
     loop {
         let first = tokio::select! {
             change = rx.recv() => change,
@@ -188,17 +187,38 @@ async fn publish_loop(
         while let Ok(more) = rx.try_recv() {
             changes.push(more);
         }
-        for payload in payloads(state.bus.inner.instance, changes) {
-            // An empty payload asks every listener for a full flush.
-            let statement = Statement::from_sql_and_values(
-                state.db.backend(),
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), payload.into()],
-            );
-            if let Err(error) = state.db.execute_raw(statement).await {
-                tracing::warn!(%error, "cache invalidation: NOTIFY failed; other instances catch up when their caches expire");
-            }
+        notify(&state, changes).await;
+    }
+}
+
+async fn notify(state: &AppState, changes: Vec<Change>) {
+    use sea_orm::{ConnectionTrait, Statement};
+    for payload in payloads(state.bus.inner.instance, changes) {
+        // An empty payload asks every listener for a full flush.
+        let statement = Statement::from_sql_and_values(
+            state.db.backend(),
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        );
+        if let Err(error) = state.db.execute_raw(statement).await {
+            tracing::warn!(%error, "cache invalidation: NOTIFY failed; other instances catch up when their caches expire");
         }
+    }
+}
+
+/// Sends what this process published and has not sent yet, without the publisher
+/// loop: for a command-line process that ends right after its change, so that the
+/// running instances drop what it changed (PostgreSQL; nothing on SQLite).
+pub async fn publish_pending(state: &AppState) {
+    let Some(mut rx) = state.bus.take_receiver() else {
+        return;
+    };
+    let mut changes = Vec::new();
+    while let Ok(change) = rx.try_recv() {
+        changes.push(change);
+    }
+    if !changes.is_empty() {
+        notify(state, changes).await;
     }
 }
 

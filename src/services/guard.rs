@@ -251,3 +251,27 @@ pub async fn mfa_enrolment(state: &AppState, slug: &str, token: &str) -> Result<
         MfaVia::Enrolment(challenge_id),
     ))
 }
+
+/// The operator at the machine (`heimdall apps …`, `heimdall users …`): the admin
+/// command line runs on the same services as the APIs, with root's reach, and its
+/// audit entries name the actor `cli` (docs/src/production.md#the-admin-command-line).
+pub fn cli_actor() -> crate::access::Actor {
+    let who = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_default();
+    crate::access::Actor {
+        kind: "cli",
+        id: who,
+    }
+}
+
+/// Root reach for the admin command line.
+pub fn cli_root() -> RootAccess {
+    RootAccess::grant(cli_actor())
+}
+
+/// The admin command line administering one app (by id or slug); 404 when none.
+pub async fn cli_app_admin(state: &AppState, app_ref: &str) -> Result<AppAdmin> {
+    let app = find_app(state, Lane::Admin, app_ref).await?;
+    Ok(AppAdmin::grant(app, cli_actor()))
+}

@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    access::{AppAdmin, Principal},
+    access::{AppAdmin, Principal, RootAccess},
     crypto::{self, prefix},
     db::{self, Page, PageRequest},
     error::{Error, Result},
@@ -36,6 +36,49 @@ pub async fn create_root_key(state: &AppState, name: &str) -> Result<String> {
     .await?;
     txn.commit().await?;
     Ok(secret)
+}
+
+/// The stored root keys (never their secrets), oldest first.
+pub async fn list_root_keys(state: &AppState, _root: &RootAccess) -> Result<Vec<root_key::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(root_key::Entity::find()
+        .order_by_asc(root_key::Column::CreatedAt)
+        .order_by_asc(root_key::Column::Id)
+        .all(&*state.db)
+        .await?)
+}
+
+/// Creates a root key on behalf of a root holder; the secret is returned once.
+/// Root keys belong to no app, so no app's audit log records them: the creation is
+/// logged (id and name, never the secret).
+pub async fn create_root_key_as(
+    state: &AppState,
+    root: &RootAccess,
+    name: &str,
+) -> Result<(Uuid, String)> {
+    let secret = create_root_key(state, name).await?;
+    let candidates = state.hasher.candidates(&secret);
+    let id = root_key::Entity::find()
+        .filter(root_key::Column::KeyHash.is_in(candidates))
+        .one(&*state.db)
+        .await?
+        .map(|k| k.id)
+        .ok_or_else(|| Error::internal("created root key vanished"))?;
+    tracing::info!(root_key = %id, actor = ?root.actor(), "root key created");
+    Ok((id, secret))
+}
+
+/// Revokes (deletes) a stored root key. `HEIMDALL_ROOT_KEY` is configuration, not a
+/// row: it stops working when the variable is removed.
+pub async fn revoke_root_key(state: &AppState, root: &RootAccess, id: Uuid) -> Result<()> {
+    let txn = state.db.begin_write().await?;
+    let result = root_key::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    if result.rows_affected == 0 {
+        return Err(Error::not_found("root key not found"));
+    }
+    tracing::info!(root_key = %id, actor = ?root.actor(), "root key revoked");
+    Ok(())
 }
 
 /// On first start (no root key stored and none configured), creates one and returns

@@ -120,6 +120,11 @@ impl Passwords {
         })
     }
 
+    /// Hashing jobs waiting for a thread.
+    pub fn queue_depth(&self) -> usize {
+        self.jobs.len()
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,

@@ -87,7 +87,9 @@ impl SessionCache {
 
 /// The live state of a session and its user.
 pub async fn live(state: &AppState, session_id: Uuid) -> Result<Option<Arc<SessionLive>>> {
-    if let Some(live) = state.sessions.cache.get(&session_id).await {
+    let cached = state.sessions.cache.get(&session_id).await;
+    crate::services::observe::cache("sessions", cached.is_some());
+    if let Some(live) = cached {
         return Ok(Some(live));
     }
     let Some((session, Some(user))) = session::Entity::find_by_id(session_id)

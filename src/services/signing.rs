@@ -135,7 +135,7 @@ impl SigningService {
         }
     }
 
-    fn aad(kid: &str) -> String {
+    pub fn aad(kid: &str) -> String {
         format!("signing_key:{kid}")
     }
 
@@ -280,7 +280,9 @@ impl SigningService {
 
     /// The app's active signer.
     pub async fn signer(&self, app_id: Uuid) -> Result<Arc<Signer>> {
-        if let Some(signer) = self.signers.get(&app_id).await {
+        let cached = self.signers.get(&app_id).await;
+        crate::services::observe::cache("signers", cached.is_some());
+        if let Some(signer) = cached {
             return Ok(signer);
         }
         let model = signing_key::Entity::find()

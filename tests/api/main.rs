@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_cli;
 mod api_keys;
 mod apps;
 mod audit_log;
 mod auth;
+mod backup;
 mod cli;
 mod console;
 mod docs;
@@ -20,17 +22,20 @@ mod helpers;
 mod instances;
 mod lifecycle;
 mod m2m;
+mod metrics;
 mod mfa;
 mod oauth;
 mod oauth_device;
 mod oauth_ext;
 mod oauth_pages;
 mod ops;
+mod packaging;
 // Verbatim text of a docs chapter: rustfmt must not reflow it.
 #[rustfmt::skip]
 mod readme_verify;
 mod plans;
 mod receiver;
+mod rekey;
 mod retention;
 mod roles;
 mod signing_keys;

@@ -50,7 +50,7 @@ fn random() -> Result<String> {
     Ok(crypto::b64url(&crypto::random_bytes(32)?))
 }
 
-fn verifier_aad(id: Uuid) -> String {
+pub fn verifier_aad(id: Uuid) -> String {
     format!("federation_state:{id}")
 }
 

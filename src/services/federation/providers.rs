@@ -117,7 +117,7 @@ impl Provider {
 }
 
 /// Binds a sealed secret to its row, so ciphertexts cannot be moved between rows.
-fn aad(app_id: Uuid, id: Uuid) -> String {
+pub fn aad(app_id: Uuid, id: Uuid) -> String {
     format!("provider:{app_id}:{id}")
 }
 

@@ -27,7 +27,7 @@ pub fn backoff(attempt: i32) -> Duration {
 }
 
 /// The associated data a mail's payload is sealed with.
-pub(super) fn aad(id: Uuid) -> String {
+pub fn aad(id: Uuid) -> String {
     format!("heimdall/mail/{id}")
 }
 

@@ -518,6 +518,7 @@ pub async fn verify(
     };
     match outcome {
         Ok((second, _factor)) => {
+            crate::services::observe::mfa_challenge("success");
             if !claim(&txn, state, challenge.id).await? {
                 return Err(invalid_token());
             }

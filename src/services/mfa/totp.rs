@@ -40,7 +40,7 @@ pub struct Enrolment {
 
 /// The vault's associated data for a factor's seed: a sealed seed opens only as
 /// the seed of that factor.
-fn aad(factor_id: uuid::Uuid) -> String {
+pub fn aad(factor_id: uuid::Uuid) -> String {
     format!("mfa-totp:{factor_id}")
 }
 

@@ -192,6 +192,11 @@ pub async fn find(
         .await?)
 }
 
+/// What binds a client's sealed secret to its row.
+pub fn aad(id: Uuid) -> String {
+    format!("oauth_client:{id}")
+}
+
 pub fn new_secret(
     state: &AppState,
     id: Uuid,
@@ -200,11 +205,7 @@ pub fn new_secret(
     let secret = crypto::generate_secret(prefix::CLIENT_SECRET)?;
     let hash = state.hasher.hash(&secret);
     let sealed = if hs256 {
-        Some(
-            state
-                .vault
-                .seal(secret.as_bytes(), &format!("oauth_client:{id}"))?,
-        )
+        Some(state.vault.seal(secret.as_bytes(), &aad(id))?)
     } else {
         None
     };
@@ -216,11 +217,7 @@ pub fn open_secret(state: &AppState, client: &oauth_client::Model) -> Result<Opt
     client
         .sealed_secret
         .as_deref()
-        .map(|sealed| {
-            state
-                .vault
-                .open(sealed, &format!("oauth_client:{}", client.id))
-        })
+        .map(|sealed| state.vault.open(sealed, &aad(client.id)))
         .transpose()
 }
 

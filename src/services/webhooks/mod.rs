@@ -204,7 +204,7 @@ fn origin(url: &str) -> String {
         .unwrap_or_default()
 }
 
-fn aad(endpoint_id: Uuid) -> String {
+pub fn aad(endpoint_id: Uuid) -> String {
     format!("webhook-secret:{endpoint_id}")
 }
 

@@ -421,6 +421,13 @@ pub async fn record(state: &AppState, claimed: &Claimed, outcome: &Outcome) -> R
         .await?;
     }
     txn.commit().await?;
+    if updated.rows_affected == 1 {
+        crate::services::observe::webhook_delivery(match (status, next) {
+            (STATUS_SUCCEEDED, _) => "succeeded",
+            (STATUS_PENDING, Some(_)) => "retrying",
+            _ => "failed",
+        });
+    }
     Ok(())
 }
 
