@@ -24,6 +24,7 @@ pub mod principal;
 pub mod response;
 pub mod roles;
 pub mod signing_keys;
+pub mod signup;
 pub mod tenants;
 pub mod users;
 pub mod verify;
@@ -466,6 +467,16 @@ pub fn router(state: AppState) -> Router {
             get(login::login_page).post(login::login_submit),
         )
         .route("/{slug}/login/mfa", post(login::mfa_submit))
+        .route("/{slug}/login/mfa/enroll", post(login::enrol_submit))
+        .route("/{slug}/login/with/{provider}", get(login::federated_start))
+        .route(
+            "/{slug}/signup",
+            get(signup::signup_page).post(signup::signup_submit),
+        )
+        .route(
+            "/{slug}/forgot-password",
+            get(signup::forgot_page).post(signup::forgot_submit),
+        )
         .route("/{slug}/login/webauthn.js", get(login::webauthn_script))
         .route(
             "/{slug}/consent",

@@ -67,6 +67,9 @@ pub struct AppSettings {
     /// `off`, `optional` (users may enrol a second factor) or `required` (every
     /// sign-in needs one); docs/src/mfa.md.
     pub mfa_policy: crate::services::mfa::MfaPolicy,
+    /// Sign-up of an email that already has an account answers like a new one
+    /// ("check your mail") and mails the owner instead (docs/src/hosted-pages.md).
+    pub signup_conceals_existing: bool,
 }
 
 impl Default for AppSettings {
@@ -91,6 +94,7 @@ impl Default for AppSettings {
             mail_templates: crate::services::mail::MailTemplates::default(),
             audit_retention_days: 365,
             mfa_policy: crate::services::mfa::MfaPolicy::Optional,
+            signup_conceals_existing: false,
         }
     }
 }

@@ -1,0 +1,443 @@
+//! The hosted sign-up, forgot-password, second-factor enrolment and federated
+//! buttons (docs/src/hosted-pages.md), driven as a browser would.
+
+use serde_json::json;
+use url::form_urlencoded;
+
+use crate::{
+    helpers::{TestApp, spawn_app, spawn_app_with},
+    oauth_pages::{Browser, assert_page_headers, field, form_action, location},
+    smtp_sink::SmtpSink,
+};
+
+const PW: &str = "correct horse battery";
+
+async fn acme(settings: serde_json::Value) -> TestApp {
+    let app = spawn_app().await;
+    app.create_app_with(
+        json!({"name": "acme", "display_name": "Acme Cloud", "settings": settings}),
+    )
+    .await;
+    app
+}
+
+async fn mail_acme(settings: serde_json::Value) -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(|c| {
+        c.smtp_url = Some(heimdall::config::Secret::new(url));
+        c.smtp_from = Some("Acme <no-reply@acme.test>".into());
+    })
+    .await;
+    app.create_app_with(
+        json!({"name": "acme", "display_name": "Acme Cloud", "settings": settings}),
+    )
+    .await;
+    (app, sink)
+}
+
+async fn user_count(app: &TestApp) -> usize {
+    let resp = app.get("/v1/apps/acme/users", Some(&app.root_key)).await;
+    resp.body["data"].as_array().unwrap().len()
+}
+
+/// Fills and posts the sign-up form; returns the response.
+async fn sign_up(
+    browser: &mut Browser<'_>,
+    start: &str,
+    email: &str,
+    password: &str,
+) -> crate::helpers::Resp {
+    let (page, _) = browser.get(start).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let csrf = field(&page.text, "csrf_token");
+    let action = form_action(&page.text);
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("email", email),
+        ("display_name", "Sam <Signup>"),
+        ("password", password),
+        ("confirm_password", password),
+    ];
+    let return_to;
+    if page.text.contains("name=\"return_to\"") {
+        return_to = field(&page.text, "return_to");
+        form.push(("return_to", &return_to));
+    }
+    browser.post_form(&action, &form).await.0
+}
+
+#[tokio::test]
+async fn the_sign_in_page_links_to_sign_up_and_forgot_password() {
+    let app = acme(json!({})).await;
+    let mut browser = Browser::new(&app);
+    let (page, _) = browser
+        .get("/acme/login?return_to=/acme/consent%3Frequest%3Dx")
+        .await;
+    assert_eq!(page.status, 200);
+    assert_page_headers(&page);
+    assert!(
+        page.text.contains("href=\"/acme/forgot-password\""),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("href=\"/acme/signup?return_to=%2Facme%2Fconsent%3Frequest%3Dx\""),
+        "{}",
+        page.text
+    );
+
+    // Sign-up closed: no link, and the page says so.
+    app.patch(
+        "/v1/apps/acme",
+        Some(&app.root_key),
+        json!({"settings": {"signup_enabled": false}}),
+    )
+    .await;
+    let (page, _) = browser.get("/acme/login").await;
+    assert!(!page.text.contains("/acme/signup"), "{}", page.text);
+    let (closed, _) = browser.get("/acme/signup").await;
+    assert_eq!(closed.status, 403);
+    assert!(closed.text.contains("Sign-up is closed"));
+}
+
+#[tokio::test]
+async fn signing_up_on_the_page_signs_the_browser_in() {
+    let app = acme(json!({"password_min_length": 12})).await;
+    let mut browser = Browser::new(&app);
+    let (page, _) = browser.get("/acme/signup").await;
+    assert_page_headers(&page);
+    assert!(
+        page.text.contains("At least 12 characters."),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("<label for=\"email\">Email</label>"));
+
+    let resp = sign_up(&mut browser, "/acme/signup", "sam@example.com", PW).await;
+    assert_eq!(location(&resp), "/acme/account");
+    assert!(browser.cookies.contains_key("hm_session"));
+    let users = app.get("/v1/apps/acme/users", Some(&app.root_key)).await;
+    assert_eq!(users.body["data"][0]["email"], "sam@example.com");
+    assert_eq!(users.body["data"][0]["display_name"], "Sam <Signup>");
+    // The browser is signed in: the sign-in page says so.
+    let (page, _) = browser.get("/acme/login").await;
+    assert!(page.text.contains("You are signed in"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn sign_up_errors_are_shown_at_their_field_and_nothing_is_created() {
+    let app = acme(json!({})).await;
+    app.signup("acme", "taken@example.com", PW).await;
+    let mut browser = Browser::new(&app);
+
+    let resp = sign_up(&mut browser, "/acme/signup", "new@example.com", "short").await;
+    assert_eq!(resp.status, 400, "{}", resp.text);
+    assert!(resp.text.contains("id=\"password-error\""), "{}", resp.text);
+    assert!(
+        resp.text
+            .contains("aria-describedby=\"password-hint password-error\"")
+    );
+    assert!(resp.text.contains("aria-invalid=\"true\""));
+    // What was typed is kept (escaped), the password is not.
+    assert!(resp.text.contains("value=\"new@example.com\""));
+    assert!(resp.text.contains("value=\"Sam &lt;Signup&gt;\""));
+    assert!(!resp.text.contains("value=\"short\""));
+
+    let resp = sign_up(&mut browser, "/acme/signup", "not-an-email", PW).await;
+    assert_eq!(resp.status, 400);
+    assert!(resp.text.contains("id=\"email-error\""), "{}", resp.text);
+
+    // Without `signup_conceals_existing` the page says the address is taken (as
+    // the API does).
+    let resp = sign_up(&mut browser, "/acme/signup", "taken@example.com", PW).await;
+    assert_eq!(resp.status, 409);
+    assert!(resp.text.contains("already exists"), "{}", resp.text);
+
+    // The passwords differ.
+    let (page, _) = browser.get("/acme/signup").await;
+    let csrf = field(&page.text, "csrf_token");
+    let (resp, _) = browser
+        .post_form(
+            "/acme/signup",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "new@example.com"),
+                ("password", PW),
+                ("confirm_password", "something else entirely"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+    assert!(
+        resp.text.contains("id=\"confirm_password-error\""),
+        "{}",
+        resp.text
+    );
+    assert_eq!(user_count(&app).await, 1);
+
+    // No CSRF token: refused before anything happens.
+    let (resp, _) = browser
+        .post_form(
+            "/acme/signup",
+            &[("email", "new@example.com"), ("password", PW)],
+        )
+        .await;
+    assert_eq!(resp.status, 403);
+    let (resp, _) = browser
+        .post_form(
+            "/acme/signup",
+            &[
+                ("csrf_token", "x".repeat(43).as_str()),
+                ("email", "new@example.com"),
+                ("password", PW),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, 403);
+    assert_eq!(user_count(&app).await, 1);
+
+    // return_to must be a page of this app.
+    for bad in [
+        "https://evil.example/",
+        "//evil.example/acme/",
+        "/other/login",
+    ] {
+        let encoded: String = form_urlencoded::byte_serialize(bad.as_bytes()).collect();
+        let (resp, _) = browser
+            .get(&format!("/acme/signup?return_to={encoded}"))
+            .await;
+        assert_eq!(resp.status, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn sign_up_with_return_to_resumes_there() {
+    let app = acme(json!({})).await;
+    let mut browser = Browser::new(&app);
+    let resp = sign_up(
+        &mut browser,
+        "/acme/signup?return_to=%2Facme%2Fconsent%3Frequest%3Dabc",
+        "sam@example.com",
+        PW,
+    )
+    .await;
+    assert_eq!(location(&resp), "/acme/consent?request=abc");
+}
+
+#[tokio::test]
+async fn sign_up_with_required_verification_says_check_your_mail() {
+    let (app, sink) = mail_acme(json!({"require_verified_email": true})).await;
+    let mut browser = Browser::new(&app);
+    let resp = sign_up(&mut browser, "/acme/signup", "vera@example.com", PW).await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert!(resp.text.contains("Check your mail"), "{}", resp.text);
+    assert!(!browser.cookies.contains_key("hm_session"));
+    let mails = sink.wait_for(1).await;
+    assert_eq!(mails[0].to, vec!["vera@example.com"]);
+    assert!(mails[0].link().contains("/acme/verify-email?token=hm_ev_"));
+}
+
+#[tokio::test]
+async fn signup_conceals_existing_answers_alike_and_mails_the_owner() {
+    let (app, sink) = mail_acme(json!({"signup_conceals_existing": true})).await;
+    app.signup("acme", "owner@example.com", PW).await;
+    let mut browser = Browser::new(&app);
+
+    let existing = sign_up(&mut browser, "/acme/signup", "owner@example.com", PW).await;
+    let new = sign_up(&mut browser, "/acme/signup", "fresh@example.com", PW).await;
+    assert_eq!(existing.status, 200, "{}", existing.text);
+    assert_eq!(new.status, 200);
+    assert_eq!(
+        existing.text.replace("owner@example.com", "X"),
+        new.text.replace("fresh@example.com", "X")
+    );
+    assert!(!browser.cookies.contains_key("hm_session"));
+    // (The owner's own sign-up mailed a verification link first.)
+    let mails = sink.wait_for(3).await;
+    let to_owner = mails
+        .iter()
+        .filter(|m| m.to == vec!["owner@example.com"])
+        .nth(1)
+        .unwrap();
+    assert!(
+        to_owner.subject().contains("tried to sign up"),
+        "{}",
+        to_owner.subject()
+    );
+    assert!(
+        to_owner.link().ends_with("/acme/login"),
+        "{}",
+        to_owner.link()
+    );
+    let to_new = mails
+        .iter()
+        .find(|m| m.to == vec!["fresh@example.com"])
+        .unwrap();
+    assert!(to_new.link().contains("verify-email?token=hm_ev_"));
+    // The owner's password is unchanged and the account is one.
+    assert_eq!(
+        app.signin("acme", "owner@example.com", PW).await.status,
+        200
+    );
+    assert_eq!(user_count(&app).await, 2);
+
+    // The API answers alike too.
+    let a = app
+        .post(
+            "/acme/v1/auth/signup",
+            None,
+            json!({"email": "owner@example.com", "password": PW}),
+        )
+        .await;
+    let b = app
+        .post(
+            "/acme/v1/auth/signup",
+            None,
+            json!({"email": "third@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!((a.status, b.status), (201, 201));
+    assert_eq!(a.body, b.body);
+    assert_eq!(a.body, json!({"email_verification_required": true}));
+}
+
+#[tokio::test]
+async fn forgot_password_never_reveals_an_account() {
+    let (app, sink) = mail_acme(json!({})).await;
+    app.signup("acme", "alice@example.com", PW).await;
+    let mut browser = Browser::new(&app);
+    let (login, _) = browser.get("/acme/login").await;
+    assert!(login.text.contains("href=\"/acme/forgot-password\""));
+
+    let mut answers = Vec::new();
+    for email in ["alice@example.com", "nobody@example.com"] {
+        let (page, _) = browser.get("/acme/forgot-password").await;
+        assert_eq!(page.status, 200);
+        assert_page_headers(&page);
+        let csrf = field(&page.text, "csrf_token");
+        let (resp, _) = browser
+            .post_form(
+                &form_action(&page.text),
+                &[("csrf_token", &csrf), ("email", email)],
+            )
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.text);
+        answers.push(resp.text.replace(email, "X"));
+    }
+    assert_eq!(answers[0], answers[1]);
+    let mails = sink.wait_for(1).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, vec!["alice@example.com"]);
+    // The link opens the existing reset page.
+    let link = mails[0].link();
+    let path = link.strip_prefix(&app.url("")).unwrap();
+    let (reset, _) = browser.get(path).await;
+    assert_eq!(reset.status, 200);
+    assert!(reset.text.contains("Choose a new password"));
+
+    let (page, _) = browser.get("/acme/forgot-password").await;
+    let csrf = field(&page.text, "csrf_token");
+    let (resp, _) = browser
+        .post_form(
+            "/acme/forgot-password",
+            &[("csrf_token", &csrf), ("email", "no at sign")],
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+    assert!(resp.text.contains("id=\"email-error\""), "{}", resp.text);
+    let (resp, _) = browser
+        .post_form("/acme/forgot-password", &[("email", "alice@example.com")])
+        .await;
+    assert_eq!(resp.status, 403);
+}
+
+#[tokio::test]
+async fn an_app_that_requires_mfa_enrols_a_factor_on_the_sign_in_page() {
+    let app = acme(json!({"mfa_policy": "required"})).await;
+    let mut browser = Browser::new(&app);
+    // Sign up on the page: the enrolment step follows at once.
+    let resp = sign_up(
+        &mut browser,
+        "/acme/signup?return_to=%2Facme%2Fconsent%3Frequest%3Dabc",
+        "mo@example.com",
+        PW,
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_page_headers(&resp);
+    assert!(
+        resp.text.contains("Set up a second factor"),
+        "{}",
+        resp.text
+    );
+    assert!(resp.text.contains("src=\"data:image/svg+xml;base64,"));
+    assert!(!browser.cookies.contains_key("hm_session"));
+    let secret = resp
+        .text
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    let csrf = field(&resp.text, "csrf_token");
+    let mfa_token = field(&resp.text, "mfa_token");
+    let factor_id = field(&resp.text, "factor_id");
+    let return_to = field(&resp.text, "return_to");
+    let action = form_action(&resp.text);
+    assert_eq!(action, "/acme/login/mfa/enroll");
+
+    // A wrong code: the form again, nothing signed in.
+    let (wrong, _) = browser
+        .post_form(
+            &action,
+            &[
+                ("csrf_token", &csrf),
+                ("mfa_token", &mfa_token),
+                ("factor_id", &factor_id),
+                ("return_to", &return_to),
+                ("code", "000000"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.text);
+    assert!(wrong.text.contains("That code did not work"));
+    assert!(!browser.cookies.contains_key("hm_session"));
+
+    let code = crate::mfa::totp_now(&app, &secret);
+    let (done, _) = browser
+        .post_form(
+            &action,
+            &[
+                ("csrf_token", &csrf),
+                ("mfa_token", &mfa_token),
+                ("factor_id", &factor_id),
+                ("return_to", &return_to),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert!(done.text.contains("Save your recovery codes"));
+    assert_eq!(done.text.matches("<li><code>").count(), 10, "{}", done.text);
+    assert!(done.text.contains("href=\"/acme/consent?request=abc\""));
+    assert!(browser.cookies.contains_key("hm_session"));
+
+    // Next time: the password, then the code step (not enrolment).
+    let mut other = Browser::new(&app);
+    let (page, _) = other.get("/acme/login").await;
+    let csrf = field(&page.text, "csrf_token");
+    let (step, _) = other
+        .post_form(
+            "/acme/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "mo@example.com"),
+                ("password", PW),
+            ],
+        )
+        .await;
+    assert_eq!(step.status, 200);
+    assert!(step.text.contains("Confirm it is you"), "{}", step.text);
+}
