@@ -132,6 +132,14 @@ const EMBEDDED: &[(&str, &str)] = &[
         "pages/recovery_codes.html",
         include_str!("../templates/pages/recovery_codes.html"),
     ),
+    (
+        "pages/account.html",
+        include_str!("../templates/pages/account.html"),
+    ),
+    (
+        "pages/account_totp.html",
+        include_str!("../templates/pages/account_totp.html"),
+    ),
 ];
 
 /// A template that could not be loaded or rendered.

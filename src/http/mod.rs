@@ -1,5 +1,6 @@
 //! The REST surface and the axum router that also mounts GraphQL and operations.
 
+pub mod account;
 pub mod api_keys;
 pub mod apps;
 pub mod audit_log;
@@ -473,6 +474,29 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/signup",
             get(signup::signup_page).post(signup::signup_submit),
         )
+        .route("/{slug}/account", get(account::account_page))
+        .route("/{slug}/account/profile", post(account::profile_submit))
+        .route("/{slug}/account/password", post(account::password_submit))
+        .route(
+            "/{slug}/account/sessions/revoke",
+            post(account::session_revoke),
+        )
+        .route(
+            "/{slug}/account/identities/unlink",
+            post(account::identity_unlink),
+        )
+        .route("/{slug}/account/mfa/remove", post(account::factor_remove))
+        .route("/{slug}/account/mfa/totp", post(account::totp_start))
+        .route(
+            "/{slug}/account/mfa/totp/confirm",
+            post(account::totp_confirm),
+        )
+        .route(
+            "/{slug}/account/mfa/recovery-codes",
+            post(account::recovery_codes),
+        )
+        .route("/{slug}/account/apps/revoke", post(account::consent_revoke))
+        .route("/{slug}/account/signout", post(account::signout))
         .route(
             "/{slug}/forgot-password",
             get(signup::forgot_page).post(signup::forgot_submit),

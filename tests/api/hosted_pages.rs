@@ -441,3 +441,270 @@ async fn an_app_that_requires_mfa_enrols_a_factor_on_the_sign_in_page() {
     assert_eq!(step.status, 200);
     assert!(step.text.contains("Confirm it is you"), "{}", step.text);
 }
+
+#[tokio::test]
+async fn a_provider_button_sets_the_hosted_session_and_resumes_the_authorization() {
+    use crate::fake_idp::{ClientCheck, FakeIdp, FakeKey, Grant};
+    const CLIENT_ID: &str = "heimdall-client";
+    let key = FakeKey::ec("fed-ec-1");
+    let idp = FakeIdp::oidc(
+        ClientCheck::Basic {
+            client_id: CLIENT_ID.into(),
+            secret: "s3cret".into(),
+        },
+        key.clone(),
+    )
+    .await;
+    let app = spawn_app_with(|c| c.federation_allow_loopback = true).await;
+    app.create_app_with(json!({"name": "acme", "display_name": "Acme Cloud"}))
+        .await;
+    let resp = app
+        .put(
+            "/v1/apps/acme/providers/corp-sso",
+            Some(&app.root_key),
+            json!({"issuer": idp.base, "client_id": CLIENT_ID, "client_secret": "s3cret",
+                   "redirect_uri": "https://app.example.com/after", "display_name": "Corp SSO"}),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    let developer = app.user_token("acme", "dev@example.com", "developer").await;
+    let client = crate::oauth::register(
+        &app,
+        &developer,
+        json!({"name": "Planner", "redirect_uris": [crate::oauth::REDIRECT],
+               "allowed_scopes": ["openid", "email"]}),
+    )
+    .await;
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client.id)
+        .append_pair("redirect_uri", crate::oauth::REDIRECT)
+        .append_pair("scope", "openid email")
+        .append_pair("state", "st-fed")
+        .finish();
+    let start = format!("/acme/v1/oauth/authorize?{query}");
+
+    let mut browser = Browser::new(&app);
+    let (resp, _) = browser.get(&start).await;
+    let login = location(&resp);
+    let (page, _) = browser.get(&login).await;
+    assert!(
+        page.text.contains("Continue with Corp SSO"),
+        "{}",
+        page.text
+    );
+    let href = page
+        .text
+        .split("class=\"button secondary\" href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(
+        href.starts_with("/acme/login/with/corp-sso?return_to="),
+        "{href}"
+    );
+
+    let (resp, set_cookies) = browser.get(&href).await;
+    assert_eq!(resp.status, 302, "{}", resp.text);
+    assert!(
+        set_cookies.iter().any(|c| c.starts_with("hm_fedpage_")),
+        "{set_cookies:?}"
+    );
+    let upstream = location(&resp);
+    assert!(upstream.starts_with(&idp.url("/authorize?")), "{upstream}");
+    let params: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(upstream.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    let now = app.state.now().timestamp();
+    idp.grant(
+        "fed-code-1",
+        Grant {
+            id_token: key.mint_as(
+                "fed-ec-1",
+                &json!({"iss": idp.base, "aud": CLIENT_ID, "sub": "fed-1", "exp": now + 300,
+                        "iat": now, "nonce": params["nonce"], "email": "fred@example.com",
+                        "email_verified": true}),
+            ),
+            redirect_uri: params["redirect_uri"].clone(),
+            code_challenge: Some(params["code_challenge"].clone()),
+        },
+    );
+    let callback = format!(
+        "/acme/v1/auth/corp-sso/callback?code=fed-code-1&state={}",
+        params["state"]
+    );
+    let (resp, set_cookies) = browser.get(&callback).await;
+    assert_eq!(resp.status, 303, "{}", resp.text);
+    // Back to the authorization (not the provider's redirect_uri with tokens).
+    assert_eq!(location(&resp), start);
+    assert!(
+        set_cookies.iter().any(|c| c.starts_with("hm_session=")),
+        "{set_cookies:?}"
+    );
+    // The authorization goes on with the hosted session: consent.
+    let (resp, _) = browser.get(&start).await;
+    let next = location(&resp);
+    assert!(next.starts_with("/acme/consent?request="), "{next}");
+}
+
+/// Posts one of the account page's forms (`action` under `/acme/account/`).
+async fn account_post(
+    browser: &mut Browser<'_>,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> crate::helpers::Resp {
+    let (page, _) = browser.get("/acme/account").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let csrf = field(&page.text, "csrf_token");
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    browser
+        .post_form(&format!("/acme/account/{action}"), &form)
+        .await
+        .0
+}
+
+#[tokio::test]
+async fn the_account_page_changes_what_the_api_changes() {
+    let app = acme(json!({})).await;
+    let mut browser = Browser::new(&app);
+
+    // Not signed in: to the sign-in page and back; a form is a 401.
+    let (resp, _) = browser.get("/acme/account").await;
+    assert_eq!(location(&resp), "/acme/login?return_to=%2Facme%2Faccount");
+    let (page, _) = browser.get("/acme/signup").await;
+    let csrf = field(&page.text, "csrf_token");
+    let (resp, _) = browser
+        .post_form(
+            "/acme/account/profile",
+            &[("csrf_token", &csrf), ("display_name", "X")],
+        )
+        .await;
+    assert_eq!(resp.status, 401);
+
+    sign_up(&mut browser, "/acme/signup", "ann@example.com", PW).await;
+    let token = app.signin("acme", "ann@example.com", PW).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (page, _) = browser.get("/acme/account").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_page_headers(&page);
+    assert!(page.text.contains("value=\"ann@example.com\""));
+    assert!(page.text.contains("value=\"Sam &lt;Signup&gt;\""));
+    assert_eq!(
+        page.text
+            .matches("action=\"/acme/account/sessions/revoke\"")
+            .count(),
+        1
+    );
+    assert!(page.text.contains("this browser"));
+
+    // Profile.
+    let resp = account_post(&mut browser, "profile", &[("display_name", "Ann Other")]).await;
+    assert_eq!(location(&resp), "/acme/account?done=profile");
+    let me = app.get("/acme/v1/me", Some(&token)).await;
+    assert_eq!(me.body["data"]["display_name"], "Ann Other");
+    let (page, _) = browser.get("/acme/account?done=profile").await;
+    assert!(page.text.contains("Your profile is saved."));
+
+    // Sessions: the API session is listed and revoked from here.
+    let sessions = app.get("/acme/v1/me/sessions", Some(&token)).await;
+    let api_sid = sessions.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let resp = account_post(&mut browser, "sessions/revoke", &[("id", &api_sid)]).await;
+    assert_eq!(location(&resp), "/acme/account?done=session");
+    assert_eq!(app.get("/acme/v1/me", Some(&token)).await.status, 401);
+    // Someone else's or no session: 404 on the page, nothing else changes.
+    let resp = account_post(&mut browser, "sessions/revoke", &[("id", "not-a-uuid")]).await;
+    assert_eq!(resp.status, 404);
+
+    // Password: a wrong current one is shown at its field.
+    let resp = account_post(
+        &mut browser,
+        "password",
+        &[
+            ("current_password", "not it at all"),
+            ("new_password", "a brand new password"),
+            ("confirm_password", "a brand new password"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status, 400, "{}", resp.text);
+    assert!(
+        resp.text.contains("id=\"current_password-error\""),
+        "{}",
+        resp.text
+    );
+    let resp = account_post(
+        &mut browser,
+        "password",
+        &[
+            ("current_password", PW),
+            ("new_password", "a brand new password"),
+            ("confirm_password", "a brand new password"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&resp), "/acme/account?done=password");
+    assert_eq!(
+        app.signin("acme", "ann@example.com", "a brand new password")
+            .await
+            .status,
+        200
+    );
+
+    // Without the CSRF token nothing happens.
+    let (resp, _) = browser
+        .post_form("/acme/account/profile", &[("display_name", "Mallory")])
+        .await;
+    assert_eq!(resp.status, 403);
+
+    // TOTP from the account page, then the factor is listed.
+    app.patch(
+        "/v1/apps/acme",
+        Some(&app.root_key),
+        json!({"settings": {"mfa_policy": "optional"}}),
+    )
+    .await;
+    let resp = account_post(&mut browser, "mfa/totp", &[]).await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    let secret = resp
+        .text
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    let csrf = field(&resp.text, "csrf_token");
+    let factor_id = field(&resp.text, "factor_id");
+    let code = crate::mfa::totp_now(&app, &secret);
+    let (done, _) = browser
+        .post_form(
+            "/acme/account/mfa/totp/confirm",
+            &[
+                ("csrf_token", &csrf),
+                ("factor_id", &factor_id),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert!(done.text.contains("Save your recovery codes"));
+    let (page, _) = browser.get("/acme/account").await;
+    assert!(page.text.contains("Authenticator app ·"), "{}", page.text);
+
+    // Sign out: the cookie is cleared and the session ends.
+    let resp = account_post(&mut browser, "signout", &[]).await;
+    assert_eq!(resp.status, 200);
+    assert!(resp.text.contains("You are signed out"));
+    let (resp, _) = browser.get("/acme/account").await;
+    assert_eq!(resp.status, 303);
+}

@@ -309,7 +309,8 @@ fn hosted_return(headers: &HeaderMap, state_param: Option<&str>) -> Option<Strin
     let raw = read_cookie(
         headers,
         &super::super::login::hosted_flow_cookie(state_param?),
-    )?;
+    )
+    .filter(|raw| !raw.is_empty())?;
     url::form_urlencoded::parse(format!("r={raw}").as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
