@@ -140,6 +140,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "pages/account_totp.html",
         include_str!("../templates/pages/account_totp.html"),
     ),
+    (
+        "pages/logout.html",
+        include_str!("../templates/pages/logout.html"),
+    ),
 ];
 
 /// A template that could not be loaded or rendered.

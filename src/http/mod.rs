@@ -15,6 +15,7 @@ pub mod hosted;
 pub mod lane;
 pub mod lifecycle;
 pub mod login;
+pub mod logout;
 pub mod m2m;
 pub mod mfa;
 pub mod oauth;
@@ -473,6 +474,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{slug}/signup",
             get(signup::signup_page).post(signup::signup_submit),
+        )
+        .route(
+            "/{slug}/v1/oauth/logout",
+            get(logout::logout).post(logout::logout),
         )
         .route("/{slug}/account", get(account::account_page))
         .route("/{slug}/account/profile", post(account::profile_submit))

@@ -708,3 +708,229 @@ async fn the_account_page_changes_what_the_api_changes() {
     let (resp, _) = browser.get("/acme/account").await;
     assert_eq!(resp.status, 303);
 }
+
+/// acme with a client that registered a sign-out return URI; alice signed up.
+async fn logout_setup() -> (TestApp, crate::oauth::Client) {
+    let app = acme(json!({})).await;
+    let developer = app.user_token("acme", "dev@example.com", "developer").await;
+    app.signup("acme", "alice@example.com", PW).await;
+    let client = crate::oauth::register(
+        &app,
+        &developer,
+        json!({"name": "Planner", "redirect_uris": [crate::oauth::REDIRECT],
+               "post_logout_redirect_uris": ["https://client.example.com/bye"],
+               "allowed_scopes": ["openid", "email"]}),
+    )
+    .await;
+    (app, client)
+}
+
+/// Signs alice in through the hosted pages, consents, and exchanges the code;
+/// returns the token response.
+async fn sign_in_and_consent(
+    browser: &mut Browser<'_>,
+    client: &crate::oauth::Client,
+) -> serde_json::Value {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client.id)
+        .append_pair("redirect_uri", crate::oauth::REDIRECT)
+        .append_pair("scope", "openid email")
+        .append_pair("state", "st-1")
+        .append_pair("nonce", "n-1")
+        .finish();
+    let start = format!("/acme/v1/oauth/authorize?{query}");
+    let (resp, _) = browser.get(&start).await;
+    let (page, _) = browser.get(&location(&resp)).await;
+    let csrf = field(&page.text, "csrf_token");
+    let return_to = field(&page.text, "return_to");
+    let (resp, _) = browser
+        .post_form(
+            "/acme/login",
+            &[
+                ("csrf_token", &csrf),
+                ("return_to", &return_to),
+                ("email", "alice@example.com"),
+                ("password", PW),
+            ],
+        )
+        .await;
+    assert_eq!(location(&resp), start);
+    let (resp, _) = browser.get(&start).await;
+    let (page, _) = browser.get(&location(&resp)).await;
+    let csrf = field(&page.text, "csrf_token");
+    let request = field(&page.text, "request");
+    let (resp, _) = browser
+        .post_form(
+            "/acme/consent",
+            &[
+                ("csrf_token", &csrf),
+                ("request", &request),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    let to_client = location(&resp);
+    assert!(to_client.starts_with(crate::oauth::REDIRECT), "{to_client}");
+    let code = crate::oauth::location_params(&resp)["code"].clone();
+    let tokens = crate::oauth::exchange(browser.app, client, &code, None).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text);
+    tokens.body
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_with_an_id_token_hint_signs_out_and_returns() {
+    let (app, client) = logout_setup().await;
+    let discovery = app
+        .get("/acme/.well-known/openid-configuration", None)
+        .await;
+    let endpoint = discovery.body["end_session_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(endpoint, format!("{}/v1/oauth/logout", app.issuer("acme")));
+    let listed = app
+        .get(
+            &format!("/v1/apps/acme/oauth-clients/{}", client.id),
+            Some(&app.root_key),
+        )
+        .await;
+    assert_eq!(
+        listed.body["data"]["post_logout_redirect_uris"],
+        json!(["https://client.example.com/bye"])
+    );
+
+    let mut browser = Browser::new(&app);
+    let tokens = sign_in_and_consent(&mut browser, &client).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+
+    // The account page lists the app the user allowed.
+    let (page, _) = browser.get("/acme/account").await;
+    assert!(page.text.contains("Apps you allowed"), "{}", page.text);
+    assert!(page.text.contains("<strong>Planner</strong>"));
+
+    // An unregistered return URI: 400, nothing ends.
+    let path = endpoint.strip_prefix(&app.url("")).unwrap().to_owned();
+    let bad: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("id_token_hint", id_token)
+        .append_pair("post_logout_redirect_uri", "https://evil.example/")
+        .finish();
+    let (resp, _) = browser.get(&format!("{path}?{bad}")).await;
+    assert_eq!(resp.status, 400, "{}", resp.text);
+    assert!(resp.text.contains("post_logout_redirect_uri"));
+    let (resp, _) = browser.get("/acme/account").await;
+    assert_eq!(resp.status, 200);
+    // A hint that is not an ID token of this app: 400.
+    let (resp, _) = browser
+        .get(&format!("{path}?id_token_hint=not.a.token"))
+        .await;
+    assert_eq!(resp.status, 400);
+
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("id_token_hint", id_token)
+        .append_pair("post_logout_redirect_uri", "https://client.example.com/bye")
+        .append_pair("state", "s&1")
+        .finish();
+    let (resp, set_cookies) = browser.get(&format!("{path}?{query}")).await;
+    assert_eq!(
+        location(&resp),
+        "https://client.example.com/bye?state=s%261"
+    );
+    assert!(
+        set_cookies
+            .iter()
+            .any(|c| c.starts_with("hm_session=;") && c.contains("Max-Age=0")),
+        "{set_cookies:?}"
+    );
+    // The session behind the hosted cookie is over: the account page asks to sign in.
+    let (resp, _) = browser.get("/acme/account").await;
+    assert_eq!(resp.status, 303);
+    assert_eq!(app.audit("session.revoked").await.len(), 1);
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_without_a_hint_asks_first() {
+    let (app, client) = logout_setup().await;
+    let mut browser = Browser::new(&app);
+    sign_in_and_consent(&mut browser, &client).await;
+
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", &client.id)
+        .append_pair("post_logout_redirect_uri", "https://client.example.com/bye")
+        .append_pair("state", "xyz")
+        .finish();
+    let (page, _) = browser.get(&format!("/acme/v1/oauth/logout?{query}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_page_headers(&page);
+    assert!(
+        page.text.contains("Planner asks to sign you out"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("form-action 'self' https://client.example.com")
+    );
+    // Another site's post (no CSRF token) only shows the question again.
+    let (resp, _) = browser
+        .post_form(
+            "/acme/v1/oauth/logout",
+            &[("client_id", &client.id), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(resp.status, 200);
+    assert!(resp.text.contains("asks to sign you out"));
+    let (still, _) = browser.get("/acme/account").await;
+    assert_eq!(still.status, 200);
+
+    // Confirmed on the page: signed out, back to the client.
+    let csrf = field(&page.text, "csrf_token");
+    let (resp, _) = browser
+        .post_form(
+            &form_action(&page.text),
+            &[
+                ("csrf_token", &csrf),
+                ("confirm", "yes"),
+                ("client_id", &client.id),
+                ("post_logout_redirect_uri", "https://client.example.com/bye"),
+                ("state", "xyz"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&resp), "https://client.example.com/bye?state=xyz");
+    let (resp, _) = browser.get("/acme/account").await;
+    assert_eq!(resp.status, 303);
+
+    // Without a signed-in browser: straight to the page that says so.
+    let (resp, _) = browser.get("/acme/v1/oauth/logout").await;
+    assert_eq!(resp.status, 200);
+    assert!(resp.text.contains("You are signed out"));
+    // A return URI with no client to own it: 400.
+    let (resp, _) = browser
+        .get(
+            "/acme/v1/oauth/logout?post_logout_redirect_uri=https%3A%2F%2Fclient.example.com%2Fbye",
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+}
+
+#[tokio::test]
+async fn post_logout_redirect_uris_are_validated_like_redirect_uris() {
+    let app = acme(json!({})).await;
+    let developer = app.user_token("acme", "dev@example.com", "developer").await;
+    let resp = app
+        .post(
+            "/acme/v1/oauth/clients",
+            Some(&developer),
+            json!({"name": "Bad", "redirect_uris": [crate::oauth::REDIRECT],
+                   "post_logout_redirect_uris": ["javascript:alert(1)"]}),
+        )
+        .await;
+    assert_eq!(resp.status, 400, "{}", resp.text);
+    assert!(
+        resp.text.contains("post_logout_redirect_uris"),
+        "{}",
+        resp.text
+    );
+}

@@ -12,7 +12,7 @@ use crate::oauth::{REDIRECT, exchange, location_params, register};
 /// A minimal browser: a cookie jar (name → value and path) and no automatic
 /// redirects, so every hop can be checked.
 pub(crate) struct Browser<'a> {
-    app: &'a TestApp,
+    pub(crate) app: &'a TestApp,
     pub(crate) cookies: HashMap<String, (String, String)>,
 }
 

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod error;
 pub mod grants;
 pub mod introspection;
+pub mod logout;
 pub mod web;
 
 pub use error::OAuthError;
