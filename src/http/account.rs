@@ -447,6 +447,7 @@ pub async fn consent_revoke(
 #[derive(Deserialize)]
 pub struct EmptyForm {}
 
+#[allow(clippy::too_many_arguments)]
 fn totp_page(
     state: &AppState,
     page: &PageApp,

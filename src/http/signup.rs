@@ -33,17 +33,16 @@ pub struct ReturnQuery {
     return_to: Option<String>,
 }
 
-/// `return_to` of a page: absent, or a path of this app (else the 400 page).
+/// `return_to` of a page: `Some(None)` when absent, `Some(path)` for a path of this
+/// app, `None` for anything else (the 400 page).
 fn checked_return_to(
     state: &AppState,
     slug: &str,
     return_to: Option<&str>,
-) -> Result<Option<String>, Response> {
+) -> Option<Option<String>> {
     match return_to {
-        None | Some("") => Ok(None),
-        Some(r) => safe_return_to(state, slug, r)
-            .map(Some)
-            .ok_or_else(|| bad_return_to(state)),
+        None | Some("") => Some(None),
+        Some(r) => safe_return_to(state, slug, r).map(Some),
     }
 }
 
@@ -169,9 +168,8 @@ pub async fn signup_page(
     page: PageApp,
     ApiQuery(query): ApiQuery<ReturnQuery>,
 ) -> Response {
-    let return_to = match checked_return_to(&state, &page.slug, query.return_to.as_deref()) {
-        Ok(r) => r,
-        Err(response) => return response,
+    let Some(return_to) = checked_return_to(&state, &page.slug, query.return_to.as_deref()) else {
+        return bad_return_to(&state);
     };
     let settings = state.apps.settings(&page.app).await;
     if !settings.signup_enabled {
@@ -206,9 +204,8 @@ pub async fn signup_submit(
     page: PageApp,
     CsrfForm { form, csrf }: CsrfForm<SignupForm>,
 ) -> Response {
-    let return_to = match checked_return_to(&state, &page.slug, form.return_to.as_deref()) {
-        Ok(r) => r,
-        Err(response) => return response,
+    let Some(return_to) = checked_return_to(&state, &page.slug, form.return_to.as_deref()) else {
+        return bad_return_to(&state);
     };
     let settings = state.apps.settings(&page.app).await;
     if !settings.signup_enabled {
