@@ -934,3 +934,39 @@ async fn post_logout_redirect_uris_are_validated_like_redirect_uris() {
         resp.text
     );
 }
+
+#[tokio::test]
+async fn the_account_page_revokes_an_apps_access() {
+    let (app, client) = logout_setup().await;
+    let mut browser = Browser::new(&app);
+    let tokens = sign_in_and_consent(&mut browser, &client).await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let resp = account_post(&mut browser, "apps/revoke", &[("id", &client.id)]).await;
+    assert_eq!(location(&resp), "/acme/account?done=consent");
+    let (page, _) = browser.get("/acme/account?done=consent").await;
+    assert!(
+        page.text.contains("The app&#x27;s access is revoked."),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("Apps you allowed"));
+    // The client's token no longer works at userinfo.
+    let info = app.get("/acme/v1/oauth/userinfo", Some(&access)).await;
+    assert_eq!(info.status, 401, "{}", info.text);
+    // Again: nothing to revoke.
+    let resp = account_post(&mut browser, "apps/revoke", &[("id", &client.id)]).await;
+    assert_eq!(resp.status, 404);
+}
+
+#[tokio::test]
+async fn an_unknown_provider_button_is_a_404_page() {
+    let app = acme(json!({})).await;
+    let mut browser = Browser::new(&app);
+    let (resp, _) = browser.get("/acme/login/with/nobody").await;
+    assert_eq!(resp.status, 404);
+    assert_page_headers(&resp);
+    let (resp, _) = browser
+        .get("/acme/login/with/nobody?return_to=https%3A%2F%2Fevil.example%2F")
+        .await;
+    assert_eq!(resp.status, 400);
+}
