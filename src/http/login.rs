@@ -105,6 +105,8 @@ pub(super) async fn login_form(
     mfa: bool,
 ) -> Response {
     let settings = state.apps.settings(&page.app).await;
+    let passkeys = settings.mfa_policy != crate::services::mfa::MfaPolicy::Off
+        && crate::services::mfa::webauthn::available(state, &page.app);
     let providers: Vec<Value> = providers::buttons(state, page.app.id)
         .await
         .unwrap_or_default()
@@ -129,12 +131,22 @@ pub(super) async fn login_form(
             error,
             mfa,
             forgot_url => page_url(state, &page.slug, "forgot-password", None),
+            passkey => passkeys.then(|| context! {
+                action => format!("{}/{}/login/passkey", state.config.base_path, page.slug),
+                start => format!("{}/{}/v1/auth/passkey/start", state.config.base_path, page.slug),
+                script => format!("{}/{}/login/passkey.js", state.config.base_path, page.slug),
+            }),
             signup_url => settings.signup_enabled
                 .then(|| page_url(state, &page.slug, "signup", return_to)),
             providers,
         },
     );
     let response = csrf.attach(state, &cookie_path(state, &page.slug), response);
+    let response = if passkeys {
+        pages::allow_own_scripts(response)
+    } else {
+        response
+    };
     with_return_target(response, return_to)
 }
 
@@ -947,4 +959,72 @@ pub async fn federated_finish(
             .await
         }
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Passwordless passkey sign-in from the sign-in page (docs/src/mfa.md)
+
+#[derive(Deserialize)]
+pub struct PasskeyForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    credential: String,
+    return_to: Option<String>,
+}
+
+/// `POST /{slug}/login/passkey`: the assertion the page's script got for the
+/// challenge of `POST /{slug}/v1/auth/passkey/start`; signs the browser in.
+pub async fn passkey_submit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    page: PageApp,
+    CsrfForm { form, .. }: CsrfForm<PasskeyForm>,
+) -> Response {
+    let return_to = match form.return_to.as_deref() {
+        None | Some("") => None,
+        Some(r) => match safe_return_to(&state, &page.slug, r) {
+            Some(r) => Some(r),
+            None => return bad_return_to(&state),
+        },
+    };
+    let (Ok(id), Ok(credential)) = (
+        uuid::Uuid::parse_str(&form.id),
+        serde_json::from_str::<serde_json::Value>(&form.credential),
+    ) else {
+        return pages::message(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "Something is not right",
+            "The passkey did not answer. Go back and try again.",
+        );
+    };
+    match mfa_signin::passkey_finish(&state, &page.app, id, credential, &meta).await {
+        Ok(done) => {
+            signed_in(
+                &state,
+                &page,
+                &done.session,
+                &done.user,
+                return_to.as_deref(),
+            )
+            .await
+        }
+        Err(e) => pages::error(&state.templates, &e),
+    }
+}
+
+/// The sign-in page's passkey script (same origin; the CSP forbids inline code).
+pub async fn passkey_script() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        include_str!("../../assets/mfa/passkey.js"),
+    )
+        .into_response()
 }

@@ -507,6 +507,8 @@ pub fn router(state: AppState) -> Router {
             get(signup::forgot_page).post(signup::forgot_submit),
         )
         .route("/{slug}/login/webauthn.js", get(login::webauthn_script))
+        .route("/{slug}/login/passkey", post(login::passkey_submit))
+        .route("/{slug}/login/passkey.js", get(login::passkey_script))
         .route(
             "/{slug}/consent",
             get(login::consent_page).post(login::consent_submit),

@@ -970,3 +970,118 @@ async fn an_unknown_provider_button_is_a_404_page() {
         .await;
     assert_eq!(resp.status, 400);
 }
+
+#[tokio::test]
+async fn the_sign_in_page_offers_passkeys_with_its_own_script_only() {
+    // Without a domain name in the public URL WebAuthn cannot run: no button.
+    let plain = acme(json!({})).await;
+    let page = plain
+        .client
+        .get(plain.url("/acme/login"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!page.text().await.unwrap().contains("passkey-button"));
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let app = spawn_app_with(|c| {
+        c.bind = format!("127.0.0.1:{port}");
+        c.public_url = Some(format!("http://localhost:{port}"));
+    })
+    .await;
+    app.create_app_with(json!({"name": "acme", "display_name": "Acme Cloud"}))
+        .await;
+    let mut browser = Browser::new(&app);
+    let (page, _) = browser.get("/acme/login").await;
+    assert!(
+        page.text.contains("Sign in with a passkey"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("<script src=\"/acme/login/passkey.js\" defer></script>")
+    );
+    assert!(
+        page.text
+            .contains("data-start=\"/acme/v1/auth/passkey/start\"")
+    );
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let script = app
+        .client
+        .get(app.url("/acme/login/passkey.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(
+        script
+            .text()
+            .await
+            .unwrap()
+            .contains("navigator.credentials.get")
+    );
+
+    // A made-up assertion is refused on a page (never a 500), and a form without
+    // the CSRF token is refused before anything happens.
+    let csrf = field(&page.text, "csrf_token");
+    let started = app
+        .post("/acme/v1/auth/passkey/start", None, json!({}))
+        .await;
+    assert_eq!(started.status, 200, "{}", started.text);
+    let id = started.body["id"].as_str().unwrap();
+    let (resp, _) = browser
+        .post_form(
+            "/acme/login/passkey",
+            &[
+                ("csrf_token", &csrf),
+                ("id", id),
+                ("credential", "{\"id\": \"x\"}"),
+            ],
+        )
+        .await;
+    assert!(
+        resp.status >= 400 && resp.status < 500,
+        "{} {}",
+        resp.status,
+        resp.text
+    );
+    assert!(!browser.cookies.contains_key("hm_session"));
+    let (resp, _) = browser
+        .post_form(
+            "/acme/login/passkey",
+            &[("csrf_token", &csrf), ("id", "x"), ("credential", "y")],
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+    let (resp, _) = browser
+        .post_form("/acme/login/passkey", &[("id", id), ("credential", "{}")])
+        .await;
+    assert_eq!(resp.status, 403);
+
+    // MFA off: no passkey button, no script allowed.
+    app.patch(
+        "/v1/apps/acme",
+        Some(&app.root_key),
+        json!({"settings": {"mfa_policy": "off"}}),
+    )
+    .await;
+    let (page, _) = browser.get("/acme/login").await;
+    assert!(!page.text.contains("passkey"), "{}", page.text);
+    assert!(
+        !page
+            .header("content-security-policy")
+            .unwrap()
+            .contains("script-src")
+    );
+}
