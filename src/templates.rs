@@ -108,6 +108,46 @@ const EMBEDDED: &[(&str, &str)] = &[
         "mail/invite.html",
         include_str!("../templates/mail/invite.html"),
     ),
+    (
+        "mail/account_exists.subject.txt",
+        include_str!("../templates/mail/account_exists.subject.txt"),
+    ),
+    (
+        "mail/account_exists.txt",
+        include_str!("../templates/mail/account_exists.txt"),
+    ),
+    (
+        "mail/account_exists.html",
+        include_str!("../templates/mail/account_exists.html"),
+    ),
+    (
+        "pages/signup.html",
+        include_str!("../templates/pages/signup.html"),
+    ),
+    (
+        "pages/forgot_password.html",
+        include_str!("../templates/pages/forgot_password.html"),
+    ),
+    (
+        "pages/mfa_enroll.html",
+        include_str!("../templates/pages/mfa_enroll.html"),
+    ),
+    (
+        "pages/recovery_codes.html",
+        include_str!("../templates/pages/recovery_codes.html"),
+    ),
+    (
+        "pages/account.html",
+        include_str!("../templates/pages/account.html"),
+    ),
+    (
+        "pages/account_totp.html",
+        include_str!("../templates/pages/account_totp.html"),
+    ),
+    (
+        "pages/logout.html",
+        include_str!("../templates/pages/logout.html"),
+    ),
 ];
 
 /// A template that could not be loaded or rendered.

@@ -30,6 +30,9 @@ pub struct Model {
     pub id_token_signed_response_alg: Option<String>,
     pub is_active: bool,
     pub is_first_party: bool,
+    /// JSON array of exact URIs the browser may be sent to after RP-Initiated
+    /// Logout; `None` is none.
+    pub post_logout_redirect_uris: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

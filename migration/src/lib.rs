@@ -21,6 +21,7 @@ mod m20261203_000001_oauth_extensions;
 mod m20261203_000002_api_resources;
 mod m20261203_000003_device_codes;
 mod m20261204_000001_retained_hash_keys;
+mod m20261202_000001_rp_logout;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_api_resources::Migration),
             Box::new(m20261203_000003_device_codes::Migration),
             Box::new(m20261204_000001_retained_hash_keys::Migration),
+            Box::new(m20261202_000001_rp_logout::Migration),
         ]
     }
 }

@@ -52,6 +52,10 @@ impl OAuthClient {
     async fn redirect_uris(&self) -> Vec<String> {
         clients::redirect_uris(&self.0)
     }
+    /// Where RP-Initiated Logout may send the browser back to (matched exactly).
+    async fn post_logout_redirect_uris(&self) -> Vec<String> {
+        clients::post_logout_redirect_uris(&self.0)
+    }
     async fn allowed_scopes(&self) -> Vec<String> {
         clients::allowed_scopes(&self.0)
     }
@@ -92,6 +96,8 @@ pub struct CreateOAuthClientInput {
     pub id_token_signed_response_alg: Option<String>,
     /// Skips the consent screen (root key or the app's key only).
     pub is_first_party: Option<bool>,
+    /// Where RP-Initiated Logout may send the browser back to.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
 }
 
 #[derive(SimpleObject)]
@@ -259,6 +265,7 @@ impl OAuthMutation {
                 is_active: None,
                 is_first_party: input.is_first_party,
                 id_token_signed_response_alg: Some(input.id_token_signed_response_alg),
+                post_logout_redirect_uris: input.post_logout_redirect_uris,
             },
             ctx.meta(),
         )

@@ -88,6 +88,11 @@ pub async fn signup(
             axum::Json(json!({ "user": UserDto::from(user), "email_verification_required": true })),
         )
             .into_response()),
+        Signup::CheckMail => Ok((
+            StatusCode::CREATED,
+            axum::Json(json!({ "email_verification_required": true })),
+        )
+            .into_response()),
         Signup::SecondFactor(pending, user) => {
             let mut body = pending.body();
             body["user"] = json!(UserDto::from(user));

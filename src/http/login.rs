@@ -21,7 +21,10 @@ use crate::{
     error::Error,
     request::RequestMeta,
     services::{
+        federation::providers,
+        guard,
         mfa::signin::{self as mfa_signin, Proof},
+        mfa::totp,
         oauth::{authorize, scope_description, scopes_of, web},
         sessions::{self, PasswordStep},
         users,
@@ -32,7 +35,7 @@ use crate::{
 
 /// Where the browser cookies of an app's pages apply: the app's paths, or the whole
 /// base path for the default app (whose OAuth endpoints are also at the root).
-fn cookie_path(state: &AppState, slug: &str) -> String {
+pub(super) fn cookie_path(state: &AppState, slug: &str) -> String {
     if state.config.default_app.as_deref() == Some(slug) {
         if state.config.base_path.is_empty() {
             "/".to_owned()
@@ -56,7 +59,7 @@ pub fn safe_return_to(state: &AppState, slug: &str, return_to: &str) -> Option<S
     ok.then(|| return_to.to_owned())
 }
 
-fn see_other(state: &AppState, location: &str) -> Response {
+pub(super) fn see_other(state: &AppState, location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
         Err(_) => pages::message(
@@ -68,7 +71,7 @@ fn see_other(state: &AppState, location: &str) -> Response {
     }
 }
 
-fn bad_return_to(state: &AppState) -> Response {
+pub(super) fn bad_return_to(state: &AppState) -> Response {
     pages::message(
         &state.templates,
         StatusCode::BAD_REQUEST,
@@ -91,7 +94,7 @@ pub struct LoginQuery {
 
 /// The sign-in form (again, with `error`, after a failed attempt).
 #[allow(clippy::too_many_arguments)]
-fn login_form(
+pub(super) async fn login_form(
     state: &AppState,
     page: &PageApp,
     status: StatusCode,
@@ -101,6 +104,20 @@ fn login_form(
     error: Option<&str>,
     mfa: bool,
 ) -> Response {
+    let settings = state.apps.settings(&page.app).await;
+    let passkeys = settings.mfa_policy != crate::services::mfa::MfaPolicy::Off
+        && crate::services::mfa::webauthn::available(state, &page.app);
+    let providers: Vec<Value> = providers::buttons(state, page.app.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|b| {
+            context! {
+                label => b.label,
+                url => page_url(state, &page.slug, &format!("login/with/{}", b.name), return_to),
+            }
+        })
+        .collect();
     let response = pages::show(
         &state.templates,
         status,
@@ -113,9 +130,23 @@ fn login_form(
             email,
             error,
             mfa,
+            forgot_url => page_url(state, &page.slug, "forgot-password", None),
+            passkey => passkeys.then(|| context! {
+                action => format!("{}/{}/login/passkey", state.config.base_path, page.slug),
+                start => format!("{}/{}/v1/auth/passkey/start", state.config.base_path, page.slug),
+                script => format!("{}/{}/login/passkey.js", state.config.base_path, page.slug),
+            }),
+            signup_url => settings.signup_enabled
+                .then(|| page_url(state, &page.slug, "signup", return_to)),
+            providers,
         },
     );
     let response = csrf.attach(state, &cookie_path(state, &page.slug), response);
+    let response = if passkeys {
+        pages::allow_own_scripts(response)
+    } else {
+        response
+    };
     with_return_target(response, return_to)
 }
 
@@ -162,6 +193,7 @@ pub async fn login_page(
         None,
         demand_mfa,
     )
+    .await
 }
 
 /// When signing in continues an authorization, the form's redirects end at the
@@ -180,7 +212,7 @@ fn with_return_target(response: Response, return_to: Option<&str>) -> Response {
     }
 }
 
-fn signed_in_page(state: &AppState, app_name: &str, email: &str) -> Response {
+pub(super) fn signed_in_page(state: &AppState, app_name: &str, email: &str) -> Response {
     pages::message(
         &state.templates,
         StatusCode::OK,
@@ -228,13 +260,16 @@ pub async fn login_submit(
         Ok(PasswordStep::Session(session, _refresh, user)) => (session, user),
         Ok(PasswordStep::SecondFactor(pending)) => {
             if pending.enrollment_required {
-                return pages::message(
-                    &state.templates,
-                    StatusCode::FORBIDDEN,
-                    "A second factor is required",
-                    "This app requires a second factor (an authenticator app or a passkey). \
-                     Add one to your account, then sign in again.",
-                );
+                return enrol_form(
+                    &state,
+                    &page,
+                    &pending.token,
+                    None,
+                    return_to.as_deref(),
+                    &csrf,
+                    None,
+                )
+                .await;
             }
             return mfa_form(
                 &state,
@@ -265,7 +300,8 @@ pub async fn login_submit(
                 &csrf,
                 Some(&message),
                 demand_mfa,
-            );
+            )
+            .await;
             if let Error::RateLimited { retry_after } = e
                 && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
             {
@@ -275,6 +311,23 @@ pub async fn login_submit(
         }
     };
     signed_in(&state, &page, &session, &user, return_to.as_deref()).await
+}
+
+/// `{base}/{slug}/{page}`, with `return_to` in the query when there is one.
+pub(super) fn page_url(
+    state: &AppState,
+    slug: &str,
+    page: &str,
+    return_to: Option<&str>,
+) -> String {
+    let base = &state.config.base_path;
+    match return_to {
+        Some(r) => {
+            let encoded: String = url::form_urlencoded::byte_serialize(r.as_bytes()).collect();
+            format!("{base}/{slug}/{page}?return_to={encoded}")
+        }
+        None => format!("{base}/{slug}/{page}"),
+    }
 }
 
 /// Binds the browser to a new session and goes on (to `return_to`, or a note).
@@ -310,7 +363,7 @@ async fn signed_in(
 /// The second step of signing in: a TOTP field, a WebAuthn button (Heimdall's
 /// own script) and a recovery-code form, as the user's factors allow.
 #[allow(clippy::too_many_arguments)]
-fn mfa_form(
+pub(super) fn mfa_form(
     state: &AppState,
     page: &PageApp,
     status: StatusCode,
@@ -606,4 +659,372 @@ pub async fn consent_submit(
         Ok(location) => see_other(&state, &location),
         Err(e) => pages::error(&state.templates, &e),
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Enrolling a second factor while signing in (an app with `mfa_policy: required`)
+
+/// The enrolment step: a new pending TOTP factor for the sign-in's user, shown as
+/// a QR code and a key (`factor` set: the form again after a wrong code, for the
+/// factor already shown).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn enrol_form(
+    state: &AppState,
+    page: &PageApp,
+    mfa_token: &str,
+    factor: Option<uuid::Uuid>,
+    return_to: Option<&str>,
+    csrf: &Csrf,
+    error: Option<&str>,
+) -> Response {
+    let subject = match guard::mfa_enrolment(state, &page.slug, mfa_token).await {
+        Ok(subject) => subject,
+        Err(_) => return expired_mfa(state),
+    };
+    let (factor_id, qr, secret) = match factor {
+        Some(id) => (id, None, None),
+        None => match totp::enroll(state, &subject, None).await {
+            Ok(e) => {
+                let qr = format!(
+                    "data:image/svg+xml;base64,{}",
+                    base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        e.qr_svg.as_bytes()
+                    )
+                );
+                (e.factor.id, Some(qr), Some(e.secret))
+            }
+            Err(e) => return pages::error(&state.templates, &e),
+        },
+    };
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    let response = pages::show(
+        &state.templates,
+        status,
+        "pages/mfa_enroll.html",
+        context! {
+            app_name => &page.app.display_name,
+            action => format!("{}/{}/login/mfa/enroll", state.config.base_path, page.slug),
+            login_url => page_url(state, &page.slug, "login", return_to),
+            csrf_token => csrf.token(),
+            mfa_token,
+            factor_id => factor_id.to_string(),
+            qr,
+            secret,
+            return_to,
+            error,
+        },
+    );
+    let response = csrf.attach(state, &cookie_path(state, &page.slug), response);
+    with_return_target(response, return_to)
+}
+
+#[derive(Deserialize)]
+pub struct EnrolForm {
+    #[serde(default)]
+    mfa_token: String,
+    #[serde(default)]
+    factor_id: String,
+    #[serde(default)]
+    code: String,
+    return_to: Option<String>,
+}
+
+pub async fn enrol_submit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    page: PageApp,
+    CsrfForm { form, csrf }: CsrfForm<EnrolForm>,
+) -> Response {
+    let return_to = match form.return_to.as_deref() {
+        None | Some("") => None,
+        Some(r) => match safe_return_to(&state, &page.slug, r) {
+            Some(r) => Some(r),
+            None => return bad_return_to(&state),
+        },
+    };
+    let Ok(factor_id) = uuid::Uuid::parse_str(&form.factor_id) else {
+        return pages::message(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "Something is not right",
+            "The form is incomplete. Go back and sign in again.",
+        );
+    };
+    let subject = match guard::mfa_enrolment(&state, &page.slug, &form.mfa_token).await {
+        Ok(subject) => subject,
+        Err(_) => return expired_mfa(&state),
+    };
+    match totp::confirm(&state, &subject, factor_id, form.code.trim(), &meta).await {
+        Ok(done) => {
+            let Some(completed) = done.signed_in else {
+                return expired_mfa(&state);
+            };
+            let secret = match web::create(&state, &completed.session).await {
+                Ok(secret) => secret,
+                Err(e) => return pages::error(&state.templates, &e),
+            };
+            let next = return_to.unwrap_or_else(|| page_url(&state, &page.slug, "account", None));
+            let response = pages::show(
+                &state.templates,
+                StatusCode::OK,
+                "pages/recovery_codes.html",
+                context! {
+                    app_name => &page.app.display_name,
+                    codes => done.recovery_codes.unwrap_or_default(),
+                    next,
+                },
+            );
+            let max_age = (completed.session.expires_at - state.now())
+                .num_seconds()
+                .max(0);
+            pages::set_cookie(
+                &state,
+                response,
+                web::COOKIE,
+                secret,
+                &cookie_path(&state, &page.slug),
+                max_age,
+            )
+        }
+        Err(Error::Rejected {
+            code: "invalid_code",
+            ..
+        }) => {
+            enrol_form(
+                &state,
+                &page,
+                &form.mfa_token,
+                Some(factor_id),
+                return_to.as_deref(),
+                &csrf,
+                Some("That code did not work. Enter the current code from your authenticator app."),
+            )
+            .await
+        }
+        Err(e @ (Error::Gone(_) | Error::NotFound(_))) => pages::error(&state.templates, &e),
+        Err(Error::Rejected { .. } | Error::Unauthenticated { .. }) => expired_mfa(&state),
+        Err(e) => pages::error(&state.templates, &e),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Federated sign-in from the hosted page (docs/src/hosted-pages.md)
+
+/// The cookie that marks a federated sign-in as started from the hosted sign-in
+/// page, holding where to go afterwards (`-`: nowhere in particular). Named after
+/// the flow's state like the binding cookie, and sent to the callback only.
+pub fn hosted_flow_cookie(state_param: &str) -> String {
+    format!(
+        "hm_fedpage_{}",
+        &crate::crypto::sha256_hex(state_param.as_bytes())[..16]
+    )
+}
+
+#[derive(Deserialize)]
+pub struct FederatedQuery {
+    return_to: Option<String>,
+}
+
+/// `GET /{slug}/login/with/{provider}`: starts the provider's browser flow, and
+/// remembers that the hosted page asked, so that the callback sets the hosted
+/// session and resumes `return_to`.
+pub async fn federated_start(
+    State(state): State<AppState>,
+    super::extract::ApiPath((slug, provider)): super::extract::ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<FederatedQuery>,
+) -> Response {
+    let page = match super::consumer::app_of(&state, &slug).await {
+        Ok(app) => PageApp { app, slug },
+        Err(e) => return pages::error(&state.templates, &e),
+    };
+    let return_to = match query.return_to.as_deref() {
+        None | Some("") => None,
+        Some(r) => match safe_return_to(&state, &page.slug, r) {
+            Some(r) => Some(r),
+            None => return bad_return_to(&state),
+        },
+    };
+    let started = if provider == providers::APPLE {
+        crate::services::federation::apple::start(&state, &page.app, true).await
+    } else {
+        crate::services::federation::oidc::start(&state, &page.app, &provider, true).await
+    };
+    let (started, url) = match started {
+        Ok(started) => started,
+        Err(e) => return pages::error(&state.templates, &e),
+    };
+    let response = match super::federation::started_response(&state, &page.slug, &started, &url) {
+        Ok(response) => response,
+        Err(e) => return pages::error(&state.templates, &e),
+    };
+    let value = return_to.unwrap_or_else(|| "-".to_owned());
+    let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let cookie = super::federation::binding_cookie(
+        &state,
+        &page.slug,
+        &hosted_flow_cookie(&started.state),
+        &encoded,
+        crate::services::federation::flow::FLOW_TTL.num_seconds(),
+    );
+    let mut response = response;
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Ends a federated sign-in the hosted page started: the hosted session is set
+/// and the browser goes to `return_to` (an OAuth authorization resumes), or the
+/// second step follows, or the sign-in page shows what went wrong.
+pub async fn federated_finish(
+    state: &AppState,
+    headers: &HeaderMap,
+    slug: &str,
+    return_to: &str,
+    outcome: crate::error::Result<crate::services::federation::identities::SignedIn>,
+) -> Response {
+    use crate::services::federation::identities::Outcome;
+    let page = match state.apps.by_name(slug).await {
+        Ok(Some(app)) => PageApp {
+            app,
+            slug: slug.to_owned(),
+        },
+        Ok(None) => return pages::error(&state.templates, &Error::not_found("app not found")),
+        Err(e) => return pages::error(&state.templates, &e),
+    };
+    let return_to = safe_return_to(state, slug, return_to);
+    let csrf = Csrf::for_request(headers);
+    match outcome {
+        Ok(signed) => match signed.outcome {
+            Outcome::Tokens(tokens) => {
+                let (secret, max_age) =
+                    match web::create_for_session(state, tokens.session_id).await {
+                        Ok(created) => created,
+                        Err(e) => return pages::error(&state.templates, &e),
+                    };
+                let response = match return_to.as_deref() {
+                    Some(return_to) => see_other(state, return_to),
+                    None => see_other(state, &page_url(state, slug, "account", None)),
+                };
+                pages::set_cookie(
+                    state,
+                    response,
+                    web::COOKIE,
+                    secret,
+                    &cookie_path(state, slug),
+                    max_age,
+                )
+            }
+            Outcome::SecondFactor(pending) if pending.enrollment_required => {
+                enrol_form(
+                    state,
+                    &page,
+                    &pending.token,
+                    None,
+                    return_to.as_deref(),
+                    &csrf,
+                    None,
+                )
+                .await
+            }
+            Outcome::SecondFactor(pending) => mfa_form(
+                state,
+                &page,
+                StatusCode::OK,
+                &pending.token,
+                &pending.methods,
+                return_to.as_deref(),
+                &csrf,
+                None,
+            ),
+        },
+        Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => pages::error(&state.templates, &e),
+        Err(e) => {
+            e.log();
+            login_form(
+                state,
+                &page,
+                e.status(),
+                "",
+                return_to.as_deref(),
+                &csrf,
+                Some(&format!("Signing in with the provider did not work: {e}")),
+                false,
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Passwordless passkey sign-in from the sign-in page (docs/src/mfa.md)
+
+#[derive(Deserialize)]
+pub struct PasskeyForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    credential: String,
+    return_to: Option<String>,
+}
+
+/// `POST /{slug}/login/passkey`: the assertion the page's script got for the
+/// challenge of `POST /{slug}/v1/auth/passkey/start`; signs the browser in.
+pub async fn passkey_submit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    page: PageApp,
+    CsrfForm { form, .. }: CsrfForm<PasskeyForm>,
+) -> Response {
+    let return_to = match form.return_to.as_deref() {
+        None | Some("") => None,
+        Some(r) => match safe_return_to(&state, &page.slug, r) {
+            Some(r) => Some(r),
+            None => return bad_return_to(&state),
+        },
+    };
+    let (Ok(id), Ok(credential)) = (
+        uuid::Uuid::parse_str(&form.id),
+        serde_json::from_str::<serde_json::Value>(&form.credential),
+    ) else {
+        return pages::message(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "Something is not right",
+            "The passkey did not answer. Go back and try again.",
+        );
+    };
+    match mfa_signin::passkey_finish(&state, &page.app, id, credential, &meta).await {
+        Ok(done) => {
+            signed_in(
+                &state,
+                &page,
+                &done.session,
+                &done.user,
+                return_to.as_deref(),
+            )
+            .await
+        }
+        Err(e) => pages::error(&state.templates, &e),
+    }
+}
+
+/// The sign-in page's passkey script (same origin; the CSP forbids inline code).
+pub async fn passkey_script() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        include_str!("../../assets/mfa/passkey.js"),
+    )
+        .into_response()
 }

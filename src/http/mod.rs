@@ -1,5 +1,6 @@
 //! The REST surface and the axum router that also mounts GraphQL and operations.
 
+pub mod account;
 pub mod api_keys;
 pub mod api_resources;
 pub mod apps;
@@ -16,6 +17,7 @@ pub mod hosted;
 pub mod lane;
 pub mod lifecycle;
 pub mod login;
+pub mod logout;
 pub mod m2m;
 pub mod metrics;
 pub mod mfa;
@@ -28,6 +30,7 @@ pub mod principal;
 pub mod response;
 pub mod roles;
 pub mod signing_keys;
+pub mod signup;
 pub mod tenants;
 pub mod users;
 pub mod verify;
@@ -529,7 +532,46 @@ pub fn router(state: AppState) -> Router {
             get(login::login_page).post(login::login_submit),
         )
         .route("/{slug}/login/mfa", post(login::mfa_submit))
+        .route("/{slug}/login/mfa/enroll", post(login::enrol_submit))
+        .route("/{slug}/login/with/{provider}", get(login::federated_start))
+        .route(
+            "/{slug}/signup",
+            get(signup::signup_page).post(signup::signup_submit),
+        )
+        .route(
+            "/{slug}/v1/oauth/logout",
+            get(logout::logout).post(logout::logout),
+        )
+        .route("/{slug}/account", get(account::account_page))
+        .route("/{slug}/account/profile", post(account::profile_submit))
+        .route("/{slug}/account/password", post(account::password_submit))
+        .route(
+            "/{slug}/account/sessions/revoke",
+            post(account::session_revoke),
+        )
+        .route(
+            "/{slug}/account/identities/unlink",
+            post(account::identity_unlink),
+        )
+        .route("/{slug}/account/mfa/remove", post(account::factor_remove))
+        .route("/{slug}/account/mfa/totp", post(account::totp_start))
+        .route(
+            "/{slug}/account/mfa/totp/confirm",
+            post(account::totp_confirm),
+        )
+        .route(
+            "/{slug}/account/mfa/recovery-codes",
+            post(account::recovery_codes),
+        )
+        .route("/{slug}/account/apps/revoke", post(account::consent_revoke))
+        .route("/{slug}/account/signout", post(account::signout))
+        .route(
+            "/{slug}/forgot-password",
+            get(signup::forgot_page).post(signup::forgot_submit),
+        )
         .route("/{slug}/login/webauthn.js", get(login::webauthn_script))
+        .route("/{slug}/login/passkey", post(login::passkey_submit))
+        .route("/{slug}/login/passkey.js", get(login::passkey_script))
         .route(
             "/{slug}/consent",
             get(login::consent_page).post(login::consent_submit),

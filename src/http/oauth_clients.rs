@@ -35,6 +35,8 @@ pub struct ClientDto {
     pub privacy_policy_url: Option<String>,
     pub terms_of_service_url: Option<String>,
     pub redirect_uris: Vec<String>,
+    /// Where RP-Initiated Logout may send the browser back to.
+    pub post_logout_redirect_uris: Vec<String>,
     pub allowed_scopes: Vec<String>,
     pub client_type: String,
     pub is_active: bool,
@@ -52,6 +54,7 @@ impl From<oauth_client::Model> for ClientDto {
     fn from(c: oauth_client::Model) -> Self {
         Self {
             redirect_uris: clients::redirect_uris(&c),
+            post_logout_redirect_uris: clients::post_logout_redirect_uris(&c),
             allowed_scopes: clients::allowed_scopes(&c),
             id: c.id,
             name: c.name,
@@ -91,6 +94,7 @@ pub struct ClientBody {
     #[serde(default, deserialize_with = "nullable")]
     terms_of_service_url: Option<Option<String>>,
     redirect_uris: Option<Vec<String>>,
+    post_logout_redirect_uris: Option<Vec<String>>,
     allowed_scopes: Option<Vec<String>>,
     client_type: Option<String>,
     is_active: Option<bool>,
@@ -114,6 +118,7 @@ impl From<ClientBody> for ClientInput {
             is_active: b.is_active,
             is_first_party: b.is_first_party,
             id_token_signed_response_alg: b.id_token_signed_response_alg,
+            post_logout_redirect_uris: b.post_logout_redirect_uris,
         }
     }
 }

@@ -323,6 +323,13 @@ fn verify_csrf(cookie: Option<String>, submitted: Option<&str>) -> Option<Csrf> 
     }
 }
 
+/// The browser's verified token when `submitted` matches its CSRF cookie, for an
+/// endpoint that takes both forms of its own pages and posts of other sites (the
+/// logout endpoint): only its own page's form counts as the user's confirmation.
+pub fn csrf_confirmed(headers: &HeaderMap, submitted: Option<&str>) -> Option<Csrf> {
+    verify_csrf(cookie_token(headers), submitted)
+}
+
 /// The 403 page of a form whose CSRF token is missing or wrong.
 fn csrf_rejected(templates: &Templates) -> Response {
     message(

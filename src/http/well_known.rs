@@ -80,6 +80,7 @@ pub fn discovery_document(
         "userinfo_endpoint": format!("{endpoint_base}/v1/oauth/userinfo"),
         "revocation_endpoint": format!("{endpoint_base}/v1/oauth/revoke"),
         "introspection_endpoint": format!("{endpoint_base}/v1/oauth/introspect"),
+        "end_session_endpoint": format!("{endpoint_base}/v1/oauth/logout"),
         "jwks_uri": format!("{issuer}/v1/.well-known/jwks.json"),
         "scopes_supported": SCOPES,
         "response_types_supported": ["code"],

@@ -72,6 +72,9 @@ pub struct AppSettings {
     pub dynamic_registration: crate::services::oauth::registration::DynamicRegistration,
     /// Every authorization request must be pushed first (RFC 9126).
     pub require_pushed_authorization_requests: bool,
+    /// Sign-up of an email that already has an account answers like a new one
+    /// ("check your mail") and mails the owner instead (docs/src/hosted-pages.md).
+    pub signup_conceals_existing: bool,
 }
 
 impl Default for AppSettings {
@@ -98,6 +101,7 @@ impl Default for AppSettings {
             mfa_policy: crate::services::mfa::MfaPolicy::Optional,
             dynamic_registration: Default::default(),
             require_pushed_authorization_requests: false,
+            signup_conceals_existing: false,
         }
     }
 }

@@ -250,6 +250,7 @@ async fn console_client(state: &AppState, app: &entity::app::Model) -> Result<oa
                 id_token_signed_response_alg: Set(None),
                 is_active: Set(true),
                 is_first_party: Set(true),
+                post_logout_redirect_uris: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
             }

@@ -275,3 +275,39 @@ pub async fn cli_app_admin(state: &AppState, app_ref: &str) -> Result<AppAdmin> 
     let app = find_app(state, Lane::Admin, app_ref).await?;
     Ok(AppAdmin::grant(app, cli_actor()))
 }
+
+/// The signed-in user of a hosted page's browser session (the `hm_session`
+/// cookie), acting on their own account (the account page, docs/src/hosted-pages.md):
+/// [`Me`] and the [`MfaSubject`] of that session. `None` when the cookie is
+/// missing, unknown, expired or its session revoked.
+pub async fn browser_me(
+    state: &AppState,
+    app: Arc<app::Model>,
+    cookie: Option<&str>,
+) -> Result<Option<(Me, MfaSubject)>> {
+    let Some(cookie) = cookie else {
+        return Ok(None);
+    };
+    let Some(session) = crate::services::oauth::web::resolve(state, app.id, cookie).await? else {
+        return Ok(None);
+    };
+    let user = crate::services::users::find(&*state.db, app.id, session.user_id).await?;
+    if user.status != crate::services::users::STATUS_ACTIVE {
+        return Ok(None);
+    }
+    let end_user = EndUser {
+        app_id: app.id,
+        user_id: user.id,
+        session_id: session.id,
+        role: user.role.clone(),
+        org_id: session.tenant_id,
+        org_role: None,
+        token_id: String::new(),
+        expires_at: session.expires_at.timestamp(),
+        issued_at: session.created_at.timestamp(),
+        amr: crate::services::mfa::session_amr(&session),
+        auth_time: Some(crate::services::mfa::session_auth_time(&session).timestamp()),
+    };
+    let subject = MfaSubject::grant(app.clone(), user.id, MfaVia::Session(session.id));
+    Ok(Some((Me::grant(app, end_user), subject)))
+}

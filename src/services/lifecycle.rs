@@ -421,6 +421,89 @@ async fn send_reset_mail(
     Ok(())
 }
 
+/// Mails to the owner of an address someone tried to sign up with again, when the
+/// app conceals existing accounts: at most three per hour per account, silently
+/// (a refusal would tell the requester the account exists). Runs after the answer.
+pub async fn mail_account_exists(
+    state: &AppState,
+    app: &app::Model,
+    owner: &user::Model,
+    meta: &RequestMeta,
+) -> Result<()> {
+    if !state.mail.enabled() || owner.status != users::STATUS_ACTIVE {
+        return Ok(());
+    }
+    let (state, app, owner, meta) = (state.clone(), app.clone(), owner.clone(), meta.clone());
+    tokio::spawn(async move {
+        if let Err(error) = send_account_exists(&state, &app, &owner, &meta).await {
+            error.log();
+            tracing::warn!(app = %app.name, "sign-up of an existing address: queueing the mail failed");
+        }
+    });
+    Ok(())
+}
+
+const ACCOUNT_EXISTS_MAILS: throttle::Limit = throttle::Limit {
+    max_failures: 3,
+    window: Duration::hours(1),
+};
+
+async fn send_account_exists(
+    state: &AppState,
+    app: &app::Model,
+    owner: &user::Model,
+    meta: &RequestMeta,
+) -> Result<()> {
+    let key = format!("signup-exists:{}", owner.id);
+    if throttle::check(state, &key, ACCOUNT_EXISTS_MAILS)
+        .await
+        .is_err()
+    {
+        return Ok(());
+    }
+    throttle::fail(state, &key, ACCOUNT_EXISTS_MAILS).await?;
+    let settings = AppSettings::from_stored(&app.settings);
+    let link = settings
+        .login_url
+        .clone()
+        .unwrap_or_else(|| format!("{}/login", hosted_base(state, app)));
+    let rendered = mail::render(
+        app,
+        MailKind::AccountExists,
+        &owner.email,
+        owner.display_name.as_deref(),
+        &link,
+    );
+    let txn = state.db.begin_write().await?;
+    mail::enqueue(
+        &txn,
+        state,
+        app.id,
+        MailKind::AccountExists,
+        Some(owner.id),
+        &rendered,
+    )
+    .await?;
+    audit::commit(
+        txn,
+        state,
+        meta,
+        Entry::new(
+            app.id,
+            "user.signup_existing",
+            Actor {
+                kind: "anonymous",
+                id: String::new(),
+            },
+        )
+        .target(Target::user(owner.id))
+        .metadata(json!({ "delivery": "mail" })),
+    )
+    .await?;
+    state.mail.wake();
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------
 // Consuming
 

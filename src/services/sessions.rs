@@ -224,6 +224,10 @@ pub enum Signup {
     /// The app requires a second factor: enrol one with this sign-in's
     /// `hm_mfa_` token first (docs/src/mfa.md).
     SecondFactor(crate::services::mfa::signin::Pending, user::Model),
+    /// The app conceals existing accounts (`signup_conceals_existing`): the answer
+    /// is "check your mail" whether the address was new (a verification mail) or
+    /// already had an account (a mail to its owner).
+    CheckMail,
 }
 
 pub async fn signup(
@@ -250,8 +254,19 @@ pub async fn signup(
         },
     )
     .await?;
+    let conceal = settings.signup_conceals_existing;
+    if conceal
+        && let Some(owner) = users::find_by_email(&*state.db, app.id, prepared.email()).await?
+    {
+        crate::services::lifecycle::mail_account_exists(state, app, &owner, meta).await?;
+        return Ok(Signup::CheckMail);
+    }
     let txn = state.db.begin_write().await?;
-    let user = users::insert(&txn, state, app.id, prepared).await?;
+    let user = match users::insert(&txn, state, app.id, prepared).await {
+        // Signed up at the same moment by another request: concealed all the same.
+        Err(Error::Conflict { .. }) if conceal => return Ok(Signup::CheckMail),
+        other => other?,
+    };
     audit::record(
         &txn,
         state,
@@ -261,7 +276,7 @@ pub async fn signup(
             .metadata(json!({ "email": user.email, "role": user.role, "via": "signup" })),
     )
     .await?;
-    if settings.require_verified_email {
+    if settings.require_verified_email || conceal {
         // With SMTP configured, Heimdall mails the verification link.
         let queued = crate::services::lifecycle::queue_verification_mail(
             &txn,
@@ -275,6 +290,9 @@ pub async fn signup(
         txn.commit().await?;
         if queued {
             state.mail.wake();
+        }
+        if conceal {
+            return Ok(Signup::CheckMail);
         }
         return Ok(Signup::VerificationRequired(user));
     }

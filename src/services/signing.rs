@@ -409,6 +409,30 @@ impl SigningService {
         }))
     }
 
+    /// The claims of a token signed with one of `app_id`'s published keys, whatever
+    /// its times say: an ID token presented as `id_token_hint` to RP-Initiated
+    /// Logout may have expired (OpenID Connect RP-Initiated Logout 1.0 §2).
+    pub async fn verify_hint(
+        &self,
+        token: &str,
+        app_id: Uuid,
+    ) -> Result<std::result::Result<Map<String, Value>, JwtError>> {
+        let unverified = match jwt::decode_unverified(token) {
+            Ok(u) => u,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Some(kid) = unverified.kid.clone() else {
+            return Ok(Err(JwtError("token has no kid")));
+        };
+        let Some(verifier) = self.verifier(&kid).await? else {
+            return Ok(Err(JwtError("token is signed with an unknown key")));
+        };
+        if verifier.app_id != app_id {
+            return Ok(Err(JwtError("token is signed with an unknown key")));
+        }
+        Ok(unverified.verify(&verifier.key))
+    }
+
     /// The app's JWKS document (active key and keys still published), serialised.
     pub async fn jwks(&self, app_id: Uuid) -> Result<bytes::Bytes> {
         let now = self.clock.now();

@@ -19,6 +19,7 @@ mod faults;
 mod federation;
 mod graphql;
 mod helpers;
+mod hosted_pages;
 mod instances;
 mod lifecycle;
 mod m2m;

@@ -11,13 +11,13 @@ use crate::oauth::{REDIRECT, exchange, location_params, register};
 
 /// A minimal browser: a cookie jar (name → value and path) and no automatic
 /// redirects, so every hop can be checked.
-pub struct Browser<'a> {
-    app: &'a TestApp,
-    cookies: HashMap<String, (String, String)>,
+pub(crate) struct Browser<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) cookies: HashMap<String, (String, String)>,
 }
 
 impl<'a> Browser<'a> {
-    pub fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             cookies: HashMap::new(),
@@ -74,13 +74,17 @@ impl<'a> Browser<'a> {
         (read(resp).await, set_cookies)
     }
 
-    pub async fn get(&mut self, target: &str) -> (Resp, Vec<String>) {
+    pub(crate) async fn get(&mut self, target: &str) -> (Resp, Vec<String>) {
         let path = self.path_of(target);
         let request = self.app.client.get(self.app.url(&path));
         self.send(request, &path).await
     }
 
-    pub async fn post_form(&mut self, action: &str, form: &[(&str, &str)]) -> (Resp, Vec<String>) {
+    pub(crate) async fn post_form(
+        &mut self,
+        action: &str,
+        form: &[(&str, &str)],
+    ) -> (Resp, Vec<String>) {
         let path = self.path_of(action);
         let request = self.app.client.post(self.app.url(&path)).form(form);
         self.send(request, &path).await
@@ -88,7 +92,7 @@ impl<'a> Browser<'a> {
 }
 
 /// The value of `<input … name="{name}" value="…">` in a page.
-pub fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)
@@ -101,14 +105,14 @@ pub fn field(html: &str, name: &str) -> String {
         .replace("&#x27;", "'")
 }
 
-pub fn form_action(html: &str) -> String {
+pub(crate) fn form_action(html: &str) -> String {
     let marker = "action=\"";
     let start = html.find(marker).unwrap() + marker.len();
     let end = start + html[start..].find('"').unwrap();
     html[start..end].replace("&amp;", "&")
 }
 
-pub fn location(resp: &Resp) -> String {
+pub(crate) fn location(resp: &Resp) -> String {
     assert!(
         resp.status == 302 || resp.status == 303,
         "{} {}",
@@ -118,7 +122,7 @@ pub fn location(resp: &Resp) -> String {
     resp.header("location").unwrap().to_owned()
 }
 
-fn assert_page_headers(resp: &Resp) {
+pub(crate) fn assert_page_headers(resp: &Resp) {
     let csp = resp.header("content-security-policy").unwrap();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(csp.contains("form-action 'self'"), "{csp}");

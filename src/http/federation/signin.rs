@@ -98,7 +98,13 @@ fn cookie_path(state: &AppState, slug: &str) -> String {
 
 /// The binding cookie: `SameSite=None; Secure` on https so that it survives
 /// Apple's cross-site form post; `SameSite=Lax` on plain http (development).
-fn binding_cookie(state: &AppState, slug: &str, name: &str, value: &str, max_age: i64) -> String {
+pub(crate) fn binding_cookie(
+    state: &AppState,
+    slug: &str,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> String {
     let same_site = if state.config.is_https() {
         "SameSite=None; Secure"
     } else {
@@ -123,7 +129,7 @@ fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The answer to `start`: a redirect to the provider (browsers, with the binding
 /// cookie) or `{authorization_url, state, expires_in}` (API clients).
-fn started_response(
+pub(crate) fn started_response(
     state: &AppState,
     slug: &str,
     started: &Started,
@@ -297,6 +303,40 @@ fn finish(
     response
 }
 
+/// Where a federated sign-in the hosted sign-in page started goes on to (its
+/// cookie, see [`super::super::login::federated_start`]), if it is one.
+fn hosted_return(headers: &HeaderMap, state_param: Option<&str>) -> Option<String> {
+    let raw = read_cookie(
+        headers,
+        &super::super::login::hosted_flow_cookie(state_param?),
+    )
+    .filter(|raw| !raw.is_empty())?;
+    url::form_urlencoded::parse(format!("r={raw}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Clears a finished flow's binding and hosted-page cookies.
+fn clear_flow_cookies(
+    state: &AppState,
+    slug: &str,
+    state_param: Option<&str>,
+    mut response: Response,
+) -> Response {
+    if let Some(state_param) = state_param {
+        for name in [
+            flow::binding_cookie(state_param),
+            super::super::login::hosted_flow_cookie(state_param),
+        ] {
+            let clear = binding_cookie(state, slug, &name, "", 0);
+            if let Ok(value) = HeaderValue::from_str(&clear) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+        }
+    }
+    response
+}
+
 /// The redirect URI of a provider, if it can be read (for error redirects).
 async fn final_redirect(state: &AppState, app: &app::Model, name: &str) -> Option<String> {
     let provider = providers::get(state, app.id, name).await.ok()?;
@@ -319,6 +359,7 @@ pub async fn apple_callback(
     let binding = state_param
         .as_deref()
         .and_then(|s| read_cookie(&headers, &flow::binding_cookie(s)));
+    let hosted_return = hosted_return(&headers, state_param.as_deref());
     let input = apple::Callback {
         code: params.take("code"),
         state: state_param.clone(),
@@ -326,6 +367,17 @@ pub async fn apple_callback(
         error: params.take("error"),
     };
     let outcome = apple::callback(&state, &app, input, binding.as_deref(), &meta).await;
+    if let Some(return_to) = &hosted_return {
+        let response =
+            super::super::login::federated_finish(&state, &headers, &slug, return_to, outcome)
+                .await;
+        return Ok(clear_flow_cookies(
+            &state,
+            &slug,
+            state_param.as_deref(),
+            response,
+        ));
+    }
     let redirect = final_redirect(&state, &app, APPLE).await;
     Ok(finish(
         &state,
@@ -350,6 +402,7 @@ pub async fn oidc_callback(
     let binding = state_param
         .as_deref()
         .and_then(|s| read_cookie(&headers, &flow::binding_cookie(s)));
+    let hosted_return = hosted_return(&headers, state_param.as_deref());
     let input = oidc::Callback {
         code: params.take("code"),
         state: state_param.clone(),
@@ -357,6 +410,17 @@ pub async fn oidc_callback(
         iss: params.take("iss"),
     };
     let outcome = oidc::callback(&state, &app, &provider, input, binding.as_deref(), &meta).await;
+    if let Some(return_to) = &hosted_return {
+        let response =
+            super::super::login::federated_finish(&state, &headers, &slug, return_to, outcome)
+                .await;
+        return Ok(clear_flow_cookies(
+            &state,
+            &slug,
+            state_param.as_deref(),
+            response,
+        ));
+    }
     let redirect = final_redirect(&state, &app, &provider).await;
     Ok(finish(
         &state,

@@ -432,6 +432,49 @@ pub async fn usable(state: &AppState, app_id: Uuid, name: &str, kind: &str) -> R
     Ok(provider)
 }
 
+/// A sign-in button of the hosted pages: an enabled provider a browser can use.
+#[derive(Clone, Debug)]
+pub struct Button {
+    pub name: String,
+    pub kind: &'static str,
+    /// What the button says after "Continue with": the provider's display name.
+    pub label: String,
+}
+
+/// The enabled providers of an app that a browser can sign in with (Apple once its
+/// Services ID is set), Apple first, then by name. Public: the sign-in page shows them.
+pub async fn buttons(state: &AppState, app_id: Uuid) -> Result<Vec<Button>> {
+    let rows = identity_provider::Entity::find()
+        .filter(identity_provider::Column::AppId.eq(app_id))
+        .filter(identity_provider::Column::Enabled.eq(true))
+        .order_by_asc(identity_provider::Column::Name)
+        .all(&*state.db)
+        .await?;
+    let mut buttons: Vec<Button> = rows
+        .into_iter()
+        .filter_map(|model| Provider::parse(model).ok())
+        .filter_map(|p| match &p.config {
+            Config::Apple(c) if c.services_id.is_some() => Some(Button {
+                name: p.model.name.clone(),
+                kind: KIND_APPLE,
+                label: "Apple".to_owned(),
+            }),
+            Config::Apple(_) => None,
+            Config::Oidc(c) => Some(Button {
+                name: p.model.name.clone(),
+                kind: KIND_OIDC,
+                label: c
+                    .display_name
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| p.model.name.clone()),
+            }),
+        })
+        .collect();
+    buttons.sort_by_key(|b| b.kind != KIND_APPLE);
+    Ok(buttons)
+}
+
 pub async fn list(state: &AppState, admin: &AppAdmin) -> Result<Vec<Provider>> {
     identity_provider::Entity::find()
         .filter(identity_provider::Column::AppId.eq(admin.app().id))

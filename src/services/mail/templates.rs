@@ -101,12 +101,21 @@ impl MailTemplates {
     }
 }
 
+static NO_TEMPLATE: MailTemplate = MailTemplate {
+    subject: None,
+    text: None,
+    html: None,
+};
+
 /// Which mail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MailKind {
     PasswordReset,
     EmailVerification,
     Invite,
+    /// To the owner of an address someone tried to sign up with again (the app's
+    /// `signup_conceals_existing`); built-in templates only.
+    AccountExists,
 }
 
 impl MailKind {
@@ -115,6 +124,7 @@ impl MailKind {
             Self::PasswordReset => "password_reset",
             Self::EmailVerification => "email_verification",
             Self::Invite => "invite",
+            Self::AccountExists => "account_exists",
         }
     }
 
@@ -123,6 +133,7 @@ impl MailKind {
             Self::PasswordReset => &templates.password_reset,
             Self::EmailVerification => &templates.email_verification,
             Self::Invite => &templates.invite,
+            Self::AccountExists => &NO_TEMPLATE,
         }
     }
 }

@@ -36,6 +36,12 @@ pub const CEREMONY_TTL: chrono::Duration = chrono::Duration::minutes(5);
 pub const KIND_REGISTRATION: &str = "webauthn_registration";
 
 /// The relying party of an app: RP id = the public URL's host, origin = its origin.
+/// Whether WebAuthn can run for `app` (the public URL has a domain name): the
+/// hosted sign-in page shows its passkey button only then.
+pub fn available(state: &AppState, app: &entity::app::Model) -> bool {
+    relying_party(state, app).is_ok()
+}
+
 fn relying_party(state: &AppState, app: &entity::app::Model) -> Result<Webauthn> {
     let unavailable = || {
         Error::refused(

@@ -46,6 +46,8 @@ pub struct ClientInput {
     pub is_active: Option<bool>,
     pub is_first_party: Option<bool>,
     pub id_token_signed_response_alg: Option<Option<String>>,
+    /// RP-Initiated Logout targets (validated like `redirect_uris`).
+    pub post_logout_redirect_uris: Option<Vec<String>>,
 }
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
@@ -338,6 +340,7 @@ pub async fn create(
         id_token_signed_response_alg: Set(alg),
         is_active: Set(input.is_active.unwrap_or(true)),
         is_first_party: Set(first_party),
+        post_logout_redirect_uris: Set(logout_uris(&input.post_logout_redirect_uris)?),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -487,6 +490,9 @@ pub async fn update(
     if let Some(scopes) = &input.allowed_scopes {
         model.allowed_scopes = Set(json!(validate_scopes(scopes)?));
     }
+    if input.post_logout_redirect_uris.is_some() {
+        model.post_logout_redirect_uris = Set(logout_uris(&input.post_logout_redirect_uris)?);
+    }
     if let Some(active) = input.is_active {
         model.is_active = Set(active);
     }
@@ -609,6 +615,42 @@ pub async fn regenerate_secret(
     )
     .await?;
     Ok((updated, secret))
+}
+
+/// Validates `post_logout_redirect_uris` (as redirect URIs, at most
+/// [`MAX_REDIRECT_URIS`]); an empty list is stored as none.
+fn logout_uris(list: &Option<Vec<String>>) -> Result<Option<serde_json::Value>> {
+    let Some(list) = list.as_ref().filter(|l| !l.is_empty()) else {
+        return Ok(None);
+    };
+    if list.len() > MAX_REDIRECT_URIS {
+        return Err(Error::invalid_field(
+            "post_logout_redirect_uris",
+            format!("at most {MAX_REDIRECT_URIS}"),
+        ));
+    }
+    let list: Vec<String> = list
+        .iter()
+        .map(|u| {
+            validate_redirect_uri(u).map_err(|e| match e {
+                Error::InvalidRequest { message, .. } => Error::invalid_field(
+                    "post_logout_redirect_uris",
+                    message.trim_start_matches("redirect_uris: ").to_owned(),
+                ),
+                other => other,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Some(json!(list)))
+}
+
+/// The client's registered RP-Initiated Logout targets.
+pub fn post_logout_redirect_uris(client: &oauth_client::Model) -> Vec<String> {
+    client
+        .post_logout_redirect_uris
+        .as_ref()
+        .map(uris)
+        .unwrap_or_default()
 }
 
 pub fn redirect_uris(client: &oauth_client::Model) -> Vec<String> {

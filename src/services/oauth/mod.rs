@@ -10,6 +10,7 @@ pub mod error;
 pub mod grants;
 pub mod introspection;
 pub mod jti;
+pub mod logout;
 pub mod metadata;
 pub mod par;
 pub mod registration;

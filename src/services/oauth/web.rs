@@ -30,6 +30,21 @@ pub async fn create(state: &AppState, session: &session::Model) -> Result<String
     Ok(secret)
 }
 
+/// Creates a browser session for the session of just-issued tokens (a sign-up or
+/// federated sign-in of the hosted pages); returns the cookie value and how long
+/// it lives, in seconds.
+pub async fn create_for_session(state: &AppState, session_id: Uuid) -> Result<(String, i64)> {
+    let session = session::Entity::find_by_id(session_id)
+        .one(&*state.db)
+        .await?
+        .ok_or_else(|| crate::error::Error::internal("the new session is gone"))?;
+    let secret = create(state, &session).await?;
+    Ok((
+        secret,
+        (session.expires_at - state.now()).num_seconds().max(0),
+    ))
+}
+
 /// The live session behind a cookie value, for `app_id`.
 pub async fn resolve(
     state: &AppState,
