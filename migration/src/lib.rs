@@ -17,11 +17,11 @@ mod m20260120_000001_console_sessions;
 mod m20260120_000002_stats_indexes;
 mod m20261201_000001_scale_indexes;
 mod m20261201_000002_user_filter_indexes;
+mod m20261202_000001_rp_logout;
 mod m20261203_000001_oauth_extensions;
 mod m20261203_000002_api_resources;
 mod m20261203_000003_device_codes;
 mod m20261204_000001_retained_hash_keys;
-mod m20261202_000001_rp_logout;
 
 pub struct Migrator;
 

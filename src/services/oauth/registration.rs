@@ -493,6 +493,8 @@ pub async fn register(
         privacy_policy_url: Set(parsed.privacy_policy_url.clone()),
         terms_of_service_url: Set(parsed.terms_of_service_url.clone()),
         redirect_uris: Set(json!(parsed.redirect_uris)),
+        // RP-initiated logout reads the client's own column (docs/src/hosted-pages.md).
+        post_logout_redirect_uris: Set(parsed.extra.get("post_logout_redirect_uris").cloned()),
         allowed_scopes: Set(json!(parsed.scopes)),
         client_type: Set(if parsed.auth_method == "none" {
             clients::PUBLIC.to_owned()
@@ -653,6 +655,7 @@ pub async fn replace(
     model.privacy_policy_url = Set(parsed.privacy_policy_url.clone());
     model.terms_of_service_url = Set(parsed.terms_of_service_url.clone());
     model.redirect_uris = Set(json!(parsed.redirect_uris));
+    model.post_logout_redirect_uris = Set(parsed.extra.get("post_logout_redirect_uris").cloned());
     model.allowed_scopes = Set(json!(parsed.scopes));
     model.id_token_signed_response_alg = Set(parsed.id_token_alg.clone());
     model.updated_at = Set(now);
