@@ -25,6 +25,7 @@ pub mod oauth_token;
 pub mod refresh_token;
 pub mod role;
 pub mod root_key;
+pub mod scim_token;
 pub mod session;
 pub mod signing_key;
 pub mod tenant;

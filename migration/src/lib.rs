@@ -16,6 +16,7 @@ mod m20260113_000001_mfa;
 mod m20260120_000001_console_sessions;
 mod m20260120_000002_stats_indexes;
 mod m20261201_000001_scale_indexes;
+mod m20261205_000001_user_attributes_scim;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260120_000001_console_sessions::Migration),
             Box::new(m20260120_000002_stats_indexes::Migration),
             Box::new(m20261201_000001_scale_indexes::Migration),
+            Box::new(m20261205_000001_user_attributes_scim::Migration),
         ]
     }
 }

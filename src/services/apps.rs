@@ -67,6 +67,10 @@ pub struct AppSettings {
     /// `off`, `optional` (users may enrol a second factor) or `required` (every
     /// sign-in needs one); docs/src/mfa.md.
     pub mfa_policy: crate::services::mfa::MfaPolicy,
+    /// Claims copied from metadata into end-user access tokens and ID tokens,
+    /// e.g. `{"plan": "app_metadata.plan"}`; never a registered claim
+    /// (docs/src/importing-users-and-scim.md).
+    pub token_claims: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for AppSettings {
@@ -91,6 +95,7 @@ impl Default for AppSettings {
             mail_templates: crate::services::mail::MailTemplates::default(),
             audit_retention_days: 365,
             mfa_policy: crate::services::mfa::MfaPolicy::Optional,
+            token_claims: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -227,6 +232,7 @@ impl AppSettings {
         )?;
         self.mail_templates.validate("settings.mail_templates")?;
         validate::role_name("settings.default_role", &self.default_role)?;
+        crate::services::metadata::check_token_claims("settings.token_claims", &self.token_claims)?;
         Ok(self)
     }
 }

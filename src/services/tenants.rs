@@ -70,6 +70,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         require_mfa: Set(require_mfa),
+        external_id: Set(None),
     }
     .insert(&txn)
     .await
