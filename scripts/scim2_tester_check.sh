@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs scim2-tester (PyPI, the python-scim project's SCIM compliance checker) unmodified
-# against a freshly started Heimdall (debug build): scripts/scim2_tester.py.
+# against a freshly started Heimdall (debug build): scripts/scim2_tester_run.py.
 # Needs python3 with venv and access to PyPI. When either is missing it reports
 # SKIPPED (exit 0) — except under CI=true, where a check that cannot run fails.
 set -euo pipefail
@@ -32,5 +32,5 @@ for _ in $(seq 1 100); do curl -sf "$H/healthz" >/dev/null && break; sleep 0.1; 
 curl -sf -X POST "$H/v1/apps" -H "Authorization: Bearer $ROOT" -H 'Content-Type: application/json' -d '{"name": "acme"}' >/dev/null
 TOKEN=$(curl -sf -X POST "$H/v1/apps/acme/scim-tokens" -H "Authorization: Bearer $ROOT" -H 'Content-Type: application/json' \
   -d '{"name": "scim2-tester"}' | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["data"]["token"])')
-"$VENV/bin/python" scripts/scim2_tester.py "$H/acme/scim/v2" "$TOKEN"
+"$VENV/bin/python" scripts/scim2_tester_run.py "$H/acme/scim/v2" "$TOKEN"
 echo "scim2-tester check passed"

@@ -62,6 +62,8 @@ export type CreateOAuthClientInput = {
 };
 
 export type CreateUserInput = {
+  /** A JSON object of at most 16 KiB. */
+  appMetadata?: unknown;
   displayName?: string | null | undefined;
   email: string;
   emailVerified?: boolean;
@@ -70,8 +72,15 @@ export type CreateUserInput = {
    * by password reset.
    */
   password?: string | null | undefined;
+  /**
+   * A password hash exported by another system, instead of `password`
+   * (argon2, bcrypt, scrypt or PBKDF2; replaced by argon2id at the first sign-in).
+   */
+  passwordHash?: string | null | undefined;
   /** Defaults to the app's `defaultRole`. */
   role?: string | null | undefined;
+  /** A JSON object of at most 16 KiB. */
+  userMetadata?: unknown;
 };
 
 export type CreateWebhookInput = {
@@ -80,6 +89,15 @@ export type CreateWebhookInput = {
   /** Event types, or `["*"]` for all. */
   events: Array<string>;
   url: string;
+};
+
+/** Users whose metadata object has `key` at its top level equal to `value`. */
+export type MetadataFilterInput = {
+  key: string;
+  /** `user_metadata` or `app_metadata`. */
+  object: string;
+  /** JSON when it parses as a JSON scalar (`5`, `true`, `"007"`), else the string. */
+  value: string;
 };
 
 export type RoleInputObject = {
@@ -104,6 +122,8 @@ export type SyncRolesInput = {
 
 export type TenantInput = {
   name: string;
+  /** Only sessions established with a second factor may make it active. */
+  requireMfa?: boolean | null | undefined;
   slug: string;
 };
 
@@ -114,6 +134,8 @@ export type UpdateAppInput = {
 
 export type UserFilterInput = {
   email?: string | null | undefined;
+  /** Top-level key equality on `userMetadata` / `appMetadata` (all must hold). */
+  metadata?: Array<MetadataFilterInput>;
   role?: string | null | undefined;
   /** `active` or `deactivated`. */
   status?: string | null | undefined;

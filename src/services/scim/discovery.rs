@@ -144,7 +144,9 @@ fn user_schema(base: &str) -> Value {
             attr("preferredLanguage", "string", "The preferred language"),
             attr("locale", "string", "The user's locale"),
             attr("timezone", "string", "The user's time zone"),
-            attr("active", "boolean", "Whether the user may sign in (false: deactivated)"),
+            // Required: every user is either active or deactivated (POST defaults to true).
+            with(attr("active", "boolean", "Whether the user may sign in (false: deactivated)"),
+                 json!({ "required": true })),
             with(attr("password", "string", "A new password"),
                  json!({ "mutability": "writeOnly", "returned": "never" })),
             // Required: every Heimdall user has an email (the primary, or first, one).
@@ -204,7 +206,6 @@ fn group_schema(base: &str) -> Value {
                     with(attr("value", "string", "The user id"), json!({ "mutability": "immutable" })),
                     with(attr("$ref", "reference", "The user's URI"),
                          json!({ "mutability": "immutable", "referenceTypes": ["User"] })),
-                    with(attr("display", "string", "The user's email"), json!({ "mutability": "readOnly" })),
                     with(attr("type", "string", "User"),
                          json!({ "mutability": "immutable", "canonicalValues": ["User"] })),
                 ],

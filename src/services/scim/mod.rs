@@ -633,9 +633,8 @@ fn group_resource(
         "displayName": t.name,
         "members": members
             .iter()
-            .map(|(m, email)| json!({
+            .map(|(m, _email)| json!({
                 "value": m.user_id,
-                "display": email,
                 "type": "User",
                 "$ref": format!("{base}/Users/{}", m.user_id),
             }))

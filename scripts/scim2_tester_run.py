@@ -1,5 +1,5 @@
 """Runs scim2-tester (the python-scim project's RFC 7643/7644 checker), unmodified,
-against a live Heimdall's SCIM service: `python scim2_tester.py BASE_URL TOKEN`.
+against a live Heimdall's SCIM service: `python scim2_tester_run.py BASE_URL TOKEN`.
 Exits non-zero when any check fails (docs/src/importing-users-and-scim.md)."""
 
 import sys
