@@ -479,10 +479,20 @@ impl Importer {
                 .await?;
             if let Some(current) = exists {
                 if current.role != *role {
+                    let previous = current.role.clone();
                     let mut model = current.into_active_model();
                     model.role = Set(role.clone());
                     model.updated_at = Set(now);
                     model.update(txn).await?;
+                    audit::record(
+                        txn,
+                        &self.state,
+                        &self.meta,
+                        Entry::new(app_id, "tenant.member_updated", actor.clone())
+                            .target(Target::user(user.id))
+                            .metadata(json!({ "tenant_id": tenant_id, "user_id": user.id, "role": role, "previous_role": previous, "source": SOURCE })),
+                    )
+                    .await?;
                 }
                 continue;
             }

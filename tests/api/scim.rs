@@ -499,6 +499,10 @@ async fn groups_are_tenants_and_members_are_tenant_members() {
     )
     .await;
     assert_eq!(deleted.status, 204);
+    assert_eq!(
+        app.audit("tenant.deleted").await[0].metadata["source"],
+        "scim"
+    );
     let tenant = app
         .get(&format!("/v1/apps/acme/tenants/{gid}"), Some(&pak))
         .await;

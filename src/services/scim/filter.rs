@@ -382,7 +382,7 @@ pub fn matches(filter: &Filter, resource: &Value) -> bool {
             let case_exact = path.len() == 1 && path[0] == "id";
             let found = values_at(resource, path);
             if found.is_empty() {
-                return *op == Op::Ne && !value.is_null() || (*op == Op::Eq && value.is_null());
+                return (*op == Op::Ne && !value.is_null()) || (*op == Op::Eq && value.is_null());
             }
             if *op == Op::Ne {
                 return found.iter().all(|a| compare(a, Op::Ne, value, case_exact));

@@ -505,7 +505,7 @@ fn list_response(mut resources: Vec<Value>, query: &ListQuery) -> ScimResult<Val
                 other => other.to_string(),
             })
         };
-        resources.sort_by_key(|r| key(r));
+        resources.sort_by_key(&key);
         // Resources without the attribute go last in ascending order (RFC 7644 §3.4.2.3).
         let (mut with, without): (Vec<Value>, Vec<Value>) =
             resources.into_iter().partition(|r| key(r).is_some());
@@ -918,7 +918,7 @@ pub async fn delete_group(
     meta: &RequestMeta,
 ) -> ScimResult<()> {
     let group = find_group(state, access, id).await?;
-    tenants::delete(state, access, group.id, meta).await?;
+    tenants::delete_from(state, access, group.id, Some(SOURCE), meta).await?;
     Ok(())
 }
 

@@ -32,14 +32,11 @@ pub async fn create(
 ) -> Result<(scim_token::Model, String)> {
     let name = validate::display_text("name", name, 200)?;
     let secret = crypto::generate_secret(PREFIX)?;
-    let hint: String = secret
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    // Secrets are ASCII (prefix and base64url).
+    let hint = secret
+        .get(secret.len().saturating_sub(4)..)
+        .unwrap_or_default()
+        .to_owned();
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
     let token = scim_token::ActiveModel {
