@@ -88,6 +88,14 @@ async fn run(
                 importer.line(number, std::mem::take(&mut buffer)).await?;
             }
             rest = &rest[at + 1..];
+            let processed = importer.report().processed;
+            if processed >= last_count + 1000 || last_report.elapsed().as_secs() >= 1 {
+                if processed > last_count {
+                    progress(importer.report());
+                }
+                last_count = processed;
+                last_report = Instant::now();
+            }
         }
         if !skipping {
             buffer.extend_from_slice(rest);
@@ -96,14 +104,6 @@ async fn run(
                 buffer.clear();
                 skipping = true;
             }
-        }
-        let processed = importer.report().processed;
-        if processed >= last_count + 1000 || last_report.elapsed().as_secs() >= 1 {
-            if processed > last_count {
-                progress(importer.report());
-            }
-            last_count = processed;
-            last_report = Instant::now();
         }
     }
     if !skipping && !buffer.is_empty() {
