@@ -32,6 +32,7 @@ pub mod refresh_token;
 pub mod retained_hash_key;
 pub mod role;
 pub mod root_key;
+pub mod scim_token;
 pub mod session;
 pub mod signing_key;
 pub mod tenant;

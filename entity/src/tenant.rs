@@ -15,6 +15,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Only sessions established with a second factor may make this tenant active.
     pub require_mfa: bool,
+    /// The SCIM client's `externalId` of the group this tenant stands for.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,14 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_sign_in_at: Option<DateTimeUtc>,
+    /// A JSON object the user may edit (`PATCH /me`); `None` is `{}`.
+    pub user_metadata: Option<Json>,
+    /// A JSON object only administrators write; `None` is `{}`.
+    pub app_metadata: Option<Json>,
+    /// The SCIM client's `externalId` of the user.
+    pub external_id: Option<String>,
+    /// SCIM attributes kept as the client sent them (`name`, `emails`, …).
+    pub scim_attributes: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

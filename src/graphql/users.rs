@@ -21,8 +21,8 @@ use crate::{
     db::PageRequest,
     error::Error,
     services::{
-        permissions, sessions,
-        users::{self, NewUser, UserFilter, UserPatch},
+        metadata, permissions, sessions,
+        users::{self, NewUser, UserExtras, UserFilter, UserPatch},
     },
 };
 
@@ -107,6 +107,14 @@ impl User {
     async fn last_sign_in_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_sign_in_at
     }
+    /// Custom attributes the user may edit (`updateMe`); a JSON object.
+    async fn user_metadata(&self) -> async_graphql::Json<serde_json::Value> {
+        async_graphql::Json(metadata::object_of(&self.0.user_metadata))
+    }
+    /// Custom attributes only administrators write; a JSON object.
+    async fn app_metadata(&self) -> async_graphql::Json<serde_json::Value> {
+        async_graphql::Json(metadata::object_of(&self.0.app_metadata))
+    }
     /// Sessions that can still be used (admins and the user themselves).
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
         let app = self.0.app_id.to_string();
@@ -167,6 +175,13 @@ pub struct CreateUserInput {
     pub role: Option<String>,
     #[graphql(default)]
     pub email_verified: bool,
+    /// A password hash exported by another system, instead of `password`
+    /// (argon2, bcrypt, scrypt or PBKDF2; replaced by argon2id at the first sign-in).
+    pub password_hash: Option<String>,
+    /// A JSON object of at most 16 KiB.
+    pub user_metadata: Option<async_graphql::Json<serde_json::Value>>,
+    /// A JSON object of at most 16 KiB.
+    pub app_metadata: Option<async_graphql::Json<serde_json::Value>>,
 }
 
 #[derive(InputObject, Default)]
@@ -178,6 +193,22 @@ pub struct UpdateUserInput {
     pub email_verified: Option<bool>,
     /// Setting a password revokes every session of the user.
     pub password: Option<String>,
+    /// A password hash exported by another system, instead of `password`.
+    pub password_hash: Option<String>,
+    /// Merged into the stored object (a JSON merge patch: `null` removes a key).
+    pub user_metadata: Option<async_graphql::Json<serde_json::Value>>,
+    /// Merged into the stored object (a JSON merge patch: `null` removes a key).
+    pub app_metadata: Option<async_graphql::Json<serde_json::Value>>,
+}
+
+/// Users whose metadata object has `key` at its top level equal to `value`.
+#[derive(InputObject)]
+pub struct MetadataFilterInput {
+    /// `user_metadata` or `app_metadata`.
+    pub object: String,
+    pub key: String,
+    /// JSON when it parses as a JSON scalar (`5`, `true`, `"007"`), else the string.
+    pub value: String,
 }
 
 #[derive(InputObject, Default)]
@@ -188,11 +219,16 @@ pub struct UserFilterInput {
     pub status: Option<String>,
     /// Members of this tenant.
     pub tenant_id: Option<ID>,
+    /// Top-level key equality on `userMetadata` / `appMetadata` (all must hold).
+    #[graphql(default)]
+    pub metadata: Vec<MetadataFilterInput>,
 }
 
 #[derive(InputObject, Default)]
 pub struct UpdateMeInput {
     pub display_name: MaybeUndefined<String>,
+    /// Merged into the stored object (a JSON merge patch: `null` removes a key).
+    pub user_metadata: Option<async_graphql::Json<serde_json::Value>>,
 }
 
 fn maybe(value: MaybeUndefined<String>) -> Option<Option<String>> {
@@ -229,11 +265,22 @@ impl UserQuery {
                     .map_err(|_| Error::invalid_field("tenantId", "must be a tenant id"))
             })
             .transpose()?;
+        let mut conditions = Vec::new();
+        for m in &filter.metadata {
+            let which = metadata::Which::parse(&m.object).ok_or_else(|| {
+                Error::invalid_field(
+                    "filter.metadata.object",
+                    "must be user_metadata or app_metadata",
+                )
+            })?;
+            conditions.push(metadata::Filter::new(which, &m.key, &m.value)?);
+        }
         let filter = UserFilter {
             email: filter.email,
             role: filter.role,
             status: filter.status,
             tenant_id,
+            metadata: conditions,
         };
         let had_cursor = after.is_some();
         let page = users::list(
@@ -290,7 +337,7 @@ impl UserMutation {
     ) -> Result<User> {
         let state = ctx.state();
         let admin = super::app_access(ctx, app.as_deref()).await?;
-        let user = users::create(
+        let (user, _warnings) = users::create_with(
             state,
             &admin,
             NewUser {
@@ -300,6 +347,13 @@ impl UserMutation {
                 role: input.role,
                 email_verified: input.email_verified,
             },
+            UserExtras {
+                password_hash: input.password_hash,
+                user_metadata: input.user_metadata.map(|j| j.0),
+                app_metadata: input.app_metadata.map(|j| j.0),
+                ..UserExtras::default()
+            },
+            None,
             ctx.meta(),
         )
         .await?;
@@ -323,6 +377,10 @@ impl UserMutation {
             role: input.role,
             email_verified: input.email_verified,
             password: input.password,
+            password_hash: input.password_hash,
+            user_metadata: input.user_metadata.map(|j| j.0),
+            app_metadata: input.app_metadata.map(|j| j.0),
+            source: None,
         };
         let user = users::update(state, &admin, parse_id(&id, "user")?, patch, ctx.meta()).await?;
         Ok(User(user))
@@ -417,7 +475,14 @@ impl UserMutation {
     async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> Result<User> {
         let state = ctx.state();
         let me = super::me(ctx).await?;
-        let user = users::update_profile(state, &me, maybe(input.display_name), ctx.meta()).await?;
+        let user = users::update_me(
+            state,
+            &me,
+            maybe(input.display_name),
+            input.user_metadata.map(|j| j.0),
+            ctx.meta(),
+        )
+        .await?;
         Ok(User(user))
     }
 

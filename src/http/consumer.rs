@@ -209,6 +209,8 @@ pub struct MeDto {
 pub struct UpdateMe {
     #[serde(default, deserialize_with = "nullable")]
     display_name: Option<Option<String>>,
+    /// Merged into the stored object (docs/src/importing-users-and-scim.md).
+    user_metadata: Option<serde_json::Value>,
 }
 
 pub async fn update_me(
@@ -219,7 +221,7 @@ pub async fn update_me(
     ApiJson(body): ApiJson<UpdateMe>,
 ) -> Result<impl IntoResponse> {
     let me = me_of(&state, &principal, &slug).await?;
-    let user = users::update_profile(&state, &me, body.display_name, &meta).await?;
+    let user = users::update_me(&state, &me, body.display_name, body.user_metadata, &meta).await?;
     Ok(Resource::ok(UserDto::from(user), me_link(&state, &slug)))
 }
 

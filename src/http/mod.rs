@@ -29,9 +29,11 @@ pub mod pages;
 pub mod principal;
 pub mod response;
 pub mod roles;
+pub mod scim;
 pub mod signing_keys;
 pub mod signup;
 pub mod tenants;
+pub mod user_import;
 pub mod users;
 pub mod verify;
 pub mod webhooks;
@@ -82,6 +84,9 @@ pub fn router(state: AppState) -> Router {
             "/v1/apps/{app}/users",
             post(users::create::<A>).get(users::list::<A>),
         )
+        // Bulk import and export (docs/src/importing-users-and-scim.md).
+        .route("/v1/apps/{app}/users/import", post(user_import::import))
+        .route("/v1/apps/{app}/users/export", get(user_import::export))
         .route(
             "/v1/apps/{app}/users/{id}",
             get(users::get::<A>)
@@ -248,6 +253,15 @@ pub fn router(state: AppState) -> Router {
             post(webhooks::redeliver),
         )
         .route("/v1/apps/{app}/audit-log", get(audit_log::list::<A>))
+        // SCIM provisioning tokens (docs/src/importing-users-and-scim.md).
+        .route(
+            "/v1/apps/{app}/scim-tokens",
+            post(scim::create_token).get(scim::list_tokens),
+        )
+        .route(
+            "/v1/apps/{app}/scim-tokens/{id}",
+            delete(scim::revoke_token),
+        )
         // Account lifecycle.
         .route(
             "/v1/apps/{app}/invites",
@@ -496,6 +510,45 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(cors_layer(state.clone()));
 
+    // SCIM 2.0 (RFC 7644) per app; no CORS (directories call it server to server).
+    let scim_routes = Router::new()
+        .route(
+            "/{slug}/scim/v2/ServiceProviderConfig",
+            get(scim::service_provider_config),
+        )
+        .route("/{slug}/scim/v2/ResourceTypes", get(scim::resource_types))
+        .route(
+            "/{slug}/scim/v2/ResourceTypes/{name}",
+            get(scim::resource_type),
+        )
+        .route("/{slug}/scim/v2/Schemas", get(scim::schemas))
+        .route("/{slug}/scim/v2/Schemas/{id}", get(scim::schema))
+        .route(
+            "/{slug}/scim/v2/Users",
+            get(scim::list_users).post(scim::create_user),
+        )
+        .route(
+            "/{slug}/scim/v2/Users/{id}",
+            get(scim::get_user)
+                .put(scim::replace_user)
+                .patch(scim::patch_user)
+                .delete(scim::delete_user),
+        )
+        .route(
+            "/{slug}/scim/v2/Groups",
+            get(scim::list_groups).post(scim::create_group),
+        )
+        .route(
+            "/{slug}/scim/v2/Groups/{id}",
+            get(scim::get_group)
+                .put(scim::replace_group)
+                .patch(scim::patch_group)
+                .delete(scim::delete_group),
+        )
+        .route("/{slug}/scim/v2/.search", post(scim::search_all))
+        .route("/{slug}/scim/v2/{*rest}", axum::routing::any(scim::unknown))
+        .method_not_allowed_fallback(method_not_allowed);
+
     let ops = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -604,6 +657,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin)
         .merge(console)
         .merge(consumer)
+        .merge(scim_routes)
         .merge(pages)
         .merge(ops)
         .merge(shared)

@@ -20,8 +20,8 @@ use crate::{
     error::{Error, Result},
     request::RequestMeta,
     services::{
-        guard, sessions,
-        users::{self, NewUser, UserFilter, UserPatch},
+        guard, metadata, sessions,
+        users::{self, NewUser, UserExtras, UserFilter, UserPatch},
     },
     state::AppState,
 };
@@ -38,6 +38,8 @@ pub struct UserDto {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub user_metadata: serde_json::Value,
+    pub app_metadata: serde_json::Value,
 }
 
 impl From<user::Model> for UserDto {
@@ -53,6 +55,8 @@ impl From<user::Model> for UserDto {
             created_at: u.created_at,
             updated_at: u.updated_at,
             last_sign_in_at: u.last_sign_in_at,
+            user_metadata: metadata::object_of(&u.user_metadata),
+            app_metadata: metadata::object_of(&u.app_metadata),
         }
     }
 }
@@ -110,6 +114,10 @@ pub struct CreateUser {
     role: Option<String>,
     #[serde(default)]
     email_verified: bool,
+    /// A hash exported by another system (docs/src/importing-users-and-scim.md).
+    password_hash: Option<String>,
+    user_metadata: Option<serde_json::Value>,
+    app_metadata: Option<serde_json::Value>,
 }
 
 pub async fn create<L: Lane>(
@@ -120,7 +128,7 @@ pub async fn create<L: Lane>(
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<impl IntoResponse> {
     let admin = guard::app_access(&state, &principal, L::LANE, Some(&app)).await?;
-    let user = users::create(
+    let (user, warnings) = users::create_with(
         &state,
         &admin,
         NewUser {
@@ -130,11 +138,33 @@ pub async fn create<L: Lane>(
             role: body.role,
             email_verified: body.email_verified,
         },
+        UserExtras {
+            password_hash: body.password_hash,
+            user_metadata: body.user_metadata,
+            app_metadata: body.app_metadata,
+            ..UserExtras::default()
+        },
+        None,
         &meta,
     )
     .await?;
     let self_link = link::<L>(&state, admin.app(), user.id);
-    Ok(Resource::created(UserDto::from(user), self_link))
+    if warnings.is_empty() {
+        return Ok(Resource::created(UserDto::from(user), self_link).into_response());
+    }
+    // Weak parameters of an imported hash are accepted and reported.
+    let location = axum::http::HeaderValue::from_str(&self_link)
+        .map_err(|_| Error::internal("user link is not a header value"))?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        [(axum::http::header::LOCATION, location)],
+        axum::Json(json!({
+            "data": UserDto::from(user),
+            "_links": { "self": self_link },
+            "warnings": warnings,
+        })),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -143,6 +173,10 @@ pub struct ListQuery {
     role: Option<String>,
     status: Option<String>,
     tenant_id: Option<String>,
+    /// `user_metadata.<key>=…` and `app_metadata.<key>=…` filters (other keys,
+    /// such as `limit`, are read elsewhere).
+    #[serde(flatten)]
+    rest: std::collections::BTreeMap<String, String>,
 }
 
 pub async fn list<L: Lane>(
@@ -160,11 +194,18 @@ pub async fn list<L: Lane>(
             Uuid::parse_str(t).map_err(|_| Error::invalid_field("tenant_id", "must be a tenant id"))
         })
         .transpose()?;
+    let mut conditions = Vec::new();
+    for (name, value) in &query.rest {
+        if let Some(condition) = metadata::Filter::from_param(name, value)? {
+            conditions.push(condition);
+        }
+    }
     let filter = UserFilter {
         email: query.email,
         role: query.role,
         status: query.status,
         tenant_id,
+        metadata: conditions,
     };
     let page = users::list(&state, &admin, &filter, page).await?;
     Ok(List(page.map(UserDto::from)))
@@ -190,6 +231,9 @@ pub struct UpdateUser {
     role: Option<String>,
     email_verified: Option<bool>,
     password: Option<String>,
+    password_hash: Option<String>,
+    user_metadata: Option<serde_json::Value>,
+    app_metadata: Option<serde_json::Value>,
 }
 
 pub async fn update<L: Lane>(
@@ -206,6 +250,10 @@ pub async fn update<L: Lane>(
         role: body.role,
         email_verified: body.email_verified,
         password: body.password,
+        password_hash: body.password_hash,
+        user_metadata: body.user_metadata,
+        app_metadata: body.app_metadata,
+        source: None,
     };
     let user = users::update(&state, &admin, uuid_param(&id, "user")?, patch, &meta).await?;
     let self_link = link::<L>(&state, admin.app(), user.id);

@@ -75,6 +75,10 @@ pub struct AppSettings {
     /// Sign-up of an email that already has an account answers like a new one
     /// ("check your mail") and mails the owner instead (docs/src/hosted-pages.md).
     pub signup_conceals_existing: bool,
+    /// Claims copied from metadata into end-user access tokens and ID tokens,
+    /// e.g. `{"plan": "app_metadata.plan"}`; never a registered claim
+    /// (docs/src/importing-users-and-scim.md).
+    pub token_claims: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for AppSettings {
@@ -102,6 +106,7 @@ impl Default for AppSettings {
             dynamic_registration: Default::default(),
             require_pushed_authorization_requests: false,
             signup_conceals_existing: false,
+            token_claims: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -238,6 +243,7 @@ impl AppSettings {
         )?;
         self.mail_templates.validate("settings.mail_templates")?;
         validate::role_name("settings.default_role", &self.default_role)?;
+        crate::services::metadata::check_token_claims("settings.token_claims", &self.token_claims)?;
         Ok(self)
     }
 }

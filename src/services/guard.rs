@@ -311,3 +311,31 @@ pub async fn browser_me(
     let subject = MfaSubject::grant(app.clone(), user.id, MfaVia::Session(session.id));
     Ok(Some((Me::grant(app, end_user), subject)))
 }
+
+/// The SCIM client of the app at `/{slug}/scim/v2/` (docs/src/importing-users-and-scim.md),
+/// by its `hm_scim_` token: an [`AppAccess`] holding what provisioning needs (reading
+/// and writing users, tenants as groups). Another app's token, or anything else, is a
+/// 401.
+pub async fn scim(state: &AppState, slug: &str, token: &str) -> Result<AppAccess> {
+    let app = find_app(state, Lane::Consumer, slug).await?;
+    let found = crate::services::scim::tokens::authenticate(state, app.id, token)
+        .await?
+        .ok_or_else(|| Error::invalid_token("the SCIM token is invalid or revoked"))?;
+    let held = [
+        crate::access::Permission::USER_READ,
+        crate::access::Permission::USER_UPDATE,
+        crate::access::Permission::TENANT_MANAGE,
+    ]
+    .iter()
+    .map(|p| p.as_str().to_owned())
+    .collect();
+    Ok(AppAccess::grant(
+        app,
+        crate::access::Actor {
+            kind: "scim_token",
+            id: found.id.to_string(),
+        },
+        Held::Only(Arc::new(held)),
+        None,
+    ))
+}

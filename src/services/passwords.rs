@@ -61,6 +61,10 @@ fn compute(
 
 /// Verifies `password` against a PHC string (any stored parameters).
 fn verify_phc(blocks: &mut Vec<Block>, password: &[u8], phc: &str) -> bool {
+    // Hashes imported from other systems (docs/src/importing-users-and-scim.md).
+    if let Some(verified) = crate::services::password_import::verify_legacy(password, phc) {
+        return verified;
+    }
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };

@@ -129,6 +129,7 @@ pub async fn run(state: &AppState, amounts: &Amounts) -> Result<()> {
             created_at: Set(now - Duration::seconds((amounts.users - n) as i64)),
             updated_at: Set(now),
             last_sign_in_at: Set(None),
+            ..Default::default()
         });
         if batch.len() == ROWS || n + 1 == amounts.users {
             let txn = state.db.begin_write().await?;
@@ -160,6 +161,7 @@ pub async fn run(state: &AppState, amounts: &Amounts) -> Result<()> {
             require_mfa: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
+            ..Default::default()
         });
         if let Some(users) = by_app.get(&app_id).filter(|u| !u.is_empty()) {
             let at = cursor.entry(app_id).or_insert(0);

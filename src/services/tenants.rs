@@ -70,6 +70,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         require_mfa: Set(require_mfa),
+        external_id: Set(None),
     }
     .insert(&txn)
     .await
@@ -178,6 +179,17 @@ pub async fn delete(
     id: Uuid,
     meta: &RequestMeta,
 ) -> Result<()> {
+    delete_from(state, admin, id, None, meta).await
+}
+
+/// [`delete`], recording where the change comes from (`"scim"`).
+pub async fn delete_from(
+    state: &AppState,
+    admin: &AppAccess,
+    id: Uuid,
+    source: Option<&'static str>,
+    meta: &RequestMeta,
+) -> Result<()> {
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
     let current = find(&txn, app_id, id).await?;
@@ -189,7 +201,10 @@ pub async fn delete(
         meta,
         Entry::new(app_id, "tenant.deleted", admin.actor().clone())
             .target(Target::new("tenant", id))
-            .metadata(json!({ "slug": current.slug })),
+            .metadata(match source {
+                Some(source) => json!({ "slug": current.slug, "source": source }),
+                None => json!({ "slug": current.slug }),
+            }),
     )
     .await?;
     state.sessions.forget(&cleared).await;

@@ -46,6 +46,9 @@ struct EndUserClaims<'a> {
     exp: i64,
     iss: String,
     jti: String,
+    /// The app's `token_claims` from the user's metadata (never a registered claim).
+    #[serde(flatten)]
+    custom: serde_json::Map<String, Value>,
 }
 
 /// Signs an access token for `user` in `session`. `org_role` and `permissions` come
@@ -78,6 +81,7 @@ pub async fn access_token(
         exp: now + ttl,
         iss: state.issuer(&app.name),
         jti: uuid::Uuid::new_v4().to_string(),
+        custom: crate::services::metadata::token_claims(&settings.token_claims, user),
     };
     Ok((state.signing.sign(app.id, &claims).await?, ttl))
 }

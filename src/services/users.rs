@@ -6,12 +6,13 @@
 //! deletes a user who holds permissions they lack (an administrator must not be able
 //! to reset the owner's password).
 
+use chrono::{DateTime, Utc};
 use entity::{session, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QuerySelect,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
@@ -22,7 +23,7 @@ use crate::{
     services::{
         apps::AppSettings,
         audit::{self, Entry, Target},
-        passwords, roles, sessions, validate,
+        metadata, password_import, passwords, roles, sessions, validate,
     },
     state::AppState,
 };
@@ -44,6 +45,20 @@ pub struct NewUser {
     pub email_verified: bool,
 }
 
+/// What a user may bring beyond [`NewUser`]: an existing password hash, custom
+/// attributes, and (imports, SCIM) the original creation time and SCIM identity
+/// (docs/src/importing-users-and-scim.md).
+#[derive(Debug, Clone, Default)]
+pub struct UserExtras {
+    /// A hash exported by another system, instead of `password`.
+    pub password_hash: Option<String>,
+    pub user_metadata: Option<Value>,
+    pub app_metadata: Option<Value>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub external_id: Option<String>,
+    pub scim_attributes: Option<Value>,
+}
+
 /// A new user validated and with its password hashed: ready to insert without doing
 /// slow work inside a write transaction.
 #[derive(Debug, Clone)]
@@ -53,6 +68,13 @@ pub struct PreparedUser {
     password_hash: Option<String>,
     role: String,
     email_verified: bool,
+    user_metadata: Option<Value>,
+    app_metadata: Option<Value>,
+    created_at: Option<DateTime<Utc>>,
+    external_id: Option<String>,
+    scim_attributes: Option<Value>,
+    /// What is weak about an imported password hash (reported, not refused).
+    pub warnings: Vec<String>,
 }
 
 impl PreparedUser {
@@ -63,6 +85,10 @@ impl PreparedUser {
     pub fn role(&self) -> &str {
         &self.role
     }
+
+    pub fn password_hash(&self) -> Option<&str> {
+        self.password_hash.as_deref()
+    }
 }
 
 /// Validates and hashes (no database access).
@@ -71,17 +97,54 @@ pub async fn prepare(
     app: &entity::app::Model,
     input: NewUser,
 ) -> Result<PreparedUser> {
+    prepare_with(state, app, input, UserExtras::default()).await
+}
+
+/// [`prepare`] with what [`UserExtras`] brings.
+pub async fn prepare_with(
+    state: &AppState,
+    app: &entity::app::Model,
+    input: NewUser,
+    extras: UserExtras,
+) -> Result<PreparedUser> {
     let settings = AppSettings::from_stored(&app.settings);
     let email = validate::email("email", &input.email)?;
     let display_name = validate::display_name("display_name", input.display_name.as_deref())?;
     let role = input.role.unwrap_or_else(|| settings.default_role.clone());
     validate::role_name("role", &role)?;
-    let password_hash = match &input.password {
-        Some(password) => {
+    let user_metadata = extras
+        .user_metadata
+        .as_ref()
+        .map(|m| metadata::check("user_metadata", m))
+        .transpose()?;
+    let app_metadata = extras
+        .app_metadata
+        .as_ref()
+        .map(|m| metadata::check("app_metadata", m))
+        .transpose()?;
+    let external_id = extras
+        .external_id
+        .as_deref()
+        .map(|id| validate::display_text("externalId", id, 255))
+        .transpose()?;
+    let mut warnings = Vec::new();
+    let password_hash = match (&input.password, &extras.password_hash) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid_field(
+                "password_hash",
+                "give either password or password_hash, not both",
+            ));
+        }
+        (Some(password), None) => {
             passwords::check_policy("password", password, settings.password_min_length)?;
             Some(state.passwords.hash(password).await?)
         }
-        None => None,
+        (None, Some(hash)) => {
+            let imported = password_import::accept("password_hash", hash)?;
+            warnings = imported.warnings;
+            Some(imported.hash)
+        }
+        (None, None) => None,
     };
     Ok(PreparedUser {
         email,
@@ -89,6 +152,12 @@ pub async fn prepare(
         password_hash,
         role,
         email_verified: input.email_verified,
+        user_metadata,
+        app_metadata,
+        created_at: extras.created_at,
+        external_id,
+        scim_attributes: extras.scim_attributes,
+        warnings,
     })
 }
 
@@ -102,6 +171,7 @@ pub async fn insert(
 ) -> Result<user::Model> {
     roles::require_existing(conn, app_id, "role", &prepared.role).await?;
     let now = state.now();
+    let created_at = prepared.created_at.filter(|c| *c <= now).unwrap_or(now);
     user::ActiveModel {
         id: Set(db::new_id()),
         app_id: Set(app_id),
@@ -111,9 +181,13 @@ pub async fn insert(
         password_hash: Set(prepared.password_hash),
         role: Set(prepared.role),
         status: Set(STATUS_ACTIVE.to_owned()),
-        created_at: Set(now),
+        created_at: Set(created_at),
         updated_at: Set(now),
         last_sign_in_at: Set(None),
+        user_metadata: Set(prepared.user_metadata),
+        app_metadata: Set(prepared.app_metadata),
+        external_id: Set(prepared.external_id),
+        scim_attributes: Set(prepared.scim_attributes),
     }
     .insert(conn)
     .await
@@ -170,9 +244,27 @@ pub async fn create(
     input: NewUser,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
+    Ok(
+        create_with(state, admin, input, UserExtras::default(), None, meta)
+            .await?
+            .0,
+    )
+}
+
+/// Creates a user with [`UserExtras`]; also returns the warnings about an imported
+/// password hash. `source` (`"scim"`, …) is recorded in the audit entry and event.
+pub async fn create_with(
+    state: &AppState,
+    admin: &AppAccess,
+    input: NewUser,
+    extras: UserExtras,
+    source: Option<&str>,
+    meta: &RequestMeta,
+) -> Result<(user::Model, Vec<String>)> {
     admin.require(&[Permission::USER_UPDATE])?;
     let explicit_role = input.role.is_some();
-    let prepared = prepare(state, admin.app(), input).await?;
+    let mut prepared = prepare_with(state, admin.app(), input, extras).await?;
+    let warnings = std::mem::take(&mut prepared.warnings);
     let app_id = admin.app().id;
     let role_permissions =
         roles::require_existing(&*state.db, app_id, "role", prepared.role()).await?;
@@ -182,16 +274,17 @@ pub async fn create(
     admin.check_can_grant(&role_permissions)?;
     let txn = state.db.begin_write().await?;
     let user = insert(&txn, state, app_id, prepared).await?;
+    let facts = with_source(json!({ "email": user.email, "role": user.role }), source);
     audit::commit(
         txn,
         state,
         meta,
         Entry::new(app_id, "user.created", admin.actor().clone())
             .target(Target::user(user.id))
-            .metadata(json!({ "email": user.email, "role": user.role })),
+            .metadata(facts),
     )
     .await?;
-    Ok(user)
+    Ok((user, warnings))
 }
 
 /// List filters.
@@ -201,6 +294,8 @@ pub struct UserFilter {
     pub role: Option<String>,
     pub status: Option<String>,
     pub tenant_id: Option<Uuid>,
+    /// Top-level key equality on `user_metadata` / `app_metadata`.
+    pub metadata: Vec<metadata::Filter>,
 }
 
 /// Whether the capability may list the app's users (`user.read`), for callers that
@@ -246,6 +341,9 @@ pub async fn list(
             .await?;
         select = select.filter(user::Column::Id.is_in(members));
     }
+    for condition in &filter.metadata {
+        select = select.filter(condition.condition(state.db.backend()));
+    }
     db::paginate(&*state.db, select, user::Column::Id, page, |u| u.id).await
 }
 
@@ -257,6 +355,20 @@ pub struct UserPatch {
     pub role: Option<String>,
     pub email_verified: Option<bool>,
     pub password: Option<String>,
+    /// Merged into the stored object (RFC 7396: `null` removes a key).
+    pub user_metadata: Option<Value>,
+    pub app_metadata: Option<Value>,
+    /// A hash exported by another system, instead of `password`.
+    pub password_hash: Option<String>,
+    /// Where the change comes from (`"import"`, `"scim"`), for the audit entry and event.
+    pub source: Option<&'static str>,
+}
+
+fn with_source(mut facts: Value, source: Option<&str>) -> Value {
+    if let Some(source) = source {
+        facts["source"] = json!(source);
+    }
+    facts
 }
 
 pub async fn update(
@@ -282,13 +394,30 @@ pub async fn update(
     if let Some(role) = &patch.role {
         validate::role_name("role", role)?;
     }
-    let password_hash = match &patch.password {
-        Some(password) => {
+    let password_hash = match (&patch.password, &patch.password_hash) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid_field(
+                "password_hash",
+                "give either password or password_hash, not both",
+            ));
+        }
+        (Some(password), None) => {
             passwords::check_policy("password", password, settings.password_min_length)?;
             Some(state.passwords.hash(password).await?)
         }
-        None => None,
+        (None, Some(hash)) => Some(password_import::accept("password_hash", hash)?.hash),
+        (None, None) => None,
     };
+    for (field, value) in [
+        ("user_metadata", &patch.user_metadata),
+        ("app_metadata", &patch.app_metadata),
+    ] {
+        if let Some(value) = value
+            && !value.is_object()
+        {
+            return Err(Error::invalid_field(field, "must be a JSON object"));
+        }
+    }
 
     let txn = state.db.begin_write().await?;
     let current = find(&txn, app.id, id).await?;
@@ -328,6 +457,20 @@ pub async fn update(
         model.password_hash = Set(Some(hash));
         changed.push("password");
     }
+    if let Some(patch) = &patch.user_metadata {
+        let merged = metadata::merged("user_metadata", &current.user_metadata, patch)?;
+        if Some(&merged) != current.user_metadata.as_ref() {
+            model.user_metadata = Set(Some(merged));
+            changed.push("user_metadata");
+        }
+    }
+    if let Some(patch) = &patch.app_metadata {
+        let merged = metadata::merged("app_metadata", &current.app_metadata, patch)?;
+        if Some(&merged) != current.app_metadata.as_ref() {
+            model.app_metadata = Set(Some(merged));
+            changed.push("app_metadata");
+        }
+    }
     if changed.is_empty() {
         return Ok(current);
     }
@@ -344,7 +487,7 @@ pub async fn update(
         meta,
         Entry::new(app.id, "user.updated", admin.actor().clone())
             .target(Target::user(id))
-            .metadata(json!({ "changed": changed })),
+            .metadata(with_source(json!({ "changed": changed }), patch.source)),
     )
     .await?;
     if let Some(role) = &role_change {
@@ -389,18 +532,45 @@ pub async fn update_profile(
     display_name: Option<Option<String>>,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
+    update_me(state, me, display_name, None, meta).await
+}
+
+/// The caller's own profile (`PATCH me`): the display name and `user_metadata`
+/// (merged, RFC 7396). `app_metadata` is administrators' only.
+pub async fn update_me(
+    state: &AppState,
+    me: &Me,
+    display_name: Option<Option<String>>,
+    user_metadata: Option<Value>,
+    meta: &RequestMeta,
+) -> Result<user::Model> {
     let (app_id, user_id, actor) = (me.app().id, me.user_id(), me.actor());
-    let Some(display_name) = display_name else {
+    if display_name.is_none() && user_metadata.is_none() {
         return find(&*state.db, app_id, user_id).await;
-    };
-    let display_name = validate::display_name("display_name", display_name.as_deref())?;
+    }
+    let display_name = display_name
+        .map(|name| validate::display_name("display_name", name.as_deref()))
+        .transpose()?;
     let txn = state.db.begin_write().await?;
     let current = find(&txn, app_id, user_id).await?;
-    if current.display_name == display_name {
+    let mut changed = Vec::new();
+    let mut model = current.clone().into_active_model();
+    if let Some(name) = display_name
+        && name != current.display_name
+    {
+        model.display_name = Set(name);
+        changed.push("display_name");
+    }
+    if let Some(patch) = &user_metadata {
+        let merged = metadata::merged("user_metadata", &current.user_metadata, patch)?;
+        if Some(&merged) != current.user_metadata.as_ref() {
+            model.user_metadata = Set(Some(merged));
+            changed.push("user_metadata");
+        }
+    }
+    if changed.is_empty() {
         return Ok(current);
     }
-    let mut model = current.into_active_model();
-    model.display_name = Set(display_name);
     model.updated_at = Set(state.now());
     let updated = model.update(&txn).await?;
     audit::commit(
@@ -409,7 +579,7 @@ pub async fn update_profile(
         meta,
         Entry::new(app_id, "user.updated", actor.clone())
             .target(Target::user(user_id))
-            .metadata(json!({ "changed": ["display_name"] })),
+            .metadata(json!({ "changed": changed })),
     )
     .await?;
     Ok(updated)
@@ -421,6 +591,18 @@ pub async fn set_active(
     admin: &AppAccess,
     id: Uuid,
     active: bool,
+    meta: &RequestMeta,
+) -> Result<user::Model> {
+    set_active_from(state, admin, id, active, None, meta).await
+}
+
+/// [`set_active`], recording where the change comes from (`"scim"`).
+pub async fn set_active_from(
+    state: &AppState,
+    admin: &AppAccess,
+    id: Uuid,
+    active: bool,
+    source: Option<&'static str>,
     meta: &RequestMeta,
 ) -> Result<user::Model> {
     admin.require(&[Permission::USER_UPDATE])?;
@@ -449,7 +631,9 @@ pub async fn set_active(
         &txn,
         state,
         meta,
-        Entry::new(app_id, action, admin.actor().clone()).target(Target::user(id)),
+        Entry::new(app_id, action, admin.actor().clone())
+            .target(Target::user(id))
+            .metadata(with_source(json!({}), source)),
     )
     .await?;
     let revoked = if active {
@@ -479,6 +663,17 @@ pub async fn delete(
     id: Uuid,
     meta: &RequestMeta,
 ) -> Result<()> {
+    delete_from(state, admin, id, None, meta).await
+}
+
+/// [`delete`], recording where the change comes from (`"scim"`).
+pub async fn delete_from(
+    state: &AppState,
+    admin: &AppAccess,
+    id: Uuid,
+    source: Option<&'static str>,
+    meta: &RequestMeta,
+) -> Result<()> {
     admin.require(&[Permission::USER_UPDATE])?;
     let app_id = admin.app().id;
     let txn = state.db.begin_write().await?;
@@ -498,7 +693,7 @@ pub async fn delete(
         meta,
         Entry::new(app_id, "user.deleted", admin.actor().clone())
             .target(Target::user(id))
-            .metadata(json!({ "email": current.email })),
+            .metadata(with_source(json!({ "email": current.email }), source)),
     )
     .await?;
     state.sessions.forget(&session_ids).await;

@@ -13,7 +13,6 @@ export type AppSettingsInput = {
   embedPermissions?: boolean | null | undefined;
   inviteUrlTemplate?: string | null | undefined;
   loginUrl?: string | null | undefined;
-  mfaPolicy?: MfaPolicy | null | undefined;
   passwordMinLength?: number | null | undefined;
   refreshTokenTtl?: number | null | undefined;
   requireVerifiedEmail?: boolean | null | undefined;
@@ -63,6 +62,8 @@ export type CreateOAuthClientInput = {
 };
 
 export type CreateUserInput = {
+  /** A JSON object of at most 16 KiB. */
+  appMetadata?: unknown;
   displayName?: string | null | undefined;
   email: string;
   emailVerified?: boolean;
@@ -71,8 +72,15 @@ export type CreateUserInput = {
    * by password reset.
    */
   password?: string | null | undefined;
+  /**
+   * A password hash exported by another system, instead of `password`
+   * (argon2, bcrypt, scrypt or PBKDF2; replaced by argon2id at the first sign-in).
+   */
+  passwordHash?: string | null | undefined;
   /** Defaults to the app's `defaultRole`. */
   role?: string | null | undefined;
+  /** A JSON object of at most 16 KiB. */
+  userMetadata?: unknown;
 };
 
 export type CreateWebhookInput = {
@@ -83,14 +91,14 @@ export type CreateWebhookInput = {
   url: string;
 };
 
-/** The app setting `mfa_policy` (docs/src/mfa.md). */
-export type MfaPolicy =
-  /** No second factor is asked for and none can be enrolled. */
-  | 'OFF'
-  /** Users may enrol; those who did are asked at every sign-in. */
-  | 'OPTIONAL'
-  /** Every sign-in needs a second factor; users without one enrol first. */
-  | 'REQUIRED';
+/** Users whose metadata object has `key` at its top level equal to `value`. */
+export type MetadataFilterInput = {
+  key: string;
+  /** `user_metadata` or `app_metadata`. */
+  object: string;
+  /** JSON when it parses as a JSON scalar (`5`, `true`, `"007"`), else the string. */
+  value: string;
+};
 
 export type RoleInputObject = {
   description?: string | null | undefined;
@@ -126,6 +134,8 @@ export type UpdateAppInput = {
 
 export type UserFilterInput = {
   email?: string | null | undefined;
+  /** Top-level key equality on `userMetadata` / `appMetadata` (all must hold). */
+  metadata?: Array<MetadataFilterInput>;
   role?: string | null | undefined;
   /** `active` or `deactivated`. */
   status?: string | null | undefined;
@@ -160,7 +170,7 @@ export type AppSettingsQueryVariables = Exact<{
 }>;
 
 
-export type AppSettingsQuery = { app: { id: string, name: string, displayName: string, issuer: string, settings: { accessTokenTtl: number, refreshTokenTtl: number, signupEnabled: boolean, passwordMinLength: number, requireVerifiedEmail: boolean, defaultRole: string, allowedOrigins: Array<string>, loginUrl: string | null, inviteUrlTemplate: string | null, emailLinkBase: string | null, signingAlg: SigningAlgorithm, embedPermissions: boolean, mfaPolicy: MfaPolicy } } | null, roles: Array<{ name: string }> };
+export type AppSettingsQuery = { app: { id: string, name: string, displayName: string, issuer: string, settings: { accessTokenTtl: number, refreshTokenTtl: number, signupEnabled: boolean, passwordMinLength: number, requireVerifiedEmail: boolean, defaultRole: string, allowedOrigins: Array<string>, loginUrl: string | null, inviteUrlTemplate: string | null, emailLinkBase: string | null, signingAlg: SigningAlgorithm, embedPermissions: boolean } } | null, roles: Array<{ name: string }> };
 
 export type UpdateAppMutationVariables = Exact<{
   app: string;
@@ -325,7 +335,7 @@ export type TenantQueryVariables = Exact<{
 }>;
 
 
-export type TenantQuery = { tenant: { id: string, slug: string, name: string, requireMfa: boolean, members: Array<{ role: string, createdAt: string, user: { id: string, email: string } }> } | null, roles: Array<{ name: string }> };
+export type TenantQuery = { tenant: { id: string, slug: string, name: string, members: Array<{ role: string, createdAt: string, user: { id: string, email: string } }> } | null, roles: Array<{ name: string }> };
 
 export type FindUserByEmailQueryVariables = Exact<{
   app: string;
@@ -363,15 +373,6 @@ export type UpdateTenantMemberMutationVariables = Exact<{
 
 export type UpdateTenantMemberMutation = { updateTenantMember: { role: string } };
 
-export type SetTenantRequireMfaMutationVariables = Exact<{
-  app: string;
-  id: string | number;
-  requireMfa: boolean;
-}>;
-
-
-export type SetTenantRequireMfaMutation = { updateTenant: { id: string, requireMfa: boolean } };
-
 export type RemoveTenantMemberMutationVariables = Exact<{
   app: string;
   tenantId: string | number;
@@ -404,7 +405,7 @@ export type UserQueryVariables = Exact<{
 }>;
 
 
-export type UserQuery = { user: { id: string, email: string, emailVerified: boolean, displayName: string | null, status: string, createdAt: string, updatedAt: string, lastSignInAt: string | null, permissions: Array<string>, role: { name: string }, tenants: Array<{ role: string, tenant: { id: string, name: string } }>, sessions: Array<{ id: string, userAgent: string | null, ip: string | null, createdAt: string, lastUsedAt: string, expiresAt: string }> } | null, userIdentities: Array<{ id: string, provider: string, subject: string, email: string | null, createdAt: string, lastUsedAt: string }>, userMfaFactors: { recoveryCodesRemaining: number, factors: Array<{ id: string, type: string, name: string, createdAt: string, lastUsedAt: string | null }> } };
+export type UserQuery = { user: { id: string, email: string, emailVerified: boolean, displayName: string | null, status: string, createdAt: string, updatedAt: string, lastSignInAt: string | null, permissions: Array<string>, role: { name: string }, tenants: Array<{ role: string, tenant: { id: string, name: string } }>, sessions: Array<{ id: string, userAgent: string | null, ip: string | null, createdAt: string, lastUsedAt: string, expiresAt: string }> } | null, userIdentities: Array<{ id: string, provider: string, subject: string, email: string | null, createdAt: string, lastUsedAt: string }> };
 
 export type RoleNamesQueryVariables = Exact<{
   app: string;
@@ -452,23 +453,6 @@ export type RevokeUserSessionsMutationVariables = Exact<{
 
 
 export type RevokeUserSessionsMutation = { revokeUserSessions: number };
-
-export type ResetUserMfaMutationVariables = Exact<{
-  app: string;
-  userId: string | number;
-}>;
-
-
-export type ResetUserMfaMutation = { resetUserMfa: number };
-
-export type RevokeUserSessionMutationVariables = Exact<{
-  app: string;
-  userId: string | number;
-  id: string | number;
-}>;
-
-
-export type RevokeUserSessionMutation = { revokeUserSession: boolean };
 
 export type UnlinkIdentityMutationVariables = Exact<{
   app: string;
@@ -537,14 +521,6 @@ export type RedeliverWebhookMutationVariables = Exact<{
 
 
 export type RedeliverWebhookMutation = { redeliverWebhook: { id: string, status: string } };
-
-export type SendTestWebhookEventMutationVariables = Exact<{
-  app: string;
-  id: string | number;
-}>;
-
-
-export type SendTestWebhookEventMutation = { sendTestWebhookEvent: { id: string, status: string } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -623,7 +599,6 @@ export const AppSettingsDocument = new TypedDocumentString(`
       emailLinkBase
       signingAlg
       embedPermissions
-      mfaPolicy
     }
   }
   roles(app: $app) {
@@ -902,7 +877,6 @@ export const TenantDocument = new TypedDocumentString(`
     id
     slug
     name
-    requireMfa
     members {
       role
       createdAt
@@ -948,14 +922,6 @@ export const UpdateTenantMemberDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<UpdateTenantMemberMutation, UpdateTenantMemberMutationVariables>;
-export const SetTenantRequireMfaDocument = new TypedDocumentString(`
-    mutation SetTenantRequireMfa($app: String!, $id: ID!, $requireMfa: Boolean!) {
-  updateTenant(app: $app, id: $id, input: {requireMfa: $requireMfa}) {
-    id
-    requireMfa
-  }
-}
-    `) as unknown as TypedDocumentString<SetTenantRequireMfaMutation, SetTenantRequireMfaMutationVariables>;
 export const RemoveTenantMemberDocument = new TypedDocumentString(`
     mutation RemoveTenantMember($app: String!, $tenantId: ID!, $userId: ID!) {
   removeTenantMember(app: $app, tenantId: $tenantId, userId: $userId)
@@ -1030,16 +996,6 @@ export const UserDocument = new TypedDocumentString(`
     createdAt
     lastUsedAt
   }
-  userMfaFactors(app: $app, userId: $id) {
-    recoveryCodesRemaining
-    factors {
-      id
-      type
-      name
-      createdAt
-      lastUsedAt
-    }
-  }
 }
     `) as unknown as TypedDocumentString<UserQuery, UserQueryVariables>;
 export const RoleNamesDocument = new TypedDocumentString(`
@@ -1090,16 +1046,6 @@ export const RevokeUserSessionsDocument = new TypedDocumentString(`
   revokeUserSessions(app: $app, id: $id)
 }
     `) as unknown as TypedDocumentString<RevokeUserSessionsMutation, RevokeUserSessionsMutationVariables>;
-export const ResetUserMfaDocument = new TypedDocumentString(`
-    mutation ResetUserMfa($app: String!, $userId: ID!) {
-  resetUserMfa(app: $app, userId: $userId)
-}
-    `) as unknown as TypedDocumentString<ResetUserMfaMutation, ResetUserMfaMutationVariables>;
-export const RevokeUserSessionDocument = new TypedDocumentString(`
-    mutation RevokeUserSession($app: String!, $userId: ID!, $id: ID!) {
-  revokeUserSession(app: $app, userId: $userId, id: $id)
-}
-    `) as unknown as TypedDocumentString<RevokeUserSessionMutation, RevokeUserSessionMutationVariables>;
 export const UnlinkIdentityDocument = new TypedDocumentString(`
     mutation UnlinkIdentity($app: String!, $userId: ID!, $id: ID!) {
   unlinkUserIdentity(app: $app, userId: $userId, id: $id)
@@ -1197,11 +1143,3 @@ export const RedeliverWebhookDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RedeliverWebhookMutation, RedeliverWebhookMutationVariables>;
-export const SendTestWebhookEventDocument = new TypedDocumentString(`
-    mutation SendTestWebhookEvent($app: String!, $id: ID!) {
-  sendTestWebhookEvent(app: $app, id: $id) {
-    id
-    status
-  }
-}
-    `) as unknown as TypedDocumentString<SendTestWebhookEventMutation, SendTestWebhookEventMutationVariables>;

@@ -239,6 +239,11 @@ async fn id_token(
             claims.insert(key, value);
         }
     }
+    // Claims the app maps from metadata (docs/src/importing-users-and-scim.md).
+    let settings = state.apps.settings(app).await;
+    for (key, value) in crate::services::metadata::token_claims(&settings.token_claims, user) {
+        claims.entry(key).or_insert(value);
+    }
     match client.id_token_signed_response_alg.as_deref() {
         Some("HS256") => {
             let secret = clients::open_secret(state, client)?
