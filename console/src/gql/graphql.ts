@@ -13,6 +13,7 @@ export type AppSettingsInput = {
   embedPermissions?: boolean | null | undefined;
   inviteUrlTemplate?: string | null | undefined;
   loginUrl?: string | null | undefined;
+  mfaPolicy?: MfaPolicy | null | undefined;
   passwordMinLength?: number | null | undefined;
   refreshTokenTtl?: number | null | undefined;
   requireVerifiedEmail?: boolean | null | undefined;
@@ -56,6 +57,8 @@ export type CreateOAuthClientInput = {
   isFirstParty?: boolean | null | undefined;
   logoUrl?: string | null | undefined;
   name: string;
+  /** Where RP-Initiated Logout may send the browser back to. */
+  postLogoutRedirectUris?: Array<string> | null | undefined;
   privacyPolicyUrl?: string | null | undefined;
   redirectUris: Array<string>;
   termsOfServiceUrl?: string | null | undefined;
@@ -99,6 +102,15 @@ export type MetadataFilterInput = {
   /** JSON when it parses as a JSON scalar (`5`, `true`, `"007"`), else the string. */
   value: string;
 };
+
+/** The app setting `mfa_policy` (docs/src/mfa.md). */
+export type MfaPolicy =
+  /** No second factor is asked for and none can be enrolled. */
+  | 'OFF'
+  /** Users may enrol; those who did are asked at every sign-in. */
+  | 'OPTIONAL'
+  /** Every sign-in needs a second factor; users without one enrol first. */
+  | 'REQUIRED';
 
 export type RoleInputObject = {
   description?: string | null | undefined;
@@ -170,7 +182,7 @@ export type AppSettingsQueryVariables = Exact<{
 }>;
 
 
-export type AppSettingsQuery = { app: { id: string, name: string, displayName: string, issuer: string, settings: { accessTokenTtl: number, refreshTokenTtl: number, signupEnabled: boolean, passwordMinLength: number, requireVerifiedEmail: boolean, defaultRole: string, allowedOrigins: Array<string>, loginUrl: string | null, inviteUrlTemplate: string | null, emailLinkBase: string | null, signingAlg: SigningAlgorithm, embedPermissions: boolean } } | null, roles: Array<{ name: string }> };
+export type AppSettingsQuery = { app: { id: string, name: string, displayName: string, issuer: string, settings: { accessTokenTtl: number, refreshTokenTtl: number, signupEnabled: boolean, passwordMinLength: number, requireVerifiedEmail: boolean, defaultRole: string, allowedOrigins: Array<string>, loginUrl: string | null, inviteUrlTemplate: string | null, emailLinkBase: string | null, signingAlg: SigningAlgorithm, embedPermissions: boolean, mfaPolicy: MfaPolicy } } | null, roles: Array<{ name: string }> };
 
 export type UpdateAppMutationVariables = Exact<{
   app: string;
@@ -335,7 +347,7 @@ export type TenantQueryVariables = Exact<{
 }>;
 
 
-export type TenantQuery = { tenant: { id: string, slug: string, name: string, members: Array<{ role: string, createdAt: string, user: { id: string, email: string } }> } | null, roles: Array<{ name: string }> };
+export type TenantQuery = { tenant: { id: string, slug: string, name: string, requireMfa: boolean, members: Array<{ role: string, createdAt: string, user: { id: string, email: string } }> } | null, roles: Array<{ name: string }> };
 
 export type FindUserByEmailQueryVariables = Exact<{
   app: string;
@@ -373,6 +385,15 @@ export type UpdateTenantMemberMutationVariables = Exact<{
 
 export type UpdateTenantMemberMutation = { updateTenantMember: { role: string } };
 
+export type SetTenantRequireMfaMutationVariables = Exact<{
+  app: string;
+  id: string | number;
+  requireMfa: boolean;
+}>;
+
+
+export type SetTenantRequireMfaMutation = { updateTenant: { id: string, requireMfa: boolean } };
+
 export type RemoveTenantMemberMutationVariables = Exact<{
   app: string;
   tenantId: string | number;
@@ -405,7 +426,7 @@ export type UserQueryVariables = Exact<{
 }>;
 
 
-export type UserQuery = { user: { id: string, email: string, emailVerified: boolean, displayName: string | null, status: string, createdAt: string, updatedAt: string, lastSignInAt: string | null, permissions: Array<string>, role: { name: string }, tenants: Array<{ role: string, tenant: { id: string, name: string } }>, sessions: Array<{ id: string, userAgent: string | null, ip: string | null, createdAt: string, lastUsedAt: string, expiresAt: string }> } | null, userIdentities: Array<{ id: string, provider: string, subject: string, email: string | null, createdAt: string, lastUsedAt: string }> };
+export type UserQuery = { user: { id: string, email: string, emailVerified: boolean, displayName: string | null, status: string, createdAt: string, updatedAt: string, lastSignInAt: string | null, permissions: Array<string>, role: { name: string }, tenants: Array<{ role: string, tenant: { id: string, name: string } }>, sessions: Array<{ id: string, userAgent: string | null, ip: string | null, createdAt: string, lastUsedAt: string, expiresAt: string }> } | null, userIdentities: Array<{ id: string, provider: string, subject: string, email: string | null, createdAt: string, lastUsedAt: string }>, userMfaFactors: { recoveryCodesRemaining: number, factors: Array<{ id: string, type: string, name: string, createdAt: string, lastUsedAt: string | null }> } };
 
 export type RoleNamesQueryVariables = Exact<{
   app: string;
@@ -453,6 +474,23 @@ export type RevokeUserSessionsMutationVariables = Exact<{
 
 
 export type RevokeUserSessionsMutation = { revokeUserSessions: number };
+
+export type ResetUserMfaMutationVariables = Exact<{
+  app: string;
+  userId: string | number;
+}>;
+
+
+export type ResetUserMfaMutation = { resetUserMfa: number };
+
+export type RevokeUserSessionMutationVariables = Exact<{
+  app: string;
+  userId: string | number;
+  id: string | number;
+}>;
+
+
+export type RevokeUserSessionMutation = { revokeUserSession: boolean };
 
 export type UnlinkIdentityMutationVariables = Exact<{
   app: string;
@@ -521,6 +559,14 @@ export type RedeliverWebhookMutationVariables = Exact<{
 
 
 export type RedeliverWebhookMutation = { redeliverWebhook: { id: string, status: string } };
+
+export type SendTestWebhookEventMutationVariables = Exact<{
+  app: string;
+  id: string | number;
+}>;
+
+
+export type SendTestWebhookEventMutation = { sendTestWebhookEvent: { id: string, status: string } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -599,6 +645,7 @@ export const AppSettingsDocument = new TypedDocumentString(`
       emailLinkBase
       signingAlg
       embedPermissions
+      mfaPolicy
     }
   }
   roles(app: $app) {
@@ -877,6 +924,7 @@ export const TenantDocument = new TypedDocumentString(`
     id
     slug
     name
+    requireMfa
     members {
       role
       createdAt
@@ -922,6 +970,14 @@ export const UpdateTenantMemberDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<UpdateTenantMemberMutation, UpdateTenantMemberMutationVariables>;
+export const SetTenantRequireMfaDocument = new TypedDocumentString(`
+    mutation SetTenantRequireMfa($app: String!, $id: ID!, $requireMfa: Boolean!) {
+  updateTenant(app: $app, id: $id, input: {requireMfa: $requireMfa}) {
+    id
+    requireMfa
+  }
+}
+    `) as unknown as TypedDocumentString<SetTenantRequireMfaMutation, SetTenantRequireMfaMutationVariables>;
 export const RemoveTenantMemberDocument = new TypedDocumentString(`
     mutation RemoveTenantMember($app: String!, $tenantId: ID!, $userId: ID!) {
   removeTenantMember(app: $app, tenantId: $tenantId, userId: $userId)
@@ -996,6 +1052,16 @@ export const UserDocument = new TypedDocumentString(`
     createdAt
     lastUsedAt
   }
+  userMfaFactors(app: $app, userId: $id) {
+    recoveryCodesRemaining
+    factors {
+      id
+      type
+      name
+      createdAt
+      lastUsedAt
+    }
+  }
 }
     `) as unknown as TypedDocumentString<UserQuery, UserQueryVariables>;
 export const RoleNamesDocument = new TypedDocumentString(`
@@ -1046,6 +1112,16 @@ export const RevokeUserSessionsDocument = new TypedDocumentString(`
   revokeUserSessions(app: $app, id: $id)
 }
     `) as unknown as TypedDocumentString<RevokeUserSessionsMutation, RevokeUserSessionsMutationVariables>;
+export const ResetUserMfaDocument = new TypedDocumentString(`
+    mutation ResetUserMfa($app: String!, $userId: ID!) {
+  resetUserMfa(app: $app, userId: $userId)
+}
+    `) as unknown as TypedDocumentString<ResetUserMfaMutation, ResetUserMfaMutationVariables>;
+export const RevokeUserSessionDocument = new TypedDocumentString(`
+    mutation RevokeUserSession($app: String!, $userId: ID!, $id: ID!) {
+  revokeUserSession(app: $app, userId: $userId, id: $id)
+}
+    `) as unknown as TypedDocumentString<RevokeUserSessionMutation, RevokeUserSessionMutationVariables>;
 export const UnlinkIdentityDocument = new TypedDocumentString(`
     mutation UnlinkIdentity($app: String!, $userId: ID!, $id: ID!) {
   unlinkUserIdentity(app: $app, userId: $userId, id: $id)
@@ -1143,3 +1219,11 @@ export const RedeliverWebhookDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RedeliverWebhookMutation, RedeliverWebhookMutationVariables>;
+export const SendTestWebhookEventDocument = new TypedDocumentString(`
+    mutation SendTestWebhookEvent($app: String!, $id: ID!) {
+  sendTestWebhookEvent(app: $app, id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<SendTestWebhookEventMutation, SendTestWebhookEventMutationVariables>;
