@@ -73,7 +73,10 @@ fn fails_with(out: &Output, expected: &str) {
     assert!(!stderr.contains("panicked"), "stderr: {stderr}");
 }
 
-#[tokio::test]
+// The commands run as blocking child processes: the server under test keeps running
+// on another worker meanwhile (on one thread it could not finish a write it began,
+// and the command would wait on SQLite's lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apps_root_keys_and_users_are_administered_from_the_command_line() {
     let app = spawn_app().await;
 
@@ -254,7 +257,10 @@ async fn apps_root_keys_and_users_are_administered_from_the_command_line() {
         .error(404, "not_found");
 }
 
-#[tokio::test]
+// The commands run as blocking child processes: the server under test keeps running
+// on another worker meanwhile (on one thread it could not finish a write it began,
+// and the command would wait on SQLite's lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_dry_run_lists_pending_migrations_and_applies_none() {
     let app = spawn_app().await;
     let up_to_date = heimdall_json(&app, &["migrate", "--dry-run"], None);

@@ -186,7 +186,9 @@ async fn a_backup_under_writes_restores_into_a_fresh_directory_with_every_key_wo
     verify_with_jwks(&app, "acme", new_token).await.unwrap();
 }
 
-#[tokio::test]
+// The command runs as a blocking child process while the server under test keeps
+// running on another worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_refuses_what_is_not_a_heimdall_backup() {
     let app = spawn_app().await;
     if TestDb::postgres_configured() {

@@ -16,7 +16,9 @@ use crate::{
     signing_keys::verify_with_jwks,
 };
 
-#[tokio::test]
+// The command runs as a blocking child process while the server under test keeps
+// running on another worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotate_rekey_and_drop_the_previous_key_and_every_credential_works() {
     let mut app = spawn_app().await;
     app.create_app("acme").await;
@@ -170,7 +172,9 @@ async fn rotate_rekey_and_drop_the_previous_key_and_every_credential_works() {
     assert_eq!(app.get("/v1/apps/acme", Some(&new_pak)).await.status, 200);
 }
 
-#[tokio::test]
+// The command runs as a blocking child process while the server under test keeps
+// running on another worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rekey_without_the_key_a_value_was_sealed_with_fails_and_changes_nothing() {
     let mut app = spawn_app().await;
     app.create_app("acme").await;
