@@ -232,6 +232,31 @@ pub struct ClientCredentials {
 
 /// What a client assertion's `aud` may name: the issuer or an endpoint of the app
 /// (at its own path, and at the root paths for the default app).
+/// The client of a request to the token, revocation, PAR or device endpoint,
+/// authenticated by whichever method it uses (Basic or form secret, or a JWT
+/// assertion, RFC 7523); 401 `invalid_client` otherwise.
+pub async fn authenticated_client(
+    state: &AppState,
+    app: &entity::app::Model,
+    headers: &HeaderMap,
+    params: &Params,
+    meta: &RequestMeta,
+) -> Result<entity::oauth_client::Model, OAuthError> {
+    let credentials = client_credentials(headers, params)?;
+    grants::authenticate_client(
+        state,
+        app.id,
+        grants::ClientAuth {
+            client_id: &credentials.client_id,
+            secret: credentials.secret.as_deref(),
+            assertion: credentials.assertion.as_deref(),
+            audiences: &assertion_audiences(state, app),
+        },
+        meta,
+    )
+    .await
+}
+
 pub fn assertion_audiences(state: &AppState, app: &entity::app::Model) -> Vec<String> {
     let mut bases = vec![state.issuer(&app.name)];
     if state.config.default_app.as_deref() == Some(app.name.as_str()) {
@@ -437,19 +462,7 @@ async fn token_for(
             client_credentials_grant(state, app, credentials, &params, &meta).await
         }
         "authorization_code" | "refresh_token" => {
-            let credentials = client_credentials(&headers, &params)?;
-            let client = grants::authenticate_client(
-                state,
-                app.id,
-                grants::ClientAuth {
-                    client_id: &credentials.client_id,
-                    secret: credentials.secret.as_deref(),
-                    assertion: credentials.assertion.as_deref(),
-                    audiences: &assertion_audiences(state, app),
-                },
-                &meta,
-            )
-            .await?;
+            let client = authenticated_client(state, app, &headers, &params, &meta).await?;
             // RFC 8707: the API the access token is for (checked before the grant
             // is spent).
             let resource = match params.get("resource") {
@@ -500,19 +513,7 @@ async fn token_for(
             Ok(token_success(issued.body()))
         }
         crate::services::oauth::device::GRANT_TYPE => {
-            let credentials = client_credentials(&headers, &params)?;
-            let client = grants::authenticate_client(
-                state,
-                app.id,
-                grants::ClientAuth {
-                    client_id: &credentials.client_id,
-                    secret: credentials.secret.as_deref(),
-                    assertion: credentials.assertion.as_deref(),
-                    audiences: &assertion_audiences(state, app),
-                },
-                &meta,
-            )
-            .await?;
+            let client = authenticated_client(state, app, &headers, &params, &meta).await?;
             let issued = crate::services::oauth::device::poll(
                 state,
                 app,
@@ -533,7 +534,7 @@ async fn token_for(
     }
 }
 
-async fn app_by_slug(
+pub async fn app_by_slug(
     state: &AppState,
     slug: &str,
 ) -> Result<std::sync::Arc<entity::app::Model>, OAuthError> {
@@ -673,19 +674,7 @@ pub async fn revoke(
     let result = async {
         let app = app_by_slug(&state, &slug).await?;
         let (headers, params) = read_params(request, &state).await?;
-        let credentials = client_credentials(&headers, &params)?;
-        let client = grants::authenticate_client(
-            &state,
-            app.id,
-            grants::ClientAuth {
-                client_id: &credentials.client_id,
-                secret: credentials.secret.as_deref(),
-                assertion: credentials.assertion.as_deref(),
-                audiences: &assertion_audiences(&state, &app),
-            },
-            &meta,
-        )
-        .await?;
+        let client = authenticated_client(&state, &app, &headers, &params, &meta).await?;
         let token = params.require("token")?;
         if let Some(hint) = params.get("token_type_hint")
             && hint != "access_token"

@@ -15,35 +15,20 @@ use uuid::Uuid;
 
 use super::{
     extract::{ApiPath, OptionalJson, read_body},
-    oauth::{OAuthError, assertion_audiences, client_credentials, no_store, read_params},
+    oauth::{OAuthError, app_by_slug, authenticated_client, no_store, read_params},
     response::{Resource, no_content},
 };
 use crate::{
     access::Principal,
-    error::{Error, Result},
+    error::Result,
     request::RequestMeta,
     services::{
         authenticate,
         guard::{self, Lane},
-        oauth::{authorize::AuthorizeParams, device, grants, par, registration},
+        oauth::{authorize::AuthorizeParams, device, par, registration},
     },
     state::AppState,
 };
-
-async fn app_of(
-    state: &AppState,
-    slug: &str,
-) -> std::result::Result<std::sync::Arc<entity::app::Model>, OAuthError> {
-    match guard::find_app(state, Lane::Consumer, slug).await {
-        Ok(app) => Ok(app),
-        Err(Error::NotFound(message)) => Err(OAuthError::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request",
-            message,
-        )),
-        Err(other) => Err(other.into()),
-    }
-}
 
 fn bearer(headers: &HeaderMap) -> std::result::Result<Option<String>, OAuthError> {
     match headers.get(header::AUTHORIZATION) {
@@ -99,7 +84,7 @@ pub async fn register(
     request: Request,
 ) -> Response {
     let result = async {
-        let app = app_of(&state, &slug).await?;
+        let app = app_by_slug(&state, &slug).await?;
         let (headers, body) = metadata_body(request, &state).await?;
         let token = bearer(&headers)?;
         let out = registration::register(&state, &app, token.as_deref(), &body, &meta).await?;
@@ -122,7 +107,7 @@ pub async fn read_registration(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let app = app_of(&state, &slug).await?;
+        let app = app_by_slug(&state, &slug).await?;
         let token = bearer(&headers)?;
         let out = registration::read(&state, &app, &client_id, token.as_deref()).await?;
         Ok::<_, OAuthError>(json_answer(StatusCode::OK, out))
@@ -139,7 +124,7 @@ pub async fn replace_registration(
     request: Request,
 ) -> Response {
     let result = async {
-        let app = app_of(&state, &slug).await?;
+        let app = app_by_slug(&state, &slug).await?;
         let (headers, body) = metadata_body(request, &state).await?;
         let token = bearer(&headers)?;
         let out =
@@ -158,7 +143,7 @@ pub async fn delete_registration(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let app = app_of(&state, &slug).await?;
+        let app = app_by_slug(&state, &slug).await?;
         let token = bearer(&headers)?;
         registration::delete(&state, &app, &client_id, token.as_deref(), &meta).await?;
         let mut response = StatusCode::NO_CONTENT.into_response();
@@ -178,7 +163,7 @@ pub async fn pushed_authorization_request(
     request: Request,
 ) -> Response {
     let result = async {
-        let app = app_of(&state, &slug).await?;
+        let app = app_by_slug(&state, &slug).await?;
         let (headers, params) = read_params(request, &state).await?;
         if params.contains("request_uri") {
             return Err(OAuthError::invalid_request(
@@ -192,19 +177,7 @@ pub async fn pushed_authorization_request(
                 "request objects are not supported; push the parameters themselves",
             ));
         }
-        let credentials = client_credentials(&headers, &params)?;
-        let client = grants::authenticate_client(
-            &state,
-            app.id,
-            grants::ClientAuth {
-                client_id: &credentials.client_id,
-                secret: credentials.secret.as_deref(),
-                assertion: credentials.assertion.as_deref(),
-                audiences: &assertion_audiences(&state, &app),
-            },
-            &meta,
-        )
-        .await?;
+        let client = authenticated_client(&state, &app, &headers, &params, &meta).await?;
         let get = |name: &str| params.get(name).map(str::to_owned);
         let pushed = AuthorizeParams {
             response_type: get("response_type"),
@@ -237,21 +210,9 @@ pub async fn device_authorization(
     request: Request,
 ) -> Response {
     let result = async {
-        let app = app_of(&state, &slug).await?;
+        let app = app_by_slug(&state, &slug).await?;
         let (headers, params) = read_params(request, &state).await?;
-        let credentials = client_credentials(&headers, &params)?;
-        let client = grants::authenticate_client(
-            &state,
-            app.id,
-            grants::ClientAuth {
-                client_id: &credentials.client_id,
-                secret: credentials.secret.as_deref(),
-                assertion: credentials.assertion.as_deref(),
-                audiences: &assertion_audiences(&state, &app),
-            },
-            &meta,
-        )
-        .await?;
+        let client = authenticated_client(&state, &app, &headers, &params, &meta).await?;
         let started = device::start(&state, &app, &client, params.get("scope")).await?;
         let verification_uri = format!("{}/{}/device", state.config.public_base(), app.name);
         let encoded: String =
