@@ -50,6 +50,8 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) and exit.
     ExportSchema,
+    /// Print the REST API's OpenAPI 3.1 document (`openapi.json`) and exit.
+    ExportOpenapi,
     /// Apps: list, create, delete.
     Apps {
         #[command(subcommand)]
@@ -196,6 +198,10 @@ pub async fn run() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::ExportSchema => {
             print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::ExportOpenapi => {
+            print!("{}", crate::http::openapi::document_text());
             Ok(())
         }
         Command::Migrate { dry_run: true } => {

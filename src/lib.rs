@@ -32,3 +32,4 @@ pub mod services;
 pub mod startup;
 pub mod state;
 pub mod templates;
+pub mod trace;

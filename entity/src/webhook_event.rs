@@ -13,6 +13,9 @@ pub struct Model {
     /// `{id, type, created_at, app_id, data}`, serialised once.
     pub body: String,
     pub created_at: DateTimeUtc,
+    /// The W3C `traceparent` of the request that caused the event
+    /// (docs/src/production.md#tracing); deliveries continue its trace.
+    pub traceparent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

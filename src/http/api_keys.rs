@@ -15,7 +15,7 @@ use crate::{
     access::Principal, error::Result, request::RequestMeta, services::keys, state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ApiKeyDto {
     pub id: Uuid,
     pub app_id: Uuid,
@@ -43,7 +43,7 @@ impl From<api_key::Model> for ApiKeyDto {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     name: Option<String>,

@@ -23,7 +23,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ApiResourceDto {
     pub id: Uuid,
     pub identifier: String,
@@ -52,7 +52,7 @@ impl From<api_resource::Model> for ApiResourceDto {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceBody {
     identifier: Option<String>,

@@ -19,13 +19,15 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AppDto {
     pub id: Uuid,
     pub name: String,
     pub display_name: String,
     /// The `iss` of the app's tokens and the base of its OpenID configuration.
     pub issuer: String,
+    /// The app's settings (docs/src/apps-and-keys.md).
+    #[schema(value_type = Object)]
     pub settings: AppSettings,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -49,11 +51,13 @@ pub fn app_link(state: &AppState, app: &app::Model) -> String {
     format!("{}/v1/apps/{}", state.config.base_path, app.name)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApp {
     name: String,
     display_name: Option<String>,
+    /// Settings to merge into the defaults (docs/src/apps-and-keys.md).
+    #[schema(value_type = Option<Object>)]
     settings: Option<Map<String, Value>>,
 }
 
@@ -102,10 +106,12 @@ pub async fn get(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApp {
     display_name: Option<String>,
+    /// Settings to merge into the defaults (docs/src/apps-and-keys.md).
+    #[schema(value_type = Option<Object>)]
     settings: Option<Map<String, Value>>,
     /// Present only to give a clear error: the slug is part of the issuer.
     name: Option<Value>,

@@ -21,7 +21,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PartyDto {
     #[serde(rename = "type")]
     pub kind: String,
@@ -29,7 +29,7 @@ pub struct PartyDto {
 }
 
 /// An audit entry (docs/src/webhooks-and-audit-log.md).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditEntryDto {
     pub id: uuid::Uuid,
     pub actor: PartyDto,

@@ -265,7 +265,7 @@ pub async fn authorize(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentBody {
     pending_authorization_id: String,

@@ -57,7 +57,7 @@ pub fn token_response(
     response
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupBody {
     email: String,
@@ -103,7 +103,7 @@ pub async fn signup(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SigninBody {
     email: String,
@@ -145,7 +145,7 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshBody {
     refresh_token: String,
@@ -196,7 +196,7 @@ pub async fn me(
 
 /// The signed-in user, with how their session authenticated (RFC 8176 `amr`) and
 /// when (docs/src/mfa.md).
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct MeDto {
     #[serde(flatten)]
     user: UserDto,
@@ -204,7 +204,7 @@ pub struct MeDto {
     auth_time: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMe {
     #[serde(default, deserialize_with = "nullable")]
@@ -225,7 +225,7 @@ pub async fn update_me(
     Ok(Resource::ok(UserDto::from(user), me_link(&state, &slug)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     current_password: String,

@@ -14,11 +14,11 @@ use super::extract::ApiPath;
 use crate::{error::Error, state::AppState};
 
 /// An embedded file: its bytes (gzip-compressed unless `gzipped` is false).
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    bytes: &'static [u8],
-    gzipped: bool,
+pub struct Asset {
+    pub name: &'static str,
+    pub content_type: &'static str,
+    pub bytes: &'static [u8],
+    pub gzipped: bool,
 }
 
 const GRAPHIQL_JS: &str = "graphiql-3.8.3.min.js";
@@ -113,9 +113,16 @@ pub async fn page(State(state): State<AppState>) -> Response {
 /// `GET /graphql/assets/{file}`: gzip as stored when the client accepts it,
 /// decompressed otherwise. File names carry versions, so they are cached for good.
 pub async fn asset(ApiPath(file): ApiPath<String>, headers: HeaderMap) -> Response {
-    let Some(asset) = ASSETS.iter().find(|a| a.name == file) else {
-        return Error::not_found("no such asset").into_response();
-    };
+    match ASSETS.iter().find(|a| a.name == file) {
+        Some(asset) => serve_asset(asset, &headers),
+        None => Error::not_found("no such asset").into_response(),
+    }
+}
+
+/// An embedded asset: gzip as stored when the client accepts it, decompressed
+/// otherwise. File names carry versions, so they are cached for good.
+pub fn serve_asset(asset: &Asset, headers: &HeaderMap) -> Response {
+    let file = asset.name;
     let accepts_gzip = headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()

@@ -34,7 +34,7 @@ use crate::{
 };
 
 /// An invite as listed (never its token).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InviteDto {
     pub id: Uuid,
     pub email: String,
@@ -74,7 +74,7 @@ fn invite_link<L: Lane>(state: &AppState, app: &entity::app::Model, id: Uuid) ->
     format!("{}/invites/{id}", L::base(state, app))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvite {
     email: String,
@@ -157,7 +157,7 @@ pub async fn revoke<L: Lane>(
     Ok(no_content())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvite {
     display_name: Option<String>,
@@ -237,7 +237,7 @@ pub async fn mint_email_verification(
     Ok(Resource::created(minted_body(minted), link))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailBody {
     email: String,
@@ -262,7 +262,7 @@ pub async fn mint_password_reset(
     Ok(Resource::created(minted_body(minted), link))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     token: String,
@@ -303,7 +303,7 @@ pub async fn forgot_password(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetBody {
     token: String,

@@ -18,7 +18,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct M2mClientDto {
     pub client_id: String,
     pub name: String,
@@ -56,7 +56,7 @@ fn link(state: &AppState, app: &str, client_id: &str) -> String {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     name: String,
@@ -106,7 +106,7 @@ pub async fn get(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClient {
     name: Option<String>,
@@ -136,8 +136,9 @@ pub async fn update(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RotateM2mSecret)]
 pub struct Rotate {
     grace_period_seconds: Option<i64>,
 }

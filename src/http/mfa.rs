@@ -36,7 +36,7 @@ use crate::{
 };
 
 /// A factor as the API shows it (never its secret).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct FactorDto {
     pub id: uuid::Uuid,
     #[serde(rename = "type")]
@@ -134,7 +134,7 @@ pub async fn my_factors(
     Ok(overview_body(mfa::mine(&state, &subject).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NameBody {
     name: Option<String>,
@@ -164,7 +164,7 @@ pub async fn enroll_totp(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
     code: String,
@@ -198,7 +198,7 @@ pub async fn start_webauthn_registration(
     Ok(axum::Json(json!({ "id": id, "publicKey": public_key })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CeremonyBody {
     id: String,
@@ -244,7 +244,7 @@ pub async fn remove_factor(
     Ok(no_content())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     mfa_token: String,
@@ -284,8 +284,9 @@ pub async fn verify(
     Ok(token_response(StatusCode::OK, &tokens, done.user))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MfaTokenBody)]
 pub struct TokenBody {
     mfa_token: String,
 }

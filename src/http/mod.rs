@@ -1,6 +1,7 @@
 //! The REST surface and the axum router that also mounts GraphQL and operations.
 
 pub mod account;
+pub mod api_docs;
 pub mod api_keys;
 pub mod api_resources;
 pub mod apps;
@@ -24,6 +25,7 @@ pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
 pub mod oauth_ext;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod principal;
@@ -553,6 +555,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/graphql/assets/{file}", get(graphiql::asset))
+        // The OpenAPI document and its browsable reference (docs/src/api-conventions.md#openapi).
+        .route("/openapi.json", get(api_docs::document))
+        .route("/docs/api", get(api_docs::page))
+        .route("/docs/api/assets/{file}", get(api_docs::asset))
         .method_not_allowed_fallback(method_not_allowed);
 
     // Routes of no one app that browsers call: an origin any app allows may.
@@ -716,14 +722,39 @@ pub fn router(state: AppState) -> Router {
                     .get(&REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("request", method = %req.method(), route, request_id)
+                let trace_id = req
+                    .extensions()
+                    .get::<crate::trace::TraceContext>()
+                    .map(crate::trace::TraceContext::trace_id)
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %req.method(), route, request_id, trace_id = %trace_id)
             })
             .on_request(())
             // Access logs are DEBUG: at tens of thousands of requests per second a line
             // each is the bottleneck. `HEIMDALL_LOG=info,tower_http=debug` shows them.
             .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
     )
+    .layer(axum::middleware::from_fn(trace_context))
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// W3C Trace Context (docs/src/production.md#tracing): a request with a valid
+/// `traceparent` continues the caller's trace (as a new span of it), any other starts
+/// one. The request's span records the trace id, and its task keeps the context for
+/// the calls made on its behalf (webhook events, upstream identity providers).
+async fn trace_context(
+    mut req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let context = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::trace::TraceContext::parse)
+        .map(|parent| parent.child())
+        .unwrap_or_else(crate::trace::TraceContext::new_root);
+    req.extensions_mut().insert(context);
+    crate::trace::scope(context, next.run(req)).await
 }
 
 /// `/v1/oauth/…` → `/{slug}/v1/oauth/…` (query kept); other requests pass unchanged.

@@ -25,7 +25,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ClientDto {
     pub id: Uuid,
     pub name: String,
@@ -79,7 +79,7 @@ fn link<L: Lane>(state: &AppState, app: &entity::app::Model, id: Uuid) -> String
     format!("{}/{}/{id}", L::base(state, app), L::OAUTH_CLIENTS)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
     name: Option<String>,

@@ -233,7 +233,7 @@ pub async fn device_authorization(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InitialTokenDto {
     pub id: Uuid,
     pub name: Option<String>,
@@ -259,7 +259,7 @@ impl From<registration::InitialToken> for InitialTokenDto {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MintInitialToken {
     name: Option<String>,

@@ -27,7 +27,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RoleDto {
     pub name: String,
     pub display_name: Option<String>,
@@ -83,7 +83,7 @@ pub async fn get<L: Lane>(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
     name: String,
@@ -117,7 +117,7 @@ pub async fn create<L: Lane>(
     Ok(Resource::created(RoleDto::from(role), self_link))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRole {
     #[serde(default, deserialize_with = "nullable")]
@@ -164,7 +164,7 @@ pub async fn delete<L: Lane>(
     Ok(no_content())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncBody {
     roles: Vec<RoleBody>,

@@ -360,7 +360,7 @@ pub async fn delete_group(
 
 // ----- SCIM tokens on the admin lane -----
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ScimTokenDto {
     id: uuid::Uuid,
     name: String,
@@ -374,7 +374,7 @@ pub struct ScimTokenDto {
     scim_base_url: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateScimToken {
     name: String,

@@ -19,7 +19,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SigningKeyDto {
     pub kid: String,
     pub alg: String,
@@ -56,8 +56,9 @@ pub async fn list(
     Ok(axum::Json(json!({ "data": data, "next_cursor": null })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RotateSigningKey)]
 pub struct Rotate {
     alg: Option<String>,
 }

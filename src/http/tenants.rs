@@ -22,7 +22,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TenantDto {
     pub id: Uuid,
     pub slug: String,
@@ -46,7 +46,7 @@ impl From<tenant::Model> for TenantDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MemberDto {
     pub tenant_id: Uuid,
     pub user_id: Uuid,
@@ -75,7 +75,7 @@ fn tenant_link<L: Lane>(state: &AppState, app: &entity::app::Model, id: Uuid) ->
     format!("{}/tenants/{id}", L::base(state, app))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
     slug: String,
@@ -130,7 +130,7 @@ pub async fn get<L: Lane>(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenant {
     slug: Option<String>,
@@ -175,7 +175,7 @@ pub async fn delete<L: Lane>(
     Ok(no_content())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
     user_id: Uuid,
@@ -212,7 +212,7 @@ pub async fn list_members<L: Lane>(
     Ok(List(page.map(MemberDto::from)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
     role: String,

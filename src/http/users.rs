@@ -26,7 +26,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserDto {
     pub id: Uuid,
     pub app_id: Uuid,
@@ -61,7 +61,7 @@ impl From<user::Model> for UserDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionDto {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -105,7 +105,7 @@ fn link<L: Lane>(state: &AppState, app: &entity::app::Model, id: Uuid) -> String
     format!("{}/users/{id}", L::base(state, app))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     email: String,
@@ -222,7 +222,7 @@ pub async fn get<L: Lane>(
     Ok(Resource::ok(UserDto::from(user), self_link))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     email: Option<String>,

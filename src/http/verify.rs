@@ -24,8 +24,9 @@ pub async fn verify(
 }
 
 /// `{permission}` or `{permissions: [...]}` (with `id` in a batch).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PermissionCheck)]
 pub struct Check {
     id: Option<String>,
     permission: Option<String>,
@@ -69,7 +70,7 @@ pub async fn authorize(
     Ok(axum::Json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Batch {
     checks: Vec<Check>,

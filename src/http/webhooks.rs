@@ -22,7 +22,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WebhookDto {
     pub id: uuid::Uuid,
     pub url: String,
@@ -54,7 +54,7 @@ impl From<webhook_endpoint::Model> for WebhookDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AttemptDto {
     pub attempt: i32,
     pub response_status: Option<i32>,
@@ -78,7 +78,7 @@ impl From<webhook_attempt::Model> for AttemptDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryDto {
     pub id: uuid::Uuid,
     pub webhook_id: uuid::Uuid,
@@ -131,7 +131,7 @@ fn delivery_link(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
     url: String,
@@ -188,7 +188,7 @@ pub async fn get(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhook {
     url: Option<String>,
@@ -230,8 +230,9 @@ pub async fn delete(
     Ok(no_content())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RotateWebhookSecret)]
 pub struct Rotate {
     grace_period_seconds: Option<i64>,
 }

@@ -142,6 +142,8 @@ pub struct Inner {
     pub last_secret_claims: Mutex<Option<(String, Value)>>,
     /// Why the token endpoint refused requests.
     pub refusals: Mutex<Vec<String>>,
+    /// The `traceparent` headers of JWKS requests, in order.
+    pub traceparents: Mutex<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -176,6 +178,7 @@ impl FakeIdp {
             client_secrets: Mutex::new(Vec::new()),
             last_secret_claims: Mutex::new(None),
             refusals: Mutex::new(Vec::new()),
+            traceparents: Mutex::new(Vec::new()),
         });
         let router = Router::new()
             .route("/jwks", get(jwks))
@@ -218,8 +221,11 @@ impl FakeIdp {
     }
 }
 
-async fn jwks(State(inner): State<Arc<Inner>>) -> Json<Value> {
+async fn jwks(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Json<Value> {
     inner.jwks_hits.fetch_add(1, Ordering::SeqCst);
+    if let Some(traceparent) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
+        inner.traceparents.lock().unwrap().push(traceparent.to_owned());
+    }
     let delay = inner.jwks_delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;

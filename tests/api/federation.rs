@@ -1714,3 +1714,32 @@ async fn a_federated_signin_of_a_user_with_a_second_factor_has_a_second_step() {
         .unwrap();
     assert_eq!(claims["amr"], json!(["fed", "otp", "mfa"]));
 }
+
+/// W3C Trace Context (docs/src/production.md#tracing): the provider is called in the
+/// trace of the sign-in request, as a new span of it.
+#[tokio::test]
+async fn upstream_provider_calls_continue_the_callers_trace() {
+    let apple = apple_setup().await;
+    apple.configure().await;
+    let claims = apple.claims("001234.trace.sub", Some("trace@example.com"), true, BUNDLE_ID);
+    let parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let resp = apple
+        .app
+        .client
+        .post(apple.app.url("/acme/v1/auth/apple"))
+        .header("traceparent", parent)
+        .json(&json!({ "identity_token": apple.key.mint(&claims) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let seen = apple.idp.inner.traceparents.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let parts: Vec<&str> = seen[0].split('-').collect();
+    assert_eq!(parts.len(), 4, "{}", seen[0]);
+    assert_eq!(parts[0], "00");
+    assert_eq!(parts[1], "0af7651916cd43dd8448eb211c80319c");
+    assert_ne!(parts[2], "b7ad6b7169203331", "a new span, not the caller's");
+    assert_eq!(parts[2].len(), 16);
+    assert_eq!(parts[3], "01");
+}

@@ -29,6 +29,7 @@ mod oauth;
 mod oauth_device;
 mod oauth_ext;
 mod oauth_pages;
+mod openapi;
 mod ops;
 mod packaging;
 // Verbatim text of a docs chapter: rustfmt must not reflow it.
@@ -46,6 +47,7 @@ mod structure;
 mod templates;
 mod tenants;
 mod tokens;
+mod trace_context;
 mod user_import;
 mod users;
 mod verify;

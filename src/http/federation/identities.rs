@@ -21,7 +21,7 @@ use crate::{
     services::federation::identities, state::AppState,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IdentityDto {
     pub id: Uuid,
     pub user_id: Uuid,

@@ -75,7 +75,7 @@ fn provider_resource(state: &AppState, slug: &str, provider: &Provider, created:
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppleBody {
     services_id: Option<String>,
@@ -116,7 +116,7 @@ pub async fn put_apple(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcBody {
     issuer: Option<String>,

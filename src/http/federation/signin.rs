@@ -28,9 +28,10 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NativeUser {
+    #[schema(value_type = Option<Object>)]
     name: Option<AppleName>,
     /// Accepted for compatibility with Apple's client object; the identity token's
     /// email is the one that counts.
@@ -38,7 +39,7 @@ pub struct NativeUser {
     email: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NativeBody {
     identity_token: String,

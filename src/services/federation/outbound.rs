@@ -91,6 +91,12 @@ impl Outbound {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder, what: &str) -> Result<Answer> {
+        // The request being served continues its trace at the provider
+        // (docs/src/production.md#tracing).
+        let request = match crate::trace::outbound() {
+            Some(traceparent) => request.header("traceparent", traceparent),
+            None => request,
+        };
         let mut response = request
             .send()
             .await

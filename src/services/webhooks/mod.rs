@@ -641,6 +641,7 @@ pub async fn send_test(
         event_type: Set(TEST_EVENT.to_owned()),
         body: Set(body),
         created_at: Set(now),
+        traceparent: Set(crate::trace::current().map(|context| context.header())),
     })
     .exec_without_returning(&txn)
     .await?;

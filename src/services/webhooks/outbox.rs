@@ -71,6 +71,7 @@ pub async fn emit(
         event_type: Set(event_type.to_owned()),
         body: Set(body),
         created_at: Set(created_at),
+        traceparent: Set(crate::trace::current().map(|context| context.header())),
     })
     .exec_without_returning(conn)
     .await?;

@@ -153,6 +153,8 @@ pub struct Claimed {
     pub delivery: webhook_delivery::Model,
     pub endpoint: webhook_endpoint::Model,
     pub body: String,
+    /// The `traceparent` of the request that caused the event, if any.
+    pub traceparent: Option<String>,
 }
 
 /// Claims up to `limit` due deliveries: marks the attempt as started and holds it
@@ -231,22 +233,23 @@ pub async fn claim_due(state: &AppState, limit: u64) -> Result<Vec<Claimed>> {
         .into_iter()
         .map(|e| (e.id, e))
         .collect();
-    let bodies: HashMap<Uuid, String> = webhook_event::Entity::find()
+    let bodies: HashMap<Uuid, (String, Option<String>)> = webhook_event::Entity::find()
         .filter(webhook_event::Column::Id.is_in(event_ids))
         .all(&*state.db)
         .await?
         .into_iter()
-        .map(|e| (e.id, e.body))
+        .map(|e| (e.id, (e.body, e.traceparent)))
         .collect();
     Ok(claimed
         .into_iter()
         .filter_map(|delivery| {
             let endpoint = endpoints.get(&delivery.endpoint_id)?.clone();
-            let body = bodies.get(&delivery.event_id)?.clone();
+            let (body, traceparent) = bodies.get(&delivery.event_id)?.clone();
             Some(Claimed {
                 delivery,
                 endpoint,
                 body,
+                traceparent,
             })
         })
         .collect())
@@ -321,9 +324,17 @@ pub async fn attempt(state: &AppState, claimed: &Claimed) -> Outcome {
     let timestamp = state.now().timestamp();
     let event_id = claimed.delivery.event_id.to_string();
     let started = Instant::now();
-    let sent = hooks
-        .client
-        .post(url)
+    let mut request = hooks.client.post(url);
+    // The event's trace continues: a new span of the request that caused it
+    // (docs/src/production.md#tracing).
+    if let Some(context) = claimed
+        .traceparent
+        .as_deref()
+        .and_then(crate::trace::TraceContext::parse)
+    {
+        request = request.header("traceparent", context.child().header());
+    }
+    let sent = request
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("x-heimdall-event-id", &event_id)
         .header("x-heimdall-event-type", &claimed.delivery.event_type)

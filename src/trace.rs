@@ -1,0 +1,182 @@
+//! W3C Trace Context (docs/src/production.md#tracing): the `traceparent` of a request
+//! (the caller's, or a new trace), kept for the request's task so that outbound calls
+//! made on its behalf (webhook events it causes, upstream identity providers it asks)
+//! carry the same trace id. Bottom layer: the HTTP layer sets it, services read it.
+
+use std::future::Future;
+
+/// A position in a trace: the trace id, the id of this span, the flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceContext {
+    pub trace_id: [u8; 16],
+    pub span_id: [u8; 8],
+    pub flags: u8,
+}
+
+tokio::task_local! {
+    static CURRENT: TraceContext;
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    // uuid's v4 generator (a fast CSPRNG); ids only need to be unique, not secret.
+    for chunk in out.chunks_mut(16) {
+        let bytes = *uuid::Uuid::new_v4().as_bytes();
+        chunk.copy_from_slice(&bytes[..chunk.len()]);
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != N * 2
+        || !text
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl TraceContext {
+    /// A new trace (no `traceparent` came with the request, or it was invalid).
+    pub fn new_root() -> Self {
+        let mut trace_id = random::<16>();
+        trace_id[0] |= 1; // never all zero
+        Self {
+            trace_id,
+            span_id: Self::new_span_id(),
+            flags: 0x01,
+        }
+    }
+
+    fn new_span_id() -> [u8; 8] {
+        let mut id = random::<8>();
+        id[7] |= 1;
+        id
+    }
+
+    /// Parses a `traceparent` header (W3C Trace Context level 1 §3.2): version `00`
+    /// exactly; a later version is read by its first four fields, as the spec asks.
+    /// Returns the caller's context (its span id is the parent of ours).
+    pub fn parse(header: &str) -> Option<Self> {
+        let header = header.trim();
+        let mut parts = header.split('-');
+        let version = parts.next()?;
+        let trace_id = parts.next()?;
+        let parent_id = parts.next()?;
+        let flags = parts.next()?;
+        let [version] = unhex::<1>(version)?;
+        if version == 0xff || (version == 0 && parts.next().is_some()) {
+            return None;
+        }
+        let trace_id = unhex::<16>(trace_id)?;
+        let span_id = unhex::<8>(parent_id)?;
+        let [flags] = unhex::<1>(flags)?;
+        if trace_id == [0; 16] || span_id == [0; 8] {
+            return None;
+        }
+        Some(Self {
+            trace_id,
+            span_id,
+            flags,
+        })
+    }
+
+    /// A new span in the same trace (this request's, or an outbound call's).
+    pub fn child(&self) -> Self {
+        Self {
+            trace_id: self.trace_id,
+            span_id: Self::new_span_id(),
+            flags: self.flags,
+        }
+    }
+
+    /// The `traceparent` header value naming this span.
+    pub fn header(&self) -> String {
+        format!(
+            "00-{}-{}-{:02x}",
+            hex(&self.trace_id),
+            hex(&self.span_id),
+            self.flags
+        )
+    }
+
+    pub fn trace_id(&self) -> String {
+        hex(&self.trace_id)
+    }
+
+    pub fn span_id(&self) -> String {
+        hex(&self.span_id)
+    }
+}
+
+/// Runs `future` with `context` as the current trace context.
+pub async fn scope<F: Future>(context: TraceContext, future: F) -> F::Output {
+    CURRENT.scope(context, future).await
+}
+
+/// The current request's trace context, if this task serves a request.
+pub fn current() -> Option<TraceContext> {
+    CURRENT.try_with(|context| *context).ok()
+}
+
+/// The `traceparent` for an outbound call made now: the current trace, a new span.
+pub fn outbound() -> Option<String> {
+    current().map(|context| context.child().header())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_renders_the_w3c_example() {
+        let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let context = TraceContext::parse(header).unwrap();
+        assert_eq!(context.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(context.span_id(), "00f067aa0ba902b7");
+        assert_eq!(context.header(), header);
+        let child = context.child();
+        assert_eq!(child.trace_id, context.trace_id);
+        assert_ne!(child.span_id, context.span_id);
+    }
+
+    #[test]
+    fn refuses_what_the_spec_refuses() {
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "0x-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert!(TraceContext::parse(bad).is_none(), "{bad}");
+        }
+        // A later version may add fields.
+        assert!(
+            TraceContext::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn new_roots_are_valid_and_distinct() {
+        let a = TraceContext::new_root();
+        let b = TraceContext::new_root();
+        assert_ne!(a.trace_id, b.trace_id);
+        assert_eq!(TraceContext::parse(&a.header()), Some(a));
+    }
+}
