@@ -84,22 +84,19 @@ stop() {
 
 fuzz() { # LABEL KEY
   echo "==> schemathesis ($1): every operation, max $MAX_EXAMPLES examples each, ${MAX_TIME}s"
-  # Checks: no 5xx; status codes, content types, headers and bodies as documented.
-  # Not run: negative_data_rejection / positive_data_acceptance (the document does
-  # not spell out every validation rule: slug syntax, email syntax, password
-  # length), and the stateful checks (use_after_free, ensure_resource_availability,
-  # ignored_auth, object_level_authorization: one credential per run, and the
-  # integration tests own authorization).
-  (cd scripts && "../$VENV/bin/schemathesis" run ../openapi.json \
+  # The checks, the seeded app's path parameters and the exclusions are in
+  # scripts/schemathesis.toml (read from the working directory), a JSON Lines
+  # serializer in scripts/schemathesis_hooks.py. One worker: hypothesis' lambda
+  # descriptions are not thread-safe on every CPython (a spurious runtime error).
+  (cd scripts && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=. "../$VENV/bin/schemathesis" run ../openapi.json \
     --url "$H" \
     --header "Authorization: Bearer $2" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing \
     --max-examples "$MAX_EXAMPLES" \
     --max-time "$MAX_TIME" \
     --max-redirects 0 \
     --request-timeout 10 \
-    --workers 2 \
+    --workers 1 \
     --seed 19 \
     --no-color \
     --warnings off) || {
