@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
 use super::{
-    api_keys, api_resources, apps, audit_log, authorize, consumer, federation, lifecycle, m2m,
-    mfa, oauth_clients, oauth_ext, roles, scim, signing_keys, tenants, users, verify, webhooks,
+    api_keys, api_resources, apps, audit_log, authorize, consumer, federation, lifecycle, m2m, mfa,
+    oauth_clients, oauth_ext, roles, scim, signing_keys, tenants, users, verify, webhooks,
 };
 
 /// The component schemas derived from the handlers' types (nested ones are collected
@@ -245,18 +245,19 @@ const REASSIGN: &[(&str, &str, &str)] = &[(
     "Role given to the role's holders before it is deleted.",
 )];
 const SYNC: &[(&str, &str, &str)] = &[
-    ("dry_run", "string", "`true`: answer the diff without applying it."),
+    (
+        "dry_run",
+        "string",
+        "`true`: answer the diff without applying it.",
+    ),
     (
         "reassign_to",
         "string",
         "Role given to holders of deleted roles.",
     ),
 ];
-const DELIVERY_FILTER: &[(&str, &str, &str)] = &[(
-    "status",
-    "string",
-    "`pending`, `succeeded` or `failed`.",
-)];
+const DELIVERY_FILTER: &[(&str, &str, &str)] =
+    &[("status", "string", "`pending`, `succeeded` or `failed`.")];
 const IMPORT: &[(&str, &str, &str)] = &[
     ("on_conflict", "string", "`skip`, `update` or `fail`."),
     ("dry_run", "boolean", "Validate without writing."),
@@ -285,7 +286,9 @@ const RETURN_TO: &[(&str, &str, &str)] = &[(
 )];
 
 /// Every REST and protocol route (the router's hosted HTML pages, the console and
-/// `/graphql` are not REST; `tests/api/openapi.rs` lists them).
+/// `/graphql` are not REST; `tests/api/openapi.rs` lists them). One line each, as a
+/// table reads.
+#[rustfmt::skip]
 static OPS: &[Op] = &[
     // Operations.
     op("get", "/healthz", "healthz", "operations", "Process up", Public, NoBody, &[Reply::Json(200, "Health")]),
@@ -522,7 +525,11 @@ static OPS: &[Op] = &[
 
 const SCIM_LIST: &[(&str, &str, &str)] = &[
     ("filter", "string", "RFC 7644 filter (`userName eq \"…\"`)."),
-    ("startIndex", "integer", "1-based index of the first result."),
+    (
+        "startIndex",
+        "integer",
+        "1-based index of the first result.",
+    ),
     ("count", "integer", "Results per page."),
 ];
 
@@ -608,7 +615,11 @@ fn tags() -> Value {
             seen.push(op.tag);
         }
     }
-    Value::Array(seen.into_iter().map(|name| json!({ "name": name })).collect())
+    Value::Array(
+        seen.into_iter()
+            .map(|name| json!({ "name": name }))
+            .collect(),
+    )
 }
 
 fn schema_ref(name: &str) -> Value {
@@ -831,7 +842,9 @@ fn error_response(errors: Errors) -> Value {
     let schema = match errors {
         Errors::Rest => schema_ref("ErrorEnvelope"),
         Errors::OAuth => schema_ref("OAuthError"),
-        Errors::Either => json!({ "anyOf": [schema_ref("ErrorEnvelope"), schema_ref("OAuthError")] }),
+        Errors::Either => {
+            json!({ "anyOf": [schema_ref("ErrorEnvelope"), schema_ref("OAuthError")] })
+        }
         Errors::Scim => json!({ "anyOf": [schema_ref("ScimError"), schema_ref("ErrorEnvelope")] }),
         Errors::Page => json!({ "anyOf": [schema_ref("ErrorEnvelope"), schema_ref("OAuthError")] }),
     };
@@ -1113,8 +1126,14 @@ fn protocol_schemas() -> Vec<(&'static str, Value)> {
                 },
             }),
         ),
-        ("Permission", json!({ "description": "A permission in use (its name and where it comes from)." })),
-        ("Provider", json!({ "type": "object", "description": "An upstream identity provider (never its secret)." })),
+        (
+            "Permission",
+            json!({ "description": "A permission in use (its name and where it comes from)." }),
+        ),
+        (
+            "Provider",
+            json!({ "type": "object", "description": "An upstream identity provider (never its secret)." }),
+        ),
         (
             "MyPermissions",
             json!({

@@ -224,7 +224,11 @@ impl FakeIdp {
 async fn jwks(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Json<Value> {
     inner.jwks_hits.fetch_add(1, Ordering::SeqCst);
     if let Some(traceparent) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
-        inner.traceparents.lock().unwrap().push(traceparent.to_owned());
+        inner
+            .traceparents
+            .lock()
+            .unwrap()
+            .push(traceparent.to_owned());
     }
     let delay = inner.jwks_delay_ms.load(Ordering::SeqCst);
     if delay > 0 {

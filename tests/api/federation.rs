@@ -1721,7 +1721,12 @@ async fn a_federated_signin_of_a_user_with_a_second_factor_has_a_second_step() {
 async fn upstream_provider_calls_continue_the_callers_trace() {
     let apple = apple_setup().await;
     apple.configure().await;
-    let claims = apple.claims("001234.trace.sub", Some("trace@example.com"), true, BUNDLE_ID);
+    let claims = apple.claims(
+        "001234.trace.sub",
+        Some("trace@example.com"),
+        true,
+        BUNDLE_ID,
+    );
     let parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     let resp = apple
         .app

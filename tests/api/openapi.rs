@@ -49,7 +49,10 @@ async fn committed_openapi_matches_the_served_document() {
     // The envelopes of the API conventions are there, and lists name their cursor.
     let list = &served.body["paths"]["/v1/apps/{app}/users"]["get"]["responses"]["200"]["content"]
         ["application/json"]["schema"];
-    assert_eq!(list["properties"]["data"]["items"]["$ref"], "#/components/schemas/UserDto");
+    assert_eq!(
+        list["properties"]["data"]["items"]["$ref"],
+        "#/components/schemas/UserDto"
+    );
     assert!(list["properties"]["next_cursor"].is_object());
     assert_eq!(
         served.body["components"]["schemas"]["ErrorEnvelope"]["required"][0],
@@ -57,7 +60,10 @@ async fn committed_openapi_matches_the_served_document() {
     );
     // A DTO's schema comes from its Rust type.
     let user = &served.body["components"]["schemas"]["UserDto"];
-    assert!(user["properties"]["email_verified"]["type"] == "boolean", "{user}");
+    assert!(
+        user["properties"]["email_verified"]["type"] == "boolean",
+        "{user}"
+    );
 }
 
 #[tokio::test]
@@ -193,12 +199,20 @@ async fn the_api_reference_is_served_from_embedded_assets() {
     let app = spawn_app().await;
     let page = app.get("/docs/api", None).await;
     assert_eq!(page.status, 200);
-    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
     let csp = page.header("content-security-policy").unwrap();
     assert!(csp.contains("script-src 'self'"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(!csp.contains("http"), "{csp}");
-    assert!(!page.text.contains("http"), "no absolute URL: {}", page.text);
+    assert!(
+        !page.text.contains("http"),
+        "no absolute URL: {}",
+        page.text
+    );
     assert!(page.text.contains(r#"data-document="/openapi.json""#));
 
     // Every script and stylesheet the page names is served from here.

@@ -39,7 +39,10 @@ async fn webhook_deliveries_continue_the_trace_of_the_request_that_caused_them()
         request.send()
     };
     assert_eq!(
-        signup("traced@example.com", Some(parent)).await.unwrap().status(),
+        signup("traced@example.com", Some(parent))
+            .await
+            .unwrap()
+            .status(),
         201
     );
     let received = receiver.wait_for(1).await;
@@ -51,9 +54,15 @@ async fn webhook_deliveries_continue_the_trace_of_the_request_that_caused_them()
     assert_eq!(sent[3], "01");
 
     // No traceparent, or a malformed one: each request starts a trace of its own.
-    assert_eq!(signup("fresh@example.com", None).await.unwrap().status(), 201);
     assert_eq!(
-        signup("bad@example.com", Some("00-xyz-abc-01")).await.unwrap().status(),
+        signup("fresh@example.com", None).await.unwrap().status(),
+        201
+    );
+    assert_eq!(
+        signup("bad@example.com", Some("00-xyz-abc-01"))
+            .await
+            .unwrap()
+            .status(),
         201
     );
     let received = receiver.wait_for(3).await;
