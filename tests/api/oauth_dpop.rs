@@ -4,7 +4,7 @@
 
 use heimdall::clock::Clock;
 use jsonwebtoken::{
-    Algorithm, DecodingKey, EncodingKey, Header, Validation, encode,
+    Algorithm, DecodingKey, EncodingKey, Validation,
     jwk::{Jwk, ThumbprintHash},
 };
 use reqwest::Method;
@@ -27,12 +27,14 @@ struct DpopKey {
     encoding: EncodingKey,
     jwk: Value,
     alg: Algorithm,
+    kind: heimdall::crypto::keys::SigningAlg,
+    pkcs8: Vec<u8>,
 }
 
 impl DpopKey {
     fn new(alg: heimdall::crypto::keys::SigningAlg) -> Self {
         let generated = heimdall::crypto::keys::generate(alg).unwrap();
-        let (encoding, alg) = match alg {
+        let (encoding, jose) = match alg {
             heimdall::crypto::keys::SigningAlg::ES256 => {
                 (EncodingKey::from_ec_der(&generated.pkcs8), Algorithm::ES256)
             }
@@ -47,7 +49,9 @@ impl DpopKey {
         Self {
             encoding,
             jwk: generated.public_jwk,
-            alg,
+            alg: jose,
+            kind: alg,
+            pkcs8: generated.pkcs8,
         }
     }
 
@@ -61,11 +65,21 @@ impl DpopKey {
         jwk.thumbprint(ThumbprintHash::SHA256)
     }
 
+    /// A proof with exactly this header `jwk` (the JOSE library's `Jwk` would drop
+    /// private members, so the header is encoded here).
     fn proof_with(&self, header_jwk: Value, typ: &str, claims: Value) -> String {
-        let mut header = Header::new(self.alg);
-        header.typ = Some(typ.into());
-        header.jwk = Some(serde_json::from_value(header_jwk).unwrap());
-        encode(&header, &claims, &self.encoding).unwrap()
+        let alg = match self.alg {
+            Algorithm::ES256 => "ES256",
+            Algorithm::EdDSA => "EdDSA",
+            _ => "RS256",
+        };
+        let header = json!({"alg": alg, "typ": typ, "jwk": header_jwk});
+        let b64 =
+            |v: &Value| heimdall::crypto::b64url(serde_json::to_string(v).unwrap().as_bytes());
+        let message = format!("{}.{}", b64(&header), b64(&claims));
+        let key = heimdall::crypto::keys::PrivateKey::from_pkcs8(self.kind, &self.pkcs8).unwrap();
+        let signature = heimdall::crypto::b64url(&key.sign(message.as_bytes()).unwrap());
+        format!("{message}.{signature}")
     }
 
     fn proof(&self, app: &TestApp, htm: &str, htu: &str, token: Option<&str>) -> String {

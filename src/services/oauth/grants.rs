@@ -345,9 +345,12 @@ pub async fn authorization_code(
         dpop_jkt,
         act: None,
     };
+    // The refresh token keeps the resource only when the user authorized it; one
+    // chosen at the token endpoint alone may change at each refresh.
     let refresh_binding = Binding {
+        resource: stored.resource.as_deref(),
         dpop_jkt: refresh_jkt(client, dpop_jkt),
-        ..access_binding
+        act: None,
     };
     // Redeem once: the first exchange claims the code; a replay revokes everything
     // the code produced (RFC 6749 §4.1.2).
@@ -579,8 +582,9 @@ pub async fn refresh(
         act: None,
     };
     let refresh_binding = Binding {
+        resource: token.resource.as_deref(),
         dpop_jkt: refresh_jkt(client, dpop_jkt),
-        ..access_binding
+        act: None,
     };
     let claimed = if token.used_at.is_some() {
         false
