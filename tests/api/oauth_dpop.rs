@@ -4,7 +4,7 @@
 
 use heimdall::clock::Clock;
 use jsonwebtoken::{
-    Algorithm, DecodingKey, EncodingKey, Validation,
+    Algorithm, DecodingKey, Validation,
     jwk::{Jwk, ThumbprintHash},
 };
 use reqwest::Method;
@@ -24,7 +24,6 @@ fn oauth_error(resp: &Resp, status: u16, error: &str) {
 
 /// A client's DPoP key pair.
 struct DpopKey {
-    encoding: EncodingKey,
     jwk: Value,
     alg: Algorithm,
     kind: heimdall::crypto::keys::SigningAlg,
@@ -34,20 +33,12 @@ struct DpopKey {
 impl DpopKey {
     fn new(alg: heimdall::crypto::keys::SigningAlg) -> Self {
         let generated = heimdall::crypto::keys::generate(alg).unwrap();
-        let (encoding, jose) = match alg {
-            heimdall::crypto::keys::SigningAlg::ES256 => {
-                (EncodingKey::from_ec_der(&generated.pkcs8), Algorithm::ES256)
-            }
-            heimdall::crypto::keys::SigningAlg::EdDSA => {
-                (EncodingKey::from_ed_der(&generated.pkcs8), Algorithm::EdDSA)
-            }
-            _ => (
-                EncodingKey::from_rsa_der(&generated.pkcs8),
-                Algorithm::RS256,
-            ),
+        let jose = match alg {
+            heimdall::crypto::keys::SigningAlg::ES256 => Algorithm::ES256,
+            heimdall::crypto::keys::SigningAlg::EdDSA => Algorithm::EdDSA,
+            _ => Algorithm::RS256,
         };
         Self {
-            encoding,
             jwk: generated.public_jwk,
             alg: jose,
             kind: alg,

@@ -308,6 +308,7 @@ fn s256(verifier: &str) -> String {
 }
 
 /// `grant_type=authorization_code`.
+#[allow(clippy::too_many_arguments)]
 pub async fn authorization_code(
     state: &AppState,
     app: &entity::app::Model,
@@ -537,6 +538,7 @@ async fn issued_audit(
 
 /// `grant_type=refresh_token`: rotation; the new tokens inherit the scopes (or a
 /// subset); reusing a refresh token revokes its whole grant.
+#[allow(clippy::too_many_arguments)]
 pub async fn refresh(
     state: &AppState,
     app: &entity::app::Model,
