@@ -12,6 +12,14 @@ use serde_json::{Value, json};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// How a DPoP token or proof was refused (RFC 9449 §7.1).
+#[derive(Debug)]
+pub struct DpopRefusal {
+    /// `invalid_token`, `invalid_dpop_proof` or `use_dpop_nonce`.
+    pub error: &'static str,
+    pub nonce: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// 400 `invalid_request`: validation failed; `details` names the fields.
@@ -26,6 +34,8 @@ pub enum Error {
         message: String,
         /// A token was presented and rejected (RFC 6750 `error="invalid_token"`).
         invalid_token: bool,
+        /// A DPoP token or proof was refused: the challenge is `DPoP` (RFC 9449 §7.1).
+        dpop: Option<Box<DpopRefusal>>,
     },
     /// 401 with a specific code, e.g. `invalid_identity_token` or `invalid_state`: a
     /// credential from an upstream identity provider, or a sign-in flow, was refused.
@@ -93,6 +103,7 @@ impl Error {
         Self::Unauthenticated {
             message: message.into(),
             invalid_token: false,
+            dpop: None,
         }
     }
 
@@ -100,6 +111,21 @@ impl Error {
         Self::Unauthenticated {
             message: message.into(),
             invalid_token: true,
+            dpop: None,
+        }
+    }
+
+    /// A DPoP-bound token used without its proof, or a refused proof (401 with a
+    /// `DPoP` challenge; `nonce` goes in `DPoP-Nonce`).
+    pub fn dpop_refused(
+        error: &'static str,
+        message: impl Into<String>,
+        nonce: Option<String>,
+    ) -> Self {
+        Self::Unauthenticated {
+            message: message.into(),
+            invalid_token: true,
+            dpop: Some(Box::new(DpopRefusal { error, nonce })),
         }
     }
 
@@ -294,6 +320,20 @@ impl IntoResponse for Error {
         let mut response = (status, axum::Json(self.body())).into_response();
         let headers = response.headers_mut();
         match &self {
+            Self::Unauthenticated {
+                dpop: Some(refusal),
+                ..
+            } => {
+                let challenge = crate::services::oauth::dpop::challenge(refusal.error);
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+                if let Some(nonce) = &refusal.nonce
+                    && let Ok(value) = HeaderValue::from_str(nonce)
+                {
+                    headers.insert("dpop-nonce", value);
+                }
+            }
             Self::Unauthenticated { invalid_token, .. } => {
                 let value = if *invalid_token {
                     r#"Bearer realm="heimdall", error="invalid_token""#

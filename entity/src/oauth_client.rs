@@ -35,6 +35,11 @@ pub struct Model {
     pub post_logout_redirect_uris: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Every token request must carry a DPoP proof (RFC 9449 §5.2).
+    pub dpop_bound_access_tokens: bool,
+    /// Token exchange policy (RFC 8693): `{"allowed": bool, "audiences": [...]}`;
+    /// `None`: not allowed.
+    pub token_exchange: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

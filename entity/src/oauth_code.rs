@@ -24,6 +24,8 @@ pub struct Model {
     pub used_at: Option<DateTimeUtc>,
     /// The grant (token family) its redemption created, for replay revocation.
     pub grant_id: Uuid,
+    /// The API resource (RFC 8707 `resource`) the authorization was for.
+    pub resource: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

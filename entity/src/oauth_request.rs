@@ -22,6 +22,8 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// Set when the user answered; a request is answered once.
     pub decided_at: Option<DateTimeUtc>,
+    /// The API resource (RFC 8707 `resource`) the request is for.
+    pub resource: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,12 @@ pub struct Model {
     /// Refresh tokens: set when exchanged (single use).
     pub used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The API resource (RFC 8707) the grant is for; refreshes keep it.
+    pub resource: Option<String>,
+    /// RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449).
+    pub dpop_jkt: Option<String>,
+    /// The acting party of an exchanged token (RFC 8693 `act`).
+    pub act: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

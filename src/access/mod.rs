@@ -48,6 +48,12 @@ pub struct OAuthAccess {
     pub token_id: Uuid,
     pub expires_at: i64,
     pub issued_at: i64,
+    /// The DPoP key the token is bound to (RFC 9449 `cnf.jkt`).
+    pub dpop_jkt: Option<String>,
+    /// The API resource the token is for (RFC 8707; `aud`).
+    pub resource: Option<String>,
+    /// The acting party of an exchanged token (RFC 8693 `act`).
+    pub act: Option<serde_json::Value>,
 }
 
 /// The verified claims of an end-user access token.

@@ -77,6 +77,27 @@ impl OAuthClient {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// Token requests must carry a DPoP proof (RFC 9449); its tokens are DPoP-bound.
+    async fn dpop_bound_access_tokens(&self) -> bool {
+        self.0.dpop_bound_access_tokens
+    }
+    /// Whether and for which API resources the client may exchange tokens (RFC 8693).
+    async fn token_exchange(&self) -> Option<TokenExchangePolicy> {
+        clients::TokenExchangePolicy::of(&self.0).map(|p| TokenExchangePolicy {
+            allowed: p.allowed,
+            audiences: p.audiences,
+        })
+    }
+}
+
+/// A client's token exchange policy (RFC 8693).
+#[derive(SimpleObject, InputObject)]
+#[graphql(input_name = "TokenExchangePolicyInput")]
+pub struct TokenExchangePolicy {
+    /// The client may use the token-exchange grant.
+    pub allowed: bool,
+    /// API resource identifiers it may ask tokens for (`audience`/`resource`).
+    pub audiences: Vec<String>,
 }
 
 #[derive(InputObject)]
@@ -98,6 +119,10 @@ pub struct CreateOAuthClientInput {
     pub is_first_party: Option<bool>,
     /// Where RP-Initiated Logout may send the browser back to.
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Token requests must carry a DPoP proof (RFC 9449).
+    pub dpop_bound_access_tokens: Option<bool>,
+    /// Token exchange (RFC 8693; root key or the app's key only).
+    pub token_exchange: Option<TokenExchangePolicy>,
 }
 
 #[derive(SimpleObject)]
@@ -266,6 +291,13 @@ impl OAuthMutation {
                 is_first_party: input.is_first_party,
                 id_token_signed_response_alg: Some(input.id_token_signed_response_alg),
                 post_logout_redirect_uris: input.post_logout_redirect_uris,
+                dpop_bound_access_tokens: input.dpop_bound_access_tokens,
+                token_exchange: input.token_exchange.map(|p| {
+                    Some(clients::TokenExchangePolicy {
+                        allowed: p.allowed,
+                        audiences: p.audiences,
+                    })
+                }),
             },
             ctx.meta(),
         )

@@ -89,6 +89,7 @@ fn params_of(query: Option<&str>) -> std::result::Result<AuthorizeParams, String
         prompt: get("prompt"),
         acr_values: get("acr_values"),
         max_age: get("max_age"),
+        resource: get("resource"),
     })
 }
 

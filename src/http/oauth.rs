@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::{
     body::Bytes,
-    extract::{Request, State},
+    extract::{OriginalUri, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -23,7 +23,7 @@ use crate::{
         authenticate,
         guard::{self, Lane},
         m2m::{self, ClientAuthError},
-        oauth::{grants, introspection, resources},
+        oauth::{device, dpop, exchange, grants, introspection, token},
     },
     state::AppState,
 };
@@ -43,7 +43,18 @@ impl IntoResponse for OAuthError {
         )
             .into_response();
         no_store(&mut response);
-        if self.status == StatusCode::UNAUTHORIZED {
+        if let Some(nonce) = &self.dpop_nonce
+            && let Ok(value) = HeaderValue::from_str(nonce)
+        {
+            response.headers_mut().insert("dpop-nonce", value);
+        }
+        if let Some(challenge) = &self.challenge
+            && let Ok(value) = HeaderValue::from_str(challenge)
+        {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        } else if self.status == StatusCode::UNAUTHORIZED {
             let challenge = if self.error == "invalid_client" {
                 r#"Basic realm="heimdall""#
             } else {
@@ -398,6 +409,25 @@ pub fn client_credentials(
     }
 }
 
+/// The request's `DPoP` proof (RFC 9449 §4.1: at most one).
+pub fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, OAuthError> {
+    let mut values = headers.get_all(dpop::SCHEME).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(OAuthError::dpop(dpop::ProofError::invalid(
+            "send one DPoP header",
+        )));
+    }
+    match first {
+        None => Ok(None),
+        Some(value) => value.to_str().map(Some).map_err(|_| {
+            OAuthError::dpop(dpop::ProofError::invalid(
+                "the DPoP header is not valid text",
+            ))
+        }),
+    }
+}
+
 fn token_success(body: Value) -> Response {
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     no_store(&mut response);
@@ -461,68 +491,45 @@ async fn token_for(
             }
             client_credentials_grant(state, app, credentials, &params, &meta).await
         }
-        "authorization_code" | "refresh_token" => {
+        "authorization_code" | "refresh_token" | device::GRANT_TYPE => {
             let client = authenticated_client(state, app, &headers, &params, &meta).await?;
-            // RFC 8707: the API the access token is for (checked before the grant
-            // is spent).
-            let resource = match params.get("resource") {
-                Some(identifier) => Some(resources::resolve(state, app.id, identifier).await?),
-                None => None,
+            let grant = match grant_type {
+                "authorization_code" => token::Grant::AuthorizationCode {
+                    code: params.require("code")?,
+                    redirect_uri: params.get("redirect_uri"),
+                    verifier: params.get("code_verifier"),
+                },
+                "refresh_token" => token::Grant::Refresh {
+                    refresh_token: params.require("refresh_token")?,
+                    scope: params.get("scope"),
+                },
+                _ => token::Grant::Device {
+                    device_code: params.require("device_code")?,
+                },
             };
-            let mut issued = if grant_type == "authorization_code" {
-                grants::authorization_code(
-                    state,
-                    app,
-                    &client,
-                    params.require("code")?,
-                    params.get("redirect_uri"),
-                    params.get("code_verifier"),
-                    &meta,
-                )
-                .await?
-            } else {
-                grants::refresh(
-                    state,
-                    app,
-                    &client,
-                    params.require("refresh_token")?,
-                    params.get("scope"),
-                    &meta,
-                )
-                .await?
+            let request = token::Request {
+                grant,
+                resource: params.get("resource"),
+                dpop_proof: dpop_proof(&headers)?,
             };
-            if let Some(resource) =
-                resource.filter(|r| r.access_token_format == resources::FORMAT_JWT)
-            {
-                let (token, ttl) = resources::issue_jwt(
-                    state,
-                    app,
-                    &client,
-                    &resource,
-                    resources::Subject {
-                        user_id: issued.user_id,
-                        scopes: &issued.scopes,
-                        auth_time: issued.auth_time,
-                        amr: issued.amr.clone(),
-                    },
-                )
-                .await?;
-                issued.access_token = token;
-                issued.expires_in = ttl;
-            }
-            Ok(token_success(issued.body()))
+            let body = token::grant(state, app, &client, request, &meta).await?;
+            Ok(token_success(body))
         }
-        crate::services::oauth::device::GRANT_TYPE => {
+        exchange::GRANT_TYPE => {
             let client = authenticated_client(state, app, &headers, &params, &meta).await?;
-            let issued = crate::services::oauth::device::poll(
-                state,
-                app,
-                &client,
-                params.require("device_code")?,
-                &meta,
-            )
-            .await?;
-            Ok(token_success(issued.body()))
+            let request = exchange::Request {
+                subject_token: params.require("subject_token")?,
+                subject_token_type: params.require("subject_token_type")?,
+                actor_token: params.get("actor_token"),
+                actor_token_type: params.get("actor_token_type"),
+                resource: params.get("resource"),
+                audience: params.get("audience"),
+                scope: params.get("scope"),
+                requested_token_type: params.get("requested_token_type"),
+                dpop_proof: dpop_proof(&headers)?,
+            };
+            let body = exchange::exchange(state, app, &client, request, &meta).await?;
+            Ok(token_success(body))
         }
         "password" | "implicit" => Err(OAuthError::unsupported_grant_type(format!(
             "the {grant_type} grant is not supported"
@@ -588,15 +595,54 @@ pub async fn app_token(
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
+/// Where a request to an endpoint of `app` went, for DPoP proofs (RFC 9449 §4.3).
+fn target<'a>(
+    state: &AppState,
+    method: &'a axum::http::Method,
+    uri: &axum::http::Uri,
+) -> authenticate::RequestTarget<'a> {
+    authenticate::RequestTarget {
+        method: method.as_str(),
+        url: format!("{}{}", state.config.public_origin(), uri.path()),
+    }
+}
+
+/// The token a request presents: `Authorization` (Bearer or DPoP) with its proof.
+fn presented<'a>(
+    headers: &'a HeaderMap,
+    target: authenticate::RequestTarget<'a>,
+) -> Result<Option<authenticate::Presented<'a>>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let authorization = value.to_str().map_err(|_| {
+        OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the Authorization header is not valid text",
+        )
+    })?;
+    let dpop_proof = dpop_proof(headers)
+        .map_err(|e| OAuthError::dpop_challenge("invalid_dpop_proof", e.description))?;
+    Ok(Some(authenticate::Presented {
+        authorization,
+        dpop_proof,
+        target: Some(target),
+    }))
+}
+
 /// `POST /{slug}/v1/oauth/introspect` (RFC 7662). The token inspected is the bearer
-/// of the request itself; a `token` parameter is refused (no cross-token probes).
+/// of the request itself (or its DPoP token, with a proof); a `token` parameter is
+/// refused (no cross-token probes).
 pub async fn introspect(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
+    OriginalUri(uri): OriginalUri,
     request: Request,
 ) -> Response {
     let result = async {
         let app = app_by_slug(&state, &slug).await?;
+        let method = request.method().clone();
         let headers = request.headers().clone();
         let bytes = read_body(request, &state).await?;
         if !bytes.iter().all(u8::is_ascii_whitespace) {
@@ -607,17 +653,12 @@ pub async fn introspect(
                 ));
             }
         }
-        let bearer = match headers.get(header::AUTHORIZATION) {
-            None => {
-                return Err(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_request", "a bearer token is required"));
-            }
-            Some(value) => value
-                .to_str()
-                .ok()
-                .and_then(|v| authenticate::bearer_token(v).ok())
-                .map(str::to_owned),
-        };
-        let body = introspection::introspect(&state, &app, bearer.as_deref()).await?;
+        if !headers.contains_key(header::AUTHORIZATION) {
+            return Err(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_request", "a bearer token is required"));
+        }
+        // A malformed header is an inactive token, as before.
+        let presented = presented(&headers, target(&state, &method, &uri)).ok().flatten();
+        let body = introspection::introspect(&state, &app, presented).await?;
         Ok(token_success(body))
     }
     .await;
@@ -629,6 +670,8 @@ pub async fn introspect(
 pub async fn userinfo(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
+    method: axum::http::Method,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
     let result = async {
@@ -640,20 +683,17 @@ pub async fn userinfo(
                 "a valid OAuth access token is required",
             )
         };
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| authenticate::bearer_token(v).ok())
-            .ok_or_else(invalid)?;
-        let claims = introspection::userinfo(&state, &app, token)
+        let presented = presented(&headers, target(&state, &method, &uri))?.ok_or_else(invalid)?;
+        let claims = introspection::userinfo(&state, &app, presented)
             .await?
             .ok_or_else(invalid)?;
         Ok(token_success(Value::Object(claims)))
     }
     .await;
     result.unwrap_or_else(|e: OAuthError| {
+        let dpop = e.challenge.is_some();
         let mut response = e.into_response();
-        if response.status() == StatusCode::UNAUTHORIZED {
+        if response.status() == StatusCode::UNAUTHORIZED && !dpop {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Bearer realm="heimdall", error="invalid_token""#),

@@ -45,6 +45,10 @@ pub struct ClientDto {
     pub owner_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Token requests must carry a DPoP proof (RFC 9449).
+    pub dpop_bound_access_tokens: bool,
+    /// Token exchange policy (RFC 8693); `null`: not allowed.
+    pub token_exchange: Option<clients::TokenExchangePolicy>,
     /// Only at creation (and when a change issued a new one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
@@ -56,6 +60,7 @@ impl From<oauth_client::Model> for ClientDto {
             redirect_uris: clients::redirect_uris(&c),
             post_logout_redirect_uris: clients::post_logout_redirect_uris(&c),
             allowed_scopes: clients::allowed_scopes(&c),
+            token_exchange: clients::TokenExchangePolicy::of(&c),
             id: c.id,
             name: c.name,
             description: c.description,
@@ -70,6 +75,7 @@ impl From<oauth_client::Model> for ClientDto {
             owner_id: c.owner_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            dpop_bound_access_tokens: c.dpop_bound_access_tokens,
             client_secret: None,
         }
     }
@@ -101,6 +107,9 @@ pub struct ClientBody {
     is_first_party: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
     id_token_signed_response_alg: Option<Option<String>>,
+    dpop_bound_access_tokens: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    token_exchange: Option<Option<clients::TokenExchangePolicy>>,
 }
 
 impl From<ClientBody> for ClientInput {
@@ -119,6 +128,8 @@ impl From<ClientBody> for ClientInput {
             is_first_party: b.is_first_party,
             id_token_signed_response_alg: b.id_token_signed_response_alg,
             post_logout_redirect_uris: b.post_logout_redirect_uris,
+            dpop_bound_access_tokens: b.dpop_bound_access_tokens,
+            token_exchange: b.token_exchange,
         }
     }
 }

@@ -191,6 +191,7 @@ pub async fn pushed_authorization_request(
             prompt: get("prompt"),
             acr_values: get("acr_values"),
             max_age: get("max_age"),
+            resource: get("resource"),
         };
         let request_uri = par::push(&state, &app, &client, pushed).await?;
         Ok(json_answer(

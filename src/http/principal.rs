@@ -2,7 +2,7 @@
 //! allowed). The result is cached in the request extensions.
 
 use axum::{
-    extract::{FromRequestParts, OptionalFromRequestParts},
+    extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri},
     http::{HeaderMap, header, request::Parts},
 };
 
@@ -21,21 +21,54 @@ pub async fn principal_of(parts: &mut Parts, state: &AppState) -> Result<Option<
     if let Some(Authenticated(cached)) = parts.extensions.get::<Authenticated>() {
         return Ok(cached.clone());
     }
-    let principal = from_headers(state, &parts.headers).await?;
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.path().to_owned(), |o| o.0.path().to_owned());
+    let target = authenticate::RequestTarget {
+        method: parts.method.as_str(),
+        url: format!("{}{path}", state.config.public_origin()),
+    };
+    let principal = presented(state, &parts.headers, Some(target)).await?;
     parts.extensions.insert(Authenticated(principal.clone()));
     Ok(principal)
 }
 
 /// The caller named by `Authorization: Bearer …`; `Ok(None)` without the header.
 pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>> {
+    presented(state, headers, None).await
+}
+
+/// The caller named by `Authorization: Bearer …`, or by `Authorization: DPoP …` with
+/// its `DPoP` proof where `target` says where the request went (RFC 9449).
+pub async fn presented(
+    state: &AppState,
+    headers: &HeaderMap,
+    target: Option<authenticate::RequestTarget<'_>>,
+) -> Result<Option<Principal>> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
         .to_str()
         .map_err(|_| Error::invalid_token("the Authorization header is not valid text"))?;
-    let token = authenticate::bearer_token(value)?;
-    Ok(Some(authenticate::authenticate(state, token).await?))
+    let mut proofs = headers.get_all("dpop").iter();
+    let proof = proofs.next().and_then(|v| v.to_str().ok());
+    if proofs.next().is_some() {
+        return Err(Error::dpop_refused(
+            "invalid_dpop_proof",
+            "send one DPoP header",
+            None,
+        ));
+    }
+    let presented = authenticate::Presented {
+        authorization: value,
+        dpop_proof: proof,
+        target,
+    };
+    Ok(Some(
+        authenticate::authenticate_presented(state, presented).await?,
+    ))
 }
 
 /// The caller named by the admin console's session cookie, which counts only with

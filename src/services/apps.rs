@@ -79,6 +79,9 @@ pub struct AppSettings {
     /// e.g. `{"plan": "app_metadata.plan"}`; never a registered claim
     /// (docs/src/importing-users-and-scim.md).
     pub token_claims: std::collections::BTreeMap<String, String>,
+    /// DPoP proofs must carry a server nonce (RFC 9449 §8, `DPoP-Nonce`;
+    /// docs/src/oauth-extensions.md#dpop).
+    pub dpop_nonce_required: bool,
 }
 
 impl Default for AppSettings {
@@ -107,6 +110,7 @@ impl Default for AppSettings {
             require_pushed_authorization_requests: false,
             signup_conceals_existing: false,
             token_claims: std::collections::BTreeMap::new(),
+            dpop_nonce_required: false,
         }
     }
 }

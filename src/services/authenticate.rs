@@ -29,6 +29,108 @@ pub fn bearer_token(header: &str) -> Result<&str> {
     Ok(token)
 }
 
+/// Where a request went, for the `htm` and `htu` of a DPoP proof.
+pub struct RequestTarget<'a> {
+    pub method: &'a str,
+    /// The public URL, without query.
+    pub url: String,
+}
+
+/// How a request presented its access token (RFC 6750 or RFC 9449).
+pub struct Presented<'a> {
+    /// The `Authorization` header's value.
+    pub authorization: &'a str,
+    /// The `DPoP` header's value.
+    pub dpop_proof: Option<&'a str>,
+    /// `None` where the DPoP scheme is not accepted.
+    pub target: Option<RequestTarget<'a>>,
+}
+
+/// Authenticates `Authorization: Bearer <token>` or `Authorization: DPoP <token>`
+/// with its proof (docs/src/oauth-extensions.md#dpop). A DPoP-bound token presented
+/// as a Bearer is refused, and so is a proof of another key; refusals carry a `DPoP`
+/// challenge.
+pub async fn authenticate_presented(
+    state: &AppState,
+    presented: Presented<'_>,
+) -> Result<Principal> {
+    use crate::services::oauth::dpop;
+    let (scheme, token) = presented
+        .authorization
+        .split_once(' ')
+        .map(|(s, t)| (s, t.trim()))
+        .unwrap_or((presented.authorization, ""));
+    if !scheme.eq_ignore_ascii_case(dpop::SCHEME) {
+        let principal = authenticate(state, bearer_token(presented.authorization)?).await?;
+        if let Principal::OAuth(access) = &principal
+            && access.dpop_jkt.is_some()
+        {
+            return Err(Error::dpop_refused(
+                "invalid_token",
+                "this access token is DPoP-bound: send it as `Authorization: DPoP <token>` with a DPoP proof",
+                None,
+            ));
+        }
+        return Ok(principal);
+    }
+    let Some(target) = presented.target else {
+        return Err(Error::invalid_token(
+            "the DPoP scheme is not accepted here; send `Authorization: Bearer <token>`",
+        ));
+    };
+    if token.is_empty() {
+        return Err(Error::dpop_refused(
+            "invalid_token",
+            "the DPoP access token is empty",
+            None,
+        ));
+    }
+    let principal = authenticate(state, token).await?;
+    let (app_id, bound) = match &principal {
+        Principal::OAuth(access) => (access.app_id, access.dpop_jkt.clone()),
+        _ => (Uuid::nil(), None),
+    };
+    let Some(bound) = bound else {
+        return Err(Error::dpop_refused(
+            "invalid_token",
+            "this access token is not DPoP-bound: send it as a Bearer token",
+            None,
+        ));
+    };
+    let proof = presented.dpop_proof.ok_or_else(|| {
+        Error::dpop_refused(
+            "invalid_dpop_proof",
+            "a DPoP proof (DPoP header) is required",
+            None,
+        )
+    })?;
+    let nonce_required = match state.apps.by_id(app_id).await? {
+        Some(app) => state.apps.settings(&app).await.dpop_nonce_required,
+        None => false,
+    };
+    let htu = [target.url];
+    let expected = dpop::Expected {
+        htm: target.method,
+        htu: &htu,
+        access_token: Some(token),
+        app_id,
+        nonce_required,
+    };
+    match dpop::verify(state, proof, &expected).await? {
+        Ok(jkt) if crate::crypto::ct_eq(jkt.as_bytes(), bound.as_bytes()) => Ok(principal),
+        Ok(_) => Err(Error::dpop_refused(
+            "invalid_dpop_proof",
+            "the DPoP proof is not signed with the key the token is bound to",
+            None,
+        )),
+        Err(refused) => Err(Error::dpop_refused(
+            refused.error,
+            refused.description,
+            refused.nonce,
+        )),
+    }
+}
+
 /// Authenticates a bearer token of any kind.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
     let principal = if token.starts_with(prefix::ROOT_KEY) {
@@ -140,5 +242,8 @@ async fn oauth_access(state: &AppState, token: &str) -> Result<Option<Principal>
         token_id: t.id,
         expires_at: t.expires_at.timestamp(),
         issued_at: t.created_at.timestamp(),
+        dpop_jkt: t.dpop_jkt.clone(),
+        resource: t.resource.clone(),
+        act: t.act.clone(),
     })))
 }

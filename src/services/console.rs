@@ -253,6 +253,8 @@ async fn console_client(state: &AppState, app: &entity::app::Model) -> Result<oa
                 post_logout_redirect_uris: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                dpop_bound_access_tokens: Set(false),
+                token_exchange: Set(None),
             }
             .insert(&txn)
             .await?;
@@ -345,6 +347,8 @@ pub async fn finish_oauth(
         code,
         Some(&redirect_uri(state)),
         Some(verifier),
+        None,
+        None,
         meta,
     )
     .await

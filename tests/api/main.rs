@@ -27,6 +27,7 @@ mod metrics;
 mod mfa;
 mod oauth;
 mod oauth_device;
+mod oauth_dpop;
 mod oauth_ext;
 mod oauth_pages;
 mod openapi;

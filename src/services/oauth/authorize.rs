@@ -41,6 +41,8 @@ pub struct AuthorizeParams {
     pub acr_values: Option<String>,
     /// OIDC Core §3.1.2.1: the longest acceptable time since the user authenticated.
     pub max_age: Option<String>,
+    /// RFC 8707: the API resource the access token will be for.
+    pub resource: Option<String>,
 }
 
 /// `acr_values` that ask for a second factor.
@@ -89,6 +91,8 @@ pub struct ValidRequest {
     pub max_age: Option<i64>,
     /// `acr_values` asked for a second factor.
     pub require_mfa: bool,
+    /// The API resource (RFC 8707), by identifier.
+    pub resource: Option<String>,
 }
 
 /// `redirect_uri` with the given parameters and `iss` added to its query.
@@ -196,14 +200,33 @@ pub async fn validate(
         .ok_or_else(|| fail("invalid_request", "scope is required"))?;
     let scopes = parse_scopes(scope);
     let allowed = clients::allowed_scopes(&client);
-    if let Some(bad) = scopes
-        .iter()
-        .find(|s| scope_description(s).is_none() || !allowed.contains(s))
-    {
-        return Err(fail(
-            "invalid_scope",
-            &format!("scope '{bad}' is unknown or not allowed for this client"),
-        ));
+    // RFC 8707: the API the token is for, with its declared scopes.
+    let resource = match params.resource.as_deref() {
+        None => None,
+        Some(identifier) => match super::resources::resolve(state, app.id, identifier).await {
+            Ok(resource) => Some(resource),
+            Err(e) if e.error == "invalid_target" => {
+                return Err(fail("invalid_target", &e.description));
+            }
+            Err(e) => return Err(AuthorizeError::Other(Error::internal(e.description))),
+        },
+    };
+    let resource_scopes = resource
+        .as_ref()
+        .map(super::resources::scopes)
+        .unwrap_or_default();
+    if let Some(bad) = scopes.iter().find(|s| {
+        let standard = scope_description(s).is_some() && allowed.contains(s);
+        !standard && !resource_scopes.contains(s)
+    }) {
+        let message = match &resource {
+            Some(r) => format!(
+                "scope '{bad}' is unknown for the resource {} or not allowed for this client",
+                r.identifier
+            ),
+            None => format!("scope '{bad}' is unknown or not allowed for this client"),
+        };
+        return Err(fail("invalid_scope", &message));
     }
     let code_challenge = match (
         &params.code_challenge,
@@ -274,6 +297,7 @@ pub async fn validate(
         prompt_none: prompts.contains(&"none"),
         prompt_login: prompts.contains(&"login"),
         prompt_consent: prompts.contains(&"consent"),
+        resource: resource.map(|r| r.identifier),
         client,
     })
 }
@@ -317,6 +341,7 @@ async fn issue_code(
     nonce: Option<String>,
     code_challenge: Option<String>,
     auth_time: DateTime<Utc>,
+    resource: Option<String>,
 ) -> Result<String> {
     let code = crypto::generate_secret(prefix::AUTH_CODE)?;
     let now = state.now();
@@ -336,6 +361,7 @@ async fn issue_code(
         expires_at: Set(now + CODE_TTL),
         used_at: Set(None),
         grant_id: Set(db::new_id()),
+        resource: Set(resource),
     }
     .insert(conn)
     .await?;
@@ -383,6 +409,7 @@ pub async fn decide(
             request.nonce.clone(),
             request.code_challenge.clone(),
             auth_time,
+            request.resource.clone(),
         )
         .await?;
         txn.commit().await?;
@@ -418,6 +445,7 @@ pub async fn decide(
         created_at: Set(now),
         expires_at: Set(now + REQUEST_TTL),
         decided_at: Set(None),
+        resource: Set(request.resource.clone()),
     }
     .insert(&txn)
     .await?;
@@ -520,6 +548,7 @@ pub async fn answer(
         request.nonce.clone(),
         request.code_challenge.clone(),
         request.auth_time,
+        request.resource.clone(),
     )
     .await?;
     txn.commit().await?;
@@ -578,7 +607,14 @@ pub fn consent_payload(
 ) -> serde_json::Value {
     let scopes: Vec<serde_json::Value> = scopes_of(&request.scopes)
         .iter()
-        .map(|s| json!({ "name": s, "description": scope_description(s).unwrap_or_default() }))
+        .map(|s| {
+            let description = match (scope_description(s), &request.resource) {
+                (Some(d), _) => d.to_owned(),
+                (None, Some(resource)) => format!("Use {resource} ({s})"),
+                (None, None) => String::new(),
+            };
+            json!({ "name": s, "description": description })
+        })
         .collect();
     json!({
         "consent_required": true,
@@ -592,6 +628,7 @@ pub fn consent_payload(
         },
         "requested_scopes": scopes,
         "pending_authorization_id": request.id,
+        "resource": request.resource,
         "expires_at": request.expires_at,
     })
 }

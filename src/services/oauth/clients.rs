@@ -48,6 +48,10 @@ pub struct ClientInput {
     pub id_token_signed_response_alg: Option<Option<String>>,
     /// RP-Initiated Logout targets (validated like `redirect_uris`).
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Token requests must carry a DPoP proof (RFC 9449).
+    pub dpop_bound_access_tokens: Option<bool>,
+    /// Token exchange policy (RFC 8693); `Some(None)` clears it.
+    pub token_exchange: Option<Option<TokenExchangePolicy>>,
 }
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
@@ -144,6 +148,61 @@ pub fn validate_scopes(scopes: &[String]) -> Result<Vec<String>> {
 
 fn uris(value: &serde_json::Value) -> Vec<String> {
     permissions::of_json(value)
+}
+
+/// A client's token exchange policy (RFC 8693; docs/src/oauth-extensions.md#token-exchange):
+/// whether it may exchange access tokens, and for which API resources (`audiences`,
+/// resource identifiers; empty: only tokens for no resource, i.e. opaque tokens of
+/// this app with narrower scopes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenExchangePolicy {
+    pub allowed: bool,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+}
+
+impl TokenExchangePolicy {
+    /// The stored policy of a client (`None`: exchange not allowed).
+    pub fn of(client: &oauth_client::Model) -> Option<Self> {
+        client
+            .token_exchange
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+}
+
+/// Validates a policy: only administrators grant it, only to confidential clients.
+fn token_exchange_policy(
+    admin: &AppAccess,
+    client_type: &str,
+    policy: Option<TokenExchangePolicy>,
+) -> Result<Option<serde_json::Value>> {
+    let Some(policy) = policy else {
+        return Ok(None);
+    };
+    if !is_admin(admin) {
+        return Err(Error::forbidden(
+            "only a root key or the app's key sets token_exchange",
+        ));
+    }
+    if policy.allowed && client_type != CONFIDENTIAL {
+        return Err(Error::invalid_field(
+            "token_exchange",
+            "only confidential clients may exchange tokens",
+        ));
+    }
+    if policy.audiences.len() > 20
+        || policy
+            .audiences
+            .iter()
+            .any(|a| a.is_empty() || a.len() > 512 || url::Url::parse(a).is_err())
+    {
+        return Err(Error::invalid_field(
+            "token_exchange",
+            "audiences: at most 20 absolute URIs (API resource identifiers)",
+        ));
+    }
+    Ok(Some(json!(policy)))
 }
 
 /// Whether the capability is an administrator's (root or app key).
@@ -303,6 +362,8 @@ pub async fn create(
                 Some(v) => validate::display_text(field, v, max).map(Some),
             }
         };
+    let token_exchange =
+        token_exchange_policy(admin, &client_type, input.token_exchange.clone().flatten())?;
     let id = db::new_id();
     let (secret, secret_hash, sealed) = if client_type == CONFIDENTIAL {
         let (secret, hash, sealed) = new_secret(state, id, alg.is_some())?;
@@ -343,6 +404,8 @@ pub async fn create(
         post_logout_redirect_uris: Set(logout_uris(&input.post_logout_redirect_uris)?),
         created_at: Set(now),
         updated_at: Set(now),
+        dpop_bound_access_tokens: Set(input.dpop_bound_access_tokens.unwrap_or(false)),
+        token_exchange: Set(token_exchange),
     }
     .insert(&txn)
     .await?;
@@ -495,6 +558,16 @@ pub async fn update(
     }
     if let Some(active) = input.is_active {
         model.is_active = Set(active);
+    }
+    if let Some(bound) = input.dpop_bound_access_tokens {
+        model.dpop_bound_access_tokens = Set(bound);
+    }
+    if let Some(policy) = &input.token_exchange {
+        model.token_exchange = Set(token_exchange_policy(
+            admin,
+            &current.client_type,
+            policy.clone(),
+        )?);
     }
     if let Some(first) = input.is_first_party {
         model.is_first_party = Set(first);

@@ -143,6 +143,7 @@ pub async fn poll(
     app: &entity::app::Model,
     client: &oauth_client::Model,
     device_code: &str,
+    dpop_jkt: Option<&str>,
     meta: &RequestMeta,
 ) -> std::result::Result<grants::Issued, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the device code is invalid or was used");
@@ -212,6 +213,7 @@ pub async fn poll(
                 found.session_id,
                 scopes_of(&found.scopes),
                 found.auth_time.unwrap_or(now),
+                dpop_jkt,
                 meta,
             )
             .await

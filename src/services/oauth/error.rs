@@ -12,6 +12,10 @@ pub struct OAuthError {
     pub error: &'static str,
     pub description: String,
     pub retry_after: Option<u64>,
+    /// A `WWW-Authenticate` challenge other than the default one (DPoP).
+    pub challenge: Option<String>,
+    /// The `DPoP-Nonce` to send (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -21,7 +25,24 @@ impl OAuthError {
             error,
             description: description.into(),
             retry_after: None,
+            challenge: None,
+            dpop_nonce: None,
         }
+    }
+
+    /// A refused DPoP proof at the token endpoint (400, RFC 9449 §5).
+    pub fn dpop(error: super::dpop::ProofError) -> Self {
+        let mut out = Self::new(StatusCode::BAD_REQUEST, error.error, error.description);
+        out.dpop_nonce = error.nonce;
+        out
+    }
+
+    /// A refused token or proof at a protected resource (401 with a `DPoP`
+    /// challenge, RFC 9449 §7.1).
+    pub fn dpop_challenge(error: &'static str, description: impl Into<String>) -> Self {
+        let mut out = Self::new(StatusCode::UNAUTHORIZED, error, description);
+        out.challenge = Some(super::dpop::challenge(error));
+        out
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -48,6 +69,11 @@ impl OAuthError {
         )
     }
 
+    /// RFC 8707 §2: the `resource` is not one the client may ask for.
+    pub fn invalid_target(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_target", description)
+    }
+
     pub fn unauthorized_client(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
     }
@@ -62,7 +88,18 @@ impl From<Error> for OAuthError {
                 error: "rate_limited",
                 description: error.to_string(),
                 retry_after: Some(*retry_after),
+                challenge: None,
+                dpop_nonce: None,
             },
+            Error::Unauthenticated {
+                dpop: Some(refusal),
+                message,
+                ..
+            } => {
+                let mut out = Self::dpop_challenge(refusal.error, message.clone());
+                out.dpop_nonce = refusal.nonce.clone();
+                out
+            }
             Error::PayloadTooLarge(message) => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", message)
             }

@@ -122,13 +122,17 @@ pub struct Issued {
     pub user_id: Uuid,
     pub auth_time: DateTime<Utc>,
     pub amr: Option<Vec<String>>,
+    /// The API resource the grant is for (RFC 8707).
+    pub resource: Option<String>,
+    /// The DPoP key the access token is bound to (RFC 9449).
+    pub dpop_jkt: Option<String>,
 }
 
 impl Issued {
     pub fn body(&self) -> Value {
         let mut body = json!({
             "access_token": self.access_token,
-            "token_type": "Bearer",
+            "token_type": if self.dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
             "expires_in": self.expires_in,
             "scope": self.scopes.join(" "),
         });
@@ -142,8 +146,19 @@ impl Issued {
     }
 }
 
+/// What a stored token is bound to besides its grant.
+#[derive(Default, Clone, Copy)]
+pub struct Binding<'a> {
+    /// The API resource (RFC 8707).
+    pub resource: Option<&'a str>,
+    /// The DPoP key thumbprint (RFC 9449).
+    pub dpop_jkt: Option<&'a str>,
+    /// The acting party of an exchanged token (RFC 8693).
+    pub act: Option<&'a Value>,
+}
+
 #[allow(clippy::too_many_arguments)]
-async fn store_token(
+pub(crate) async fn store_token(
     conn: &impl ConnectionTrait,
     state: &AppState,
     app_id: Uuid,
@@ -154,6 +169,7 @@ async fn store_token(
     scopes: &[String],
     auth_time: DateTime<Utc>,
     ttl: chrono::Duration,
+    binding: Binding<'_>,
 ) -> Result<String> {
     let secret = crypto::generate_secret(if kind == KIND_ACCESS {
         prefix::ACCESS_TOKEN
@@ -175,6 +191,9 @@ async fn store_token(
         expires_at: Set(now + ttl),
         used_at: Set(None),
         revoked_at: Set(None),
+        resource: Set(binding.resource.map(str::to_owned)),
+        dpop_jkt: Set(binding.dpop_jkt.map(str::to_owned)),
+        act: Set(binding.act.cloned()),
     }
     .insert(conn)
     .await?;
@@ -289,6 +308,7 @@ fn s256(verifier: &str) -> String {
 }
 
 /// `grant_type=authorization_code`.
+#[allow(clippy::too_many_arguments)]
 pub async fn authorization_code(
     state: &AppState,
     app: &entity::app::Model,
@@ -296,6 +316,8 @@ pub async fn authorization_code(
     code: &str,
     redirect_uri: Option<&str>,
     verifier: Option<&str>,
+    requested_resource: Option<&str>,
+    dpop_jkt: Option<&str>,
     meta: &RequestMeta,
 ) -> std::result::Result<Issued, OAuthError> {
     let invalid =
@@ -315,6 +337,22 @@ pub async fn authorization_code(
     if stored.client_id != client.id || stored.app_id != app.id {
         return Err(invalid());
     }
+    same_resource(requested_resource, stored.resource.as_deref())?;
+    let resource = requested_resource
+        .map(str::to_owned)
+        .or_else(|| stored.resource.clone());
+    let access_binding = Binding {
+        resource: resource.as_deref(),
+        dpop_jkt,
+        act: None,
+    };
+    // The refresh token keeps the resource only when the user authorized it; one
+    // chosen at the token endpoint alone may change at each refresh.
+    let refresh_binding = Binding {
+        resource: stored.resource.as_deref(),
+        dpop_jkt: refresh_jkt(client, dpop_jkt),
+        act: None,
+    };
     // Redeem once: the first exchange claims the code; a replay revokes everything
     // the code produced (RFC 6749 §4.1.2).
     let claimed = oauth_code::Entity::update_many()
@@ -393,6 +431,7 @@ pub async fn authorization_code(
         &scopes,
         stored.auth_time,
         ACCESS_TOKEN_TTL,
+        access_binding,
     )
     .await?;
     let refresh = if scopes.iter().any(|s| s == "offline_access") {
@@ -408,6 +447,7 @@ pub async fn authorization_code(
                 &scopes,
                 stored.auth_time,
                 REFRESH_TOKEN_TTL,
+                refresh_binding,
             )
             .await?,
         )
@@ -443,7 +483,28 @@ pub async fn authorization_code(
         user_id: user.id,
         auth_time: stored.auth_time,
         amr,
+        resource,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
     })
+}
+
+/// RFC 8707: a token request may repeat the authorization's `resource`, not change it.
+fn same_resource(
+    asked: Option<&str>,
+    granted: Option<&str>,
+) -> std::result::Result<(), OAuthError> {
+    match (asked, granted) {
+        (Some(asked), Some(granted)) if asked != granted => Err(OAuthError::invalid_target(
+            "resource differs from the one the grant was authorized for",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refresh tokens of public clients are bound to the DPoP key too (RFC 9449 §5);
+/// confidential clients authenticate at every refresh instead.
+fn refresh_jkt<'a>(client: &oauth_client::Model, dpop_jkt: Option<&'a str>) -> Option<&'a str> {
+    dpop_jkt.filter(|_| client.client_type == clients::PUBLIC)
 }
 
 /// Records a token response (group-committed, like machine tokens' entries): the
@@ -477,12 +538,15 @@ async fn issued_audit(
 
 /// `grant_type=refresh_token`: rotation; the new tokens inherit the scopes (or a
 /// subset); reusing a refresh token revokes its whole grant.
+#[allow(clippy::too_many_arguments)]
 pub async fn refresh(
     state: &AppState,
     app: &entity::app::Model,
     client: &oauth_client::Model,
     presented: &str,
     scope: Option<&str>,
+    requested_resource: Option<&str>,
+    dpop_jkt: Option<&str>,
     meta: &RequestMeta,
 ) -> std::result::Result<Issued, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
@@ -502,6 +566,28 @@ pub async fn refresh(
     if token.client_id != client.id || token.app_id != app.id {
         return Err(invalid());
     }
+    // Checked before the token is spent: a thief without the key cannot burn it.
+    if let Some(bound) = token.dpop_jkt.as_deref()
+        && dpop_jkt != Some(bound)
+    {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token is bound to a DPoP key: send a DPoP proof of that key",
+        ));
+    }
+    same_resource(requested_resource, token.resource.as_deref())?;
+    let resource = requested_resource
+        .map(str::to_owned)
+        .or_else(|| token.resource.clone());
+    let access_binding = Binding {
+        resource: resource.as_deref(),
+        dpop_jkt,
+        act: None,
+    };
+    let refresh_binding = Binding {
+        resource: token.resource.as_deref(),
+        dpop_jkt: refresh_jkt(client, dpop_jkt),
+        act: None,
+    };
     let claimed = if token.used_at.is_some() {
         false
     } else {
@@ -575,6 +661,7 @@ pub async fn refresh(
         &scopes,
         token.auth_time,
         ACCESS_TOKEN_TTL,
+        access_binding,
     )
     .await?;
     let next = store_token(
@@ -588,6 +675,7 @@ pub async fn refresh(
         &original,
         token.auth_time,
         REFRESH_TOKEN_TTL,
+        refresh_binding,
     )
     .await?;
     txn.commit().await?;
@@ -624,6 +712,8 @@ pub async fn refresh(
         user_id: user.id,
         auth_time: token.auth_time,
         amr,
+        resource,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
     })
 }
 
@@ -777,9 +867,19 @@ pub async fn device_tokens(
     session_id: Option<Uuid>,
     scopes: Vec<String>,
     auth_time: DateTime<Utc>,
+    dpop_jkt: Option<&str>,
     meta: &RequestMeta,
 ) -> std::result::Result<Issued, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the device code is invalid, expired or used");
+    let access_binding = Binding {
+        resource: None,
+        dpop_jkt,
+        act: None,
+    };
+    let refresh_binding = Binding {
+        dpop_jkt: refresh_jkt(client, dpop_jkt),
+        ..access_binding
+    };
     let user = users::find(&*state.db, app.id, user_id)
         .await
         .map_err(|_| invalid())?;
@@ -799,6 +899,7 @@ pub async fn device_tokens(
         &scopes,
         auth_time,
         ACCESS_TOKEN_TTL,
+        access_binding,
     )
     .await?;
     let refresh = if scopes.iter().any(|s| s == "offline_access") {
@@ -814,6 +915,7 @@ pub async fn device_tokens(
                 &scopes,
                 auth_time,
                 REFRESH_TOKEN_TTL,
+                refresh_binding,
             )
             .await?,
         )
@@ -849,5 +951,7 @@ pub async fn device_tokens(
         user_id: user.id,
         auth_time,
         amr,
+        resource: None,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
     })
 }

@@ -6,7 +6,11 @@ use serde_json::{Map, Value, json};
 use crate::{
     access::Principal,
     error::{Error, Result},
-    services::{authenticate, oauth::grants, users},
+    services::{
+        authenticate::{self, Presented},
+        oauth::grants,
+        users,
+    },
     state::AppState,
 };
 
@@ -16,15 +20,15 @@ use crate::{
 pub async fn introspect(
     state: &AppState,
     app: &entity::app::Model,
-    bearer: Option<&str>,
+    presented: Option<Presented<'_>>,
 ) -> Result<Value> {
     let inactive = || Ok(json!({ "active": false }));
-    let Some(bearer) = bearer else {
+    let Some(presented) = presented else {
         return inactive();
     };
-    let principal = match authenticate::authenticate(state, bearer).await {
+    let principal = match authenticate::authenticate_presented(state, presented).await {
         Ok(principal) => principal,
-        Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => return Err(e),
+        Err(e) if keeps(&e) => return Err(e),
         Err(_) => return inactive(),
     };
     let issuer = state.issuer(&app.name);
@@ -67,20 +71,42 @@ pub async fn introspect(
             "iat": client.issued_at,
             "jti": client.token_id,
         }),
-        Principal::OAuth(access) if access.app_id == app.id => json!({
-            "active": true,
-            "token_type": "Bearer",
-            "sub": access.user_id,
-            "client_id": access.client_id,
-            "aid": access.app_id,
-            "type": "oauth",
-            "scope": access.scopes.join(" "),
-            "iss": issuer,
-            "exp": access.expires_at,
-            "iat": access.issued_at,
-        }),
+        Principal::OAuth(access) if access.app_id == app.id => {
+            let mut body = json!({
+                "active": true,
+                "token_type": if access.dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
+                "sub": access.user_id,
+                "client_id": access.client_id,
+                "aid": access.app_id,
+                "type": "oauth",
+                "scope": access.scopes.join(" "),
+                "iss": issuer,
+                "exp": access.expires_at,
+                "iat": access.issued_at,
+            });
+            // RFC 9449 §6.2, RFC 8707, RFC 8693 §4.1.
+            if let Some(jkt) = &access.dpop_jkt {
+                body["cnf"] = json!({ "jkt": jkt });
+            }
+            if let Some(resource) = &access.resource {
+                body["aud"] = json!(resource);
+            }
+            if let Some(act) = &access.act {
+                body["act"] = act.clone();
+            }
+            body
+        }
         _ => return inactive(),
     })
+}
+
+/// Errors that stay errors rather than "inactive": the service's own, and DPoP
+/// refusals (RFC 9449 §7.1: a `DPoP` challenge).
+fn keeps(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Internal(_) | Error::Unavailable(_) | Error::Unauthenticated { dpop: Some(_), .. }
+    )
 }
 
 /// The user's claims for an OAuth access token's scopes, read live. `None` when
@@ -88,11 +114,11 @@ pub async fn introspect(
 pub async fn userinfo(
     state: &AppState,
     app: &entity::app::Model,
-    token: &str,
+    presented: Presented<'_>,
 ) -> Result<Option<Map<String, Value>>> {
-    let access = match authenticate::authenticate(state, token).await {
+    let access = match authenticate::authenticate_presented(state, presented).await {
         Ok(Principal::OAuth(access)) if access.app_id == app.id => access,
-        Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => return Err(e),
+        Err(e) if keeps(&e) => return Err(e),
         _ => return Ok(None),
     };
     let user = users::find(&*state.db, app.id, access.user_id).await?;

@@ -35,6 +35,7 @@ pub fn extend(doc: &mut Value, settings: &AppSettings, endpoint_base: &str) {
     );
     if let Some(Value::Array(grants)) = map.get_mut("grant_types_supported") {
         grants.push(json!(super::device::GRANT_TYPE));
+        grants.push(json!(super::exchange::GRANT_TYPE));
     }
     map.insert(
         "pushed_authorization_request_endpoint".into(),
@@ -56,4 +57,9 @@ pub fn extend(doc: &mut Value, settings: &AppSettings, endpoint_base: &str) {
     ] {
         map.insert(key.into(), json!(ASSERTION_ALGS));
     }
+    // RFC 9449 §5.1.
+    map.insert(
+        "dpop_signing_alg_values_supported".into(),
+        json!(super::dpop::ALGS),
+    );
 }

@@ -6,7 +6,9 @@ pub mod authorize;
 pub mod client_auth;
 pub mod clients;
 pub mod device;
+pub mod dpop;
 pub mod error;
+pub mod exchange;
 pub mod grants;
 pub mod introspection;
 pub mod jti;
@@ -16,6 +18,7 @@ pub mod par;
 pub mod registration;
 pub mod resources;
 pub mod settings;
+pub mod token;
 pub mod web;
 
 pub use error::OAuthError;

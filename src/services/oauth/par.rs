@@ -63,6 +63,7 @@ pub async fn push(
             let error = match error.as_deref() {
                 Some("invalid_scope") => "invalid_scope",
                 Some("unsupported_response_type") => "unsupported_response_type",
+                Some("invalid_target") => "invalid_target",
                 _ => "invalid_request",
             };
             return Err(OAuthError::new(

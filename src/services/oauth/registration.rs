@@ -95,6 +95,8 @@ struct Parsed {
     jwks: Option<Value>,
     id_token_alg: Option<String>,
     require_par: bool,
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`.
+    dpop_bound: bool,
     /// Kept as registered and returned in the representation.
     extra: Map<String, Value>,
 }
@@ -277,6 +279,15 @@ fn parse(body: &Map<String, Value>) -> std::result::Result<Parsed, OAuthError> {
             ));
         }
     };
+    let dpop_bound = match body.get("dpop_bound_access_tokens") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(invalid_metadata(
+                "dpop_bound_access_tokens must be a boolean",
+            ));
+        }
+    };
     for key in ["contacts"] {
         if let Some(list) = string_list(body, key)? {
             if list.len() > 10 || list.iter().any(|c| c.len() > 320) {
@@ -308,6 +319,7 @@ fn parse(body: &Map<String, Value>) -> std::result::Result<Parsed, OAuthError> {
         jwks,
         id_token_alg,
         require_par,
+        dpop_bound,
         extra,
     })
 }
@@ -364,6 +376,10 @@ fn representation(
     out.insert(
         "require_pushed_authorization_requests".into(),
         json!(settings.require_par),
+    );
+    out.insert(
+        "dpop_bound_access_tokens".into(),
+        json!(client.dpop_bound_access_tokens),
     );
     if let Some(extra) = settings.metadata.as_object() {
         for (k, v) in extra {
@@ -508,6 +524,10 @@ pub async fn register(
         is_first_party: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
+        dpop_bound_access_tokens: Set(parsed.dpop_bound),
+        // Token exchange is an administrator's decision (REST or GraphQL), never
+        // the registrant's.
+        token_exchange: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -658,6 +678,7 @@ pub async fn replace(
     model.post_logout_redirect_uris = Set(parsed.extra.get("post_logout_redirect_uris").cloned());
     model.allowed_scopes = Set(json!(parsed.scopes));
     model.id_token_signed_response_alg = Set(parsed.id_token_alg.clone());
+    model.dpop_bound_access_tokens = Set(parsed.dpop_bound);
     model.updated_at = Set(now);
     let mut settings_model = settings.into_active_model();
     settings_model.token_endpoint_auth_method = Set(parsed.auth_method.clone());

@@ -320,6 +320,12 @@ pub struct Subject<'a> {
     pub scopes: &'a [String],
     pub auth_time: DateTime<Utc>,
     pub amr: Option<Vec<String>>,
+    /// RFC 9449 `cnf.jkt`.
+    pub dpop_jkt: Option<&'a str>,
+    /// RFC 8693 `act`.
+    pub act: Option<&'a Value>,
+    /// At most this lifetime, seconds (an exchanged token ends with its subject).
+    pub max_ttl: Option<i64>,
 }
 
 /// An RFC 9068 access token for `resource`; returns the token and its lifetime.
@@ -331,7 +337,11 @@ pub async fn issue_jwt(
     subject: Subject<'_>,
 ) -> Result<(String, i64)> {
     let now = state.now().timestamp();
-    let ttl = i64::from(resource.token_ttl);
+    let ttl = subject
+        .max_ttl
+        .map_or(i64::from(resource.token_ttl), |max| {
+            max.min(i64::from(resource.token_ttl))
+        });
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(state.issuer(&app.name)));
     claims.insert("sub".into(), json!(subject.user_id));
@@ -347,6 +357,12 @@ pub async fn issue_jwt(
             claims.insert("acr".into(), json!("mfa"));
         }
         claims.insert("amr".into(), json!(amr));
+    }
+    if let Some(jkt) = subject.dpop_jkt {
+        claims.insert("cnf".into(), json!({ "jkt": jkt }));
+    }
+    if let Some(act) = subject.act {
+        claims.insert("act".into(), act.clone());
     }
     if resource.include_permissions {
         let effective = authz::effective(state, app.id, subject.user_id, None).await?;
@@ -379,6 +395,8 @@ struct AtClaims {
     exp: i64,
     iat: Option<i64>,
     jti: Option<String>,
+    cnf: Option<Value>,
+    act: Option<Value>,
 }
 
 /// Verifies an RFC 9068 access token as a resource server would, with the app's
@@ -430,9 +448,9 @@ pub async fn authenticate_at_jwt(state: &AppState, token: &str) -> Result<Princi
         .filter(api_resource::Column::Identifier.is_in(audiences))
         .one(&*state.db)
         .await?;
-    if registered.is_none() {
+    let Some(registered) = registered else {
         return Err(invalid("aud is not an API of this app"));
-    }
+    };
     let user_id = Uuid::parse_str(&claims.sub).map_err(|_| invalid("sub"))?;
     let client = clients::find(state, app.id, &claims.client_id)
         .await?
@@ -460,5 +478,13 @@ pub async fn authenticate_at_jwt(state: &AppState, token: &str) -> Result<Princi
             .unwrap_or_default(),
         expires_at: claims.exp,
         issued_at: claims.iat.unwrap_or_default(),
+        dpop_jkt: claims
+            .cnf
+            .as_ref()
+            .and_then(|c| c.get("jkt"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        resource: Some(registered.identifier),
+        act: claims.act,
     }))
 }
