@@ -48,6 +48,10 @@ pub struct ClientInput {
     pub id_token_signed_response_alg: Option<Option<String>>,
     /// RP-Initiated Logout targets (validated like `redirect_uris`).
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// OpenID Connect Back-Channel Logout: where logout tokens are POSTed
+    /// (validated like a webhook URL); `Some(None)` removes it.
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub backchannel_logout_session_required: Option<bool>,
 }
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
@@ -341,6 +345,10 @@ pub async fn create(
         is_active: Set(input.is_active.unwrap_or(true)),
         is_first_party: Set(first_party),
         post_logout_redirect_uris: Set(logout_uris(&input.post_logout_redirect_uris)?),
+        backchannel_logout_uri: Set(backchannel_uri(state, &input.backchannel_logout_uri).await?),
+        backchannel_logout_session_required: Set(input
+            .backchannel_logout_session_required
+            .unwrap_or(false)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -493,6 +501,12 @@ pub async fn update(
     if input.post_logout_redirect_uris.is_some() {
         model.post_logout_redirect_uris = Set(logout_uris(&input.post_logout_redirect_uris)?);
     }
+    if input.backchannel_logout_uri.is_some() {
+        model.backchannel_logout_uri = Set(backchannel_uri(state, &input.backchannel_logout_uri).await?);
+    }
+    if let Some(required) = input.backchannel_logout_session_required {
+        model.backchannel_logout_session_required = Set(required);
+    }
     if let Some(active) = input.is_active {
         model.is_active = Set(active);
     }
@@ -642,6 +656,28 @@ fn logout_uris(list: &Option<Vec<String>>) -> Result<Option<serde_json::Value>> 
         })
         .collect::<Result<_>>()?;
     Ok(Some(json!(list)))
+}
+
+/// Validates a `backchannel_logout_uri`: Heimdall POSTs to it from the server, so
+/// it is held to the webhook URL rules (https, no private or loopback address unless
+/// `HEIMDALL_WEBHOOK_ALLOW_PRIVATE`, no fragment). Empty or `null` is none.
+pub async fn backchannel_uri(
+    state: &AppState,
+    value: &Option<Option<String>>,
+) -> Result<Option<String>> {
+    let Some(raw) = value.clone().flatten().filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    crate::services::webhooks::validate_url(state, &raw)
+        .await
+        .map(Some)
+        .map_err(|e| match e {
+            Error::InvalidRequest { message, .. } => Error::invalid_field(
+                "backchannel_logout_uri",
+                message.trim_start_matches("url: ").to_owned(),
+            ),
+            other => other,
+        })
 }
 
 /// The client's registered RP-Initiated Logout targets.
