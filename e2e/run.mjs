@@ -300,7 +300,7 @@ await step('account page: add a passkey (Chromium virtual authenticator) → rec
   const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   check(credentials.length === 1 && credentials[0].isResidentCredential, JSON.stringify(credentials));
   await page.goto(`${acme}/account`);
-  await page.getByText('E2E laptop').waitFor();
+  await page.locator('strong', { hasText: 'E2E laptop' }).waitFor();
   await inspect(page, 'account-with-passkey');
 });
 
@@ -364,7 +364,7 @@ await step('forgot password end to end (the link from the mail, then sign in wit
   await page.goto(link);
   await heading(page, 'Choose a new password');
   await inspect(page, 'reset-password');
-  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Set the new password' }).click();
   await page.getByRole('heading', { level: 1 }).waitFor();
@@ -388,7 +388,7 @@ await step('a federated "Continue with Corp SSO" button against a fake OpenID Co
     await fed.getByRole('link', { name: 'Continue with Corp SSO' }).click();
     await heading(fed, 'Your Acme Cloud account');
     check((await fed.locator('#account-email').inputValue()) === 'fred@example.com', 'signed in as fred');
-    await fed.getByText('corp-sso').first().waitFor();
+    await fed.getByText(/corp-sso|Corp SSO/).first().waitFor();
     await inspect(fed, 'account-federated');
   } finally {
     current = page;

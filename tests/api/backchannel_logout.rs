@@ -282,3 +282,46 @@ async fn backchannel_logout_uris_are_validated_and_managed_over_rest_and_graphql
         .as_str()
         .is_some_and(|m| m.contains("backchannel_logout_uri")), "{}", resp.text);
 }
+
+#[tokio::test]
+async fn dynamic_registration_takes_the_backchannel_logout_metadata() {
+    let receiver = Receiver::start().await;
+    let (app, _) = setup(&receiver).await;
+    let resp = app
+        .patch(
+            "/v1/apps/acme",
+            Some(&app.root_key),
+            json!({"settings": {"dynamic_registration": "open"}}),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    let resp = app
+        .post(
+            "/acme/v1/oauth/register",
+            None,
+            json!({"client_name": "Agent", "redirect_uris": [crate::oauth::REDIRECT],
+                   "backchannel_logout_uri": receiver.url,
+                   "backchannel_logout_session_required": true}),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    assert_eq!(resp.body["backchannel_logout_uri"], receiver.url);
+    assert_eq!(resp.body["backchannel_logout_session_required"], true);
+    let resp = app
+        .post(
+            "/acme/v1/oauth/register",
+            None,
+            json!({"client_name": "Bad", "redirect_uris": [crate::oauth::REDIRECT],
+                   "backchannel_logout_uri": "https://rp.example.com/logout#x"}),
+        )
+        .await;
+    assert_eq!(resp.status, 400, "{}", resp.text);
+    assert_eq!(resp.body["error"], "invalid_client_metadata", "{}", resp.text);
+    assert!(
+        resp.body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("backchannel_logout_uri")),
+        "{}",
+        resp.text
+    );
+}
