@@ -44,8 +44,7 @@ async fn verified(app: &TestApp, body: &str, client_id: &str) -> (String, Value)
         .map(|(_, v)| v.into_owned())
         .unwrap_or_else(|| panic!("no logout_token in {body}"));
     let jwks: JwkSet =
-        serde_json::from_value(app.get("/acme/v1/.well-known/jwks.json", None).await.body)
-            .unwrap();
+        serde_json::from_value(app.get("/acme/v1/.well-known/jwks.json", None).await.body).unwrap();
     let header = decode_header(&token).unwrap();
     let key = DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap()).unwrap();
     let mut validation = Validation::new(header.alg);
@@ -118,16 +117,17 @@ async fn rp_initiated_logout_posts_a_signed_logout_token_and_retries_after_a_500
         .as_str()
         .expect("the ID token carries sid for a back-channel client")
         .to_owned();
-    assert!(receiver.received().is_empty(), "nothing is sent before logout");
+    assert!(
+        receiver.received().is_empty(),
+        "nothing is sent before logout"
+    );
 
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("id_token_hint", &id_token)
         .append_pair("post_logout_redirect_uri", "https://client.example.com/bye")
         .append_pair("state", "s1")
         .finish();
-    let (resp, _) = browser
-        .get(&format!("/acme/v1/oauth/logout?{query}"))
-        .await;
+    let (resp, _) = browser.get(&format!("/acme/v1/oauth/logout?{query}")).await;
     assert_eq!(location(&resp), "https://client.example.com/bye?state=s1");
 
     // The first attempt is answered 500 ...
@@ -146,7 +146,10 @@ async fn rp_initiated_logout_posts_a_signed_logout_token_and_retries_after_a_500
     assert_eq!(claims["events"], json!({ EVENT: {} }));
     assert!(claims.get("nonce").is_none(), "a logout token has no nonce");
     assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
-    let (iat, exp) = (claims["iat"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap(),
+        claims["exp"].as_i64().unwrap(),
+    );
     assert!(exp > iat && exp - iat <= 300, "iat {iat}, exp {exp}");
     let queued = audited(&app, "oauth.backchannel_logout_queued", 1).await;
     assert_eq!(queued[0].target_id.as_deref(), Some(client.id.as_str()));
@@ -173,7 +176,9 @@ async fn rp_initiated_logout_posts_a_signed_logout_token_and_retries_after_a_500
 async fn admin_revocation_and_deactivation_tell_the_clients_of_the_session() {
     let receiver = Receiver::start().await;
     let (app, client) = setup(&receiver).await;
-    let developer = app.user_token("acme", "dev2@example.com", "developer").await;
+    let developer = app
+        .user_token("acme", "dev2@example.com", "developer")
+        .await;
     // A client without a back-channel URI is never told.
     let quiet = crate::oauth::register(
         &app,
@@ -184,7 +189,8 @@ async fn admin_revocation_and_deactivation_tell_the_clients_of_the_session() {
     .await;
     let mut browser = Browser::new(&app);
     let tokens = sign_in_and_consent(&mut browser, &client).await;
-    let quiet_tokens = sign_in_and_consent(&mut browser, &quiet).await;
+    let mut elsewhere = Browser::new(&app);
+    let quiet_tokens = sign_in_and_consent(&mut elsewhere, &quiet).await;
     assert!(
         id_token_claims(quiet_tokens["id_token"].as_str().unwrap())
             .get("sid")
@@ -209,9 +215,18 @@ async fn admin_revocation_and_deactivation_tell_the_clients_of_the_session() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(receiver.received().len(), 1, "one notice, for Planner only");
 
-    // Deactivation ends the sessions of a new sign-in too.
+    // Deactivation ends the sessions of a new sign-in too (with a client alice has
+    // not allowed yet, so that the consent page comes).
+    let later = crate::oauth::register(
+        &app,
+        &developer,
+        json!({"name": "Later", "redirect_uris": [crate::oauth::REDIRECT],
+               "backchannel_logout_uri": receiver.url,
+               "allowed_scopes": ["openid", "email"]}),
+    )
+    .await;
     let mut browser = Browser::new(&app);
-    sign_in_and_consent(&mut browser, &client).await;
+    sign_in_and_consent(&mut browser, &later).await;
     let resp = app
         .post(
             &format!("/v1/apps/acme/users/{sub}/deactivate"),
@@ -221,7 +236,7 @@ async fn admin_revocation_and_deactivation_tell_the_clients_of_the_session() {
         .await;
     assert!(resp.status < 300, "{} {}", resp.status, resp.text);
     let got = receiver.wait_for(2).await;
-    let (_, claims) = verified(&app, &got[1].body, &client.id).await;
+    let (_, claims) = verified(&app, &got[1].body, &later.id).await;
     assert_eq!(claims["sub"], sub);
 }
 
@@ -238,7 +253,11 @@ async fn backchannel_logout_uris_are_validated_and_managed_over_rest_and_graphql
         )
         .await;
     assert_eq!(resp.status, 400, "{}", resp.text);
-    assert!(resp.text.contains("backchannel_logout_uri"), "{}", resp.text);
+    assert!(
+        resp.text.contains("backchannel_logout_uri"),
+        "{}",
+        resp.text
+    );
     let resp = app
         .patch(
             &path,
@@ -261,26 +280,30 @@ async fn backchannel_logout_uris_are_validated_and_managed_over_rest_and_graphql
     let resp = app
         .graphql(
             Some(&app.root_key),
-            "mutation($id: ID!, $uri: String) { updateOAuthClient(app: \"acme\", id: $id, input: {backchannelLogoutUri: $uri, backchannelLogoutSessionRequired: false}) { backchannelLogoutUri backchannelLogoutSessionRequired } }",
+            "mutation($id: ID!, $uri: String) { updateOauthClient(app: \"acme\", id: $id, input: {backchannelLogoutUri: $uri, backchannelLogoutSessionRequired: false}) { backchannelLogoutUri backchannelLogoutSessionRequired } }",
             json!({"id": client.id, "uri": "https://rp.example.com/logout"}),
         )
         .await;
     assert!(resp.body.get("errors").is_none(), "{}", resp.text);
     assert_eq!(
-        resp.body["data"]["updateOAuthClient"],
+        resp.body["data"]["updateOauthClient"],
         json!({"backchannelLogoutUri": "https://rp.example.com/logout",
                "backchannelLogoutSessionRequired": false})
     );
     let resp = app
         .graphql(
             Some(&app.root_key),
-            "mutation($id: ID!) { updateOAuthClient(app: \"acme\", id: $id, input: {backchannelLogoutUri: \"javascript:alert(1)\"}) { id } }",
+            "mutation($id: ID!) { updateOauthClient(app: \"acme\", id: $id, input: {backchannelLogoutUri: \"javascript:alert(1)\"}) { id } }",
             json!({"id": client.id}),
         )
         .await;
-    assert!(resp.body["errors"][0]["message"]
-        .as_str()
-        .is_some_and(|m| m.contains("backchannel_logout_uri")), "{}", resp.text);
+    assert!(
+        resp.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("backchannel_logout_uri")),
+        "{}",
+        resp.text
+    );
 }
 
 #[tokio::test]
@@ -316,7 +339,11 @@ async fn dynamic_registration_takes_the_backchannel_logout_metadata() {
         )
         .await;
     assert_eq!(resp.status, 400, "{}", resp.text);
-    assert_eq!(resp.body["error"], "invalid_client_metadata", "{}", resp.text);
+    assert_eq!(
+        resp.body["error"], "invalid_client_metadata",
+        "{}",
+        resp.text
+    );
     assert!(
         resp.body["error_description"]
             .as_str()
