@@ -11,8 +11,7 @@
 
 use entity::{backchannel_logout, oauth_client, oauth_session_client, session};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -168,11 +167,7 @@ fn origin(uri: &str) -> String {
 
 /// The claims of a logout token for `notice` (§2.4): `iss`, `aud` (the client),
 /// `iat`, `exp`, a fresh `jti`, `sub`, `sid` and `events`; never a `nonce`.
-pub fn claims(
-    issuer: &str,
-    notice: &backchannel_logout::Model,
-    now: i64,
-) -> Map<String, Value> {
+pub fn claims(issuer: &str, notice: &backchannel_logout::Model, now: i64) -> Map<String, Value> {
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(issuer));
     claims.insert("aud".into(), json!(notice.client_id.to_string()));
@@ -192,9 +187,5 @@ pub async fn logout_token(state: &AppState, notice: &backchannel_logout::Model) 
         .await?
         .ok_or_else(|| crate::error::Error::internal("the app of a logout notice is gone"))?;
     let claims = claims(&state.issuer(&app.name), notice, state.now().timestamp());
-    state
-        .signing
-        .signer(app.id)
-        .await?
-        .sign_typed(TYP, &claims)
+    state.signing.signer(app.id).await?.sign_typed(TYP, &claims)
 }

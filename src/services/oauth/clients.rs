@@ -502,7 +502,8 @@ pub async fn update(
         model.post_logout_redirect_uris = Set(logout_uris(&input.post_logout_redirect_uris)?);
     }
     if input.backchannel_logout_uri.is_some() {
-        model.backchannel_logout_uri = Set(backchannel_uri(state, &input.backchannel_logout_uri).await?);
+        model.backchannel_logout_uri =
+            Set(backchannel_uri(state, &input.backchannel_logout_uri).await?);
     }
     if let Some(required) = input.backchannel_logout_session_required {
         model.backchannel_logout_session_required = Set(required);
