@@ -33,6 +33,11 @@ pub struct Model {
     /// JSON array of exact URIs the browser may be sent to after RP-Initiated
     /// Logout; `None` is none.
     pub post_logout_redirect_uris: Option<Json>,
+    /// OpenID Connect Back-Channel Logout: where a signed `logout_token` is POSTed
+    /// when a session the client signed in to ends.
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether the client needs `sid` in logout tokens (they always carry it).
+    pub backchannel_logout_session_required: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// Every token request must carry a DPoP proof (RFC 9449 §5.2).

@@ -90,6 +90,7 @@ fn notice_of(done: Option<&str>) -> Option<&'static str> {
         "identity" => "The provider is unlinked.",
         "factor" => "The second factor is removed.",
         "totp" => "Your authenticator app is set up.",
+        "passkey" => "Your passkey is added.",
         "consent" => "The app's access is revoked.",
         _ => return None,
     })
@@ -166,13 +167,21 @@ async fn render(
         ),
         None => (Vec::new(), 0),
     };
+    // "Add a passkey" runs the page's only script (WebAuthn needs a domain name).
+    let passkeys = overview.is_some() && mfa::webauthn::available(state, &page.app);
+    let base = page_url(state, &page.slug, "account", None);
     let response = pages::show(
         &state.templates,
         status,
         "pages/account.html",
         context! {
+            passkey => passkeys.then(|| context! {
+                start => format!("{base}/passkeys/start"),
+                action => format!("{base}/passkeys/finish"),
+                script => format!("{base}/passkey.js"),
+            }),
             app_name => &page.app.display_name,
-            base => page_url(state, &page.slug, "account", None),
+            base => &base,
             csrf_token => csrf.token(),
             user => context! {
                 email => &user.email,
@@ -191,7 +200,12 @@ async fn render(
             errors => feedback.errors,
         },
     );
-    csrf.attach(state, &cookie_path(state, &page.slug), response)
+    let response = csrf.attach(state, &cookie_path(state, &page.slug), response);
+    if passkeys {
+        pages::allow_own_scripts(response)
+    } else {
+        response
+    }
 }
 
 #[derive(Deserialize)]
@@ -545,6 +559,90 @@ pub async fn totp_confirm(
         ),
         Err(e) => answer(&state, &page, &me, &subject, &csrf, "totp", Err(e), &[]).await,
     }
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyStartForm {
+    name: Option<String>,
+}
+
+/// `POST /{slug}/account/passkeys/start` (the page's script, with the form's CSRF
+/// token) → `{id, publicKey}`: the options for `navigator.credentials.create`.
+pub async fn passkey_start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    page: PageApp,
+    CsrfForm { form, .. }: CsrfForm<PasskeyStartForm>,
+) -> Response {
+    use axum::response::IntoResponse;
+    let (_, subject) = signed_in_or_return!(state, page, headers);
+    let name = form
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    match mfa::webauthn::start_registration(&state, &subject, name.as_deref()).await {
+        Ok((id, public_key)) => {
+            axum::Json(serde_json::json!({ "id": id, "publicKey": public_key })).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyFinishForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    credential: String,
+}
+
+/// `POST /{slug}/account/passkeys/finish`: the authenticator's answer, posted by
+/// the page's form; the first factor shows its recovery codes once.
+pub async fn passkey_finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    meta: RequestMeta,
+    page: PageApp,
+    CsrfForm { form, csrf }: CsrfForm<PasskeyFinishForm>,
+) -> Response {
+    let (me, subject) = signed_in_or_return!(state, page, headers);
+    let parsed = parse_id(&form.id, "registration").and_then(|id| {
+        serde_json::from_str::<serde_json::Value>(&form.credential)
+            .map(|credential| (id, credential))
+            .map_err(|_| Error::invalid_field("credential", "is not a WebAuthn credential"))
+    });
+    let outcome = match parsed {
+        Ok((id, credential)) => {
+            mfa::webauthn::finish_registration(&state, &subject, id, credential, &meta).await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(done) => match done.recovery_codes {
+            Some(codes) => recovery_page(&state, &page, codes),
+            None => answer(&state, &page, &me, &subject, &csrf, "passkey", Ok(()), &[]).await,
+        },
+        Err(e) => answer(&state, &page, &me, &subject, &csrf, "passkey", Err(e), &[]).await,
+    }
+}
+
+/// The account page's passkey script (same origin, so the page's CSP allows it).
+pub async fn passkey_script() -> Response {
+    use axum::{
+        http::{HeaderValue, header},
+        response::IntoResponse,
+    };
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        include_str!("../../assets/mfa/passkey_enroll.js"),
+    )
+        .into_response()
 }
 
 fn recovery_page(state: &AppState, page: &PageApp, codes: Vec<String>) -> Response {

@@ -613,6 +613,15 @@ pub fn router(state: AppState) -> Router {
             post(account::identity_unlink),
         )
         .route("/{slug}/account/mfa/remove", post(account::factor_remove))
+        .route(
+            "/{slug}/account/passkeys/start",
+            post(account::passkey_start),
+        )
+        .route(
+            "/{slug}/account/passkeys/finish",
+            post(account::passkey_finish),
+        )
+        .route("/{slug}/account/passkey.js", get(account::passkey_script))
         .route("/{slug}/account/mfa/totp", post(account::totp_start))
         .route(
             "/{slug}/account/mfa/totp/confirm",

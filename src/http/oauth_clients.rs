@@ -37,6 +37,9 @@ pub struct ClientDto {
     pub redirect_uris: Vec<String>,
     /// Where RP-Initiated Logout may send the browser back to.
     pub post_logout_redirect_uris: Vec<String>,
+    /// OpenID Connect Back-Channel Logout: where logout tokens are POSTed.
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
     pub allowed_scopes: Vec<String>,
     pub client_type: String,
     pub is_active: bool,
@@ -72,6 +75,8 @@ impl From<oauth_client::Model> for ClientDto {
             is_active: c.is_active,
             is_first_party: c.is_first_party,
             id_token_signed_response_alg: c.id_token_signed_response_alg,
+            backchannel_logout_uri: c.backchannel_logout_uri,
+            backchannel_logout_session_required: c.backchannel_logout_session_required,
             owner_id: c.owner_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -110,6 +115,9 @@ pub struct ClientBody {
     dpop_bound_access_tokens: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
     token_exchange: Option<Option<clients::TokenExchangePolicy>>,
+    #[serde(default, deserialize_with = "nullable")]
+    backchannel_logout_uri: Option<Option<String>>,
+    backchannel_logout_session_required: Option<bool>,
 }
 
 impl From<ClientBody> for ClientInput {
@@ -130,6 +138,8 @@ impl From<ClientBody> for ClientInput {
             post_logout_redirect_uris: b.post_logout_redirect_uris,
             dpop_bound_access_tokens: b.dpop_bound_access_tokens,
             token_exchange: b.token_exchange,
+            backchannel_logout_uri: b.backchannel_logout_uri,
+            backchannel_logout_session_required: b.backchannel_logout_session_required,
         }
     }
 }

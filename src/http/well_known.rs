@@ -81,6 +81,8 @@ pub fn discovery_document(
         "revocation_endpoint": format!("{endpoint_base}/v1/oauth/revoke"),
         "introspection_endpoint": format!("{endpoint_base}/v1/oauth/introspect"),
         "end_session_endpoint": format!("{endpoint_base}/v1/oauth/logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "jwks_uri": format!("{issuer}/v1/.well-known/jwks.json"),
         "scopes_supported": SCOPES,
         "response_types_supported": ["code"],

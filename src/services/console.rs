@@ -251,6 +251,8 @@ async fn console_client(state: &AppState, app: &entity::app::Model) -> Result<oa
                 is_active: Set(true),
                 is_first_party: Set(true),
                 post_logout_redirect_uris: Set(None),
+                backchannel_logout_uri: Set(None),
+                backchannel_logout_session_required: Set(false),
                 created_at: Set(now),
                 updated_at: Set(now),
                 dpop_bound_access_tokens: Set(false),

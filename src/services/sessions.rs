@@ -655,6 +655,9 @@ async fn revoke_where(
         .filter(session::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
+    // Clients that signed in through these sessions and asked to be told
+    // (OpenID Connect Back-Channel Logout).
+    crate::services::oauth::backchannel::queue(conn, state, app_id, &live, actor, meta).await?;
     for (id, user_id) in &live {
         audit::record(
             conn,

@@ -10,7 +10,7 @@ use crate::{
     smtp_sink::SmtpSink,
 };
 
-const PW: &str = "correct horse battery";
+pub(crate) const PW: &str = "correct horse battery";
 
 async fn acme(settings: serde_json::Value) -> TestApp {
     let app = spawn_app().await;
@@ -727,7 +727,7 @@ async fn logout_setup() -> (TestApp, crate::oauth::Client) {
 
 /// Signs alice in through the hosted pages, consents, and exchanges the code;
 /// returns the token response.
-async fn sign_in_and_consent(
+pub(crate) async fn sign_in_and_consent(
     browser: &mut Browser<'_>,
     client: &crate::oauth::Client,
 ) -> serde_json::Value {

@@ -48,6 +48,9 @@ export type CreateM2mClientInput = {
 export type CreateOAuthClientInput = {
   /** Required here (the REST API defaults it to openid, profile, email). */
   allowedScopes: Array<string>;
+  backchannelLogoutSessionRequired?: boolean | null | undefined;
+  /** Where signed Back-Channel Logout tokens are POSTed (https; webhook URL rules). */
+  backchannelLogoutUri?: string | null | undefined;
   /** `confidential` (default) or `public`. */
   clientType?: string | null | undefined;
   description?: string | null | undefined;

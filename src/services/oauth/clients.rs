@@ -52,6 +52,10 @@ pub struct ClientInput {
     pub dpop_bound_access_tokens: Option<bool>,
     /// Token exchange policy (RFC 8693); `Some(None)` clears it.
     pub token_exchange: Option<Option<TokenExchangePolicy>>,
+    /// OpenID Connect Back-Channel Logout: where logout tokens are POSTed
+    /// (validated like a webhook URL); `Some(None)` removes it.
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub backchannel_logout_session_required: Option<bool>,
 }
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
@@ -402,6 +406,10 @@ pub async fn create(
         is_active: Set(input.is_active.unwrap_or(true)),
         is_first_party: Set(first_party),
         post_logout_redirect_uris: Set(logout_uris(&input.post_logout_redirect_uris)?),
+        backchannel_logout_uri: Set(backchannel_uri(state, &input.backchannel_logout_uri).await?),
+        backchannel_logout_session_required: Set(input
+            .backchannel_logout_session_required
+            .unwrap_or(false)),
         created_at: Set(now),
         updated_at: Set(now),
         dpop_bound_access_tokens: Set(input.dpop_bound_access_tokens.unwrap_or(false)),
@@ -555,6 +563,13 @@ pub async fn update(
     }
     if input.post_logout_redirect_uris.is_some() {
         model.post_logout_redirect_uris = Set(logout_uris(&input.post_logout_redirect_uris)?);
+    }
+    if input.backchannel_logout_uri.is_some() {
+        model.backchannel_logout_uri =
+            Set(backchannel_uri(state, &input.backchannel_logout_uri).await?);
+    }
+    if let Some(required) = input.backchannel_logout_session_required {
+        model.backchannel_logout_session_required = Set(required);
     }
     if let Some(active) = input.is_active {
         model.is_active = Set(active);
@@ -715,6 +730,28 @@ fn logout_uris(list: &Option<Vec<String>>) -> Result<Option<serde_json::Value>> 
         })
         .collect::<Result<_>>()?;
     Ok(Some(json!(list)))
+}
+
+/// Validates a `backchannel_logout_uri`: Heimdall POSTs to it from the server, so
+/// it is held to the webhook URL rules (https, no private or loopback address unless
+/// `HEIMDALL_WEBHOOK_ALLOW_PRIVATE`, no fragment). Empty or `null` is none.
+pub async fn backchannel_uri(
+    state: &AppState,
+    value: &Option<Option<String>>,
+) -> Result<Option<String>> {
+    let Some(raw) = value.clone().flatten().filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    crate::services::webhooks::validate_url(state, &raw)
+        .await
+        .map(Some)
+        .map_err(|e| match e {
+            Error::InvalidRequest { message, .. } => Error::invalid_field(
+                "backchannel_logout_uri",
+                message.trim_start_matches("url: ").to_owned(),
+            ),
+            other => other,
+        })
 }
 
 /// The client's registered RP-Initiated Logout targets.

@@ -237,6 +237,7 @@ async fn id_token(
     nonce: Option<&str>,
     auth_time: DateTime<Utc>,
     amr: Option<Vec<String>>,
+    session_id: Option<Uuid>,
 ) -> Result<String> {
     let now = state.now().timestamp();
     let mut claims = Map::new();
@@ -252,6 +253,10 @@ async fn id_token(
     claims.insert("auth_time".into(), json!(auth_time.timestamp()));
     if let Some(nonce) = nonce {
         claims.insert("nonce".into(), json!(nonce));
+    }
+    // The session, for clients that are told when it ends (Back-Channel Logout §2.1).
+    if let (Some(sid), Some(_)) = (session_id, &client.backchannel_logout_uri) {
+        claims.insert("sid".into(), json!(sid.to_string()));
     }
     for (key, value) in profile_claims(state, user, scopes).await? {
         if key != "sub" {
@@ -454,6 +459,7 @@ pub async fn authorization_code(
     } else {
         None
     };
+    super::backchannel::remember(&txn, state, app.id, client.id, stored.session_id).await?;
     txn.commit().await?;
     let amr = session_amr(state, stored.session_id).await?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
@@ -467,6 +473,7 @@ pub async fn authorization_code(
                 stored.nonce.as_deref(),
                 stored.auth_time,
                 amr.clone(),
+                stored.session_id,
             )
             .await?,
         )
@@ -696,6 +703,7 @@ pub async fn refresh(
                 None,
                 token.auth_time,
                 amr.clone(),
+                session_id,
             )
             .await?,
         )
@@ -922,6 +930,7 @@ pub async fn device_tokens(
     } else {
         None
     };
+    super::backchannel::remember(&txn, state, app.id, client.id, session_id).await?;
     txn.commit().await?;
     let amr = session_amr(state, session_id).await?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
@@ -935,6 +944,7 @@ pub async fn device_tokens(
                 None,
                 auth_time,
                 amr.clone(),
+                session_id,
             )
             .await?,
         )

@@ -3,6 +3,7 @@
 //! userinfo and revocation.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod client_auth;
 pub mod clients;
 pub mod device;

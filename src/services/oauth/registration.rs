@@ -97,6 +97,9 @@ struct Parsed {
     require_par: bool,
     /// RFC 9449 §5.2 `dpop_bound_access_tokens`.
     dpop_bound: bool,
+    /// OpenID Connect Back-Channel Logout (checked like a webhook URL on use).
+    backchannel_uri: Option<String>,
+    backchannel_session_required: bool,
     /// Kept as registered and returned in the representation.
     extra: Map<String, Value>,
 }
@@ -288,6 +291,16 @@ fn parse(body: &Map<String, Value>) -> std::result::Result<Parsed, OAuthError> {
             ));
         }
     };
+    let backchannel_uri = string_field(body, "backchannel_logout_uri")?;
+    let backchannel_session_required = match body.get("backchannel_logout_session_required") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(invalid_metadata(
+                "backchannel_logout_session_required must be a boolean",
+            ));
+        }
+    };
     for key in ["contacts"] {
         if let Some(list) = string_list(body, key)? {
             if list.len() > 10 || list.iter().any(|c| c.len() > 320) {
@@ -320,8 +333,23 @@ fn parse(body: &Map<String, Value>) -> std::result::Result<Parsed, OAuthError> {
         id_token_alg,
         require_par,
         dpop_bound,
+        backchannel_uri,
+        backchannel_session_required,
         extra,
     })
+}
+
+/// The registered `backchannel_logout_uri`, held to the webhook URL rules.
+async fn backchannel_uri(
+    state: &AppState,
+    parsed: &Parsed,
+) -> std::result::Result<Option<String>, OAuthError> {
+    clients::backchannel_uri(state, &Some(parsed.backchannel_uri.clone()))
+        .await
+        .map_err(|e| match e {
+            Error::InvalidRequest { message, .. } => invalid_metadata(message),
+            other => OAuthError::from(other),
+        })
 }
 
 fn uses_secret(auth_method: &str) -> bool {
@@ -381,6 +409,13 @@ fn representation(
         "dpop_bound_access_tokens".into(),
         json!(client.dpop_bound_access_tokens),
     );
+    if let Some(uri) = &client.backchannel_logout_uri {
+        out.insert("backchannel_logout_uri".into(), json!(uri));
+        out.insert(
+            "backchannel_logout_session_required".into(),
+            json!(client.backchannel_logout_session_required),
+        );
+    }
     if let Some(extra) = settings.metadata.as_object() {
         for (k, v) in extra {
             out.insert(k.clone(), v.clone());
@@ -486,6 +521,7 @@ pub async fn register(
         }
     };
     let parsed = parse(body)?;
+    let backchannel_uri = backchannel_uri(state, &parsed).await?;
     let id = db::new_id();
     let (secret, secret_hash, sealed) = if uses_secret(&parsed.auth_method) {
         // client_secret_jwt and HS256 ID tokens need the secret itself: sealed.
@@ -511,6 +547,8 @@ pub async fn register(
         redirect_uris: Set(json!(parsed.redirect_uris)),
         // RP-initiated logout reads the client's own column (docs/src/hosted-pages.md).
         post_logout_redirect_uris: Set(parsed.extra.get("post_logout_redirect_uris").cloned()),
+        backchannel_logout_uri: Set(backchannel_uri.clone()),
+        backchannel_logout_session_required: Set(parsed.backchannel_session_required),
         allowed_scopes: Set(json!(parsed.scopes)),
         client_type: Set(if parsed.auth_method == "none" {
             clients::PUBLIC.to_owned()
@@ -676,6 +714,8 @@ pub async fn replace(
     model.terms_of_service_url = Set(parsed.terms_of_service_url.clone());
     model.redirect_uris = Set(json!(parsed.redirect_uris));
     model.post_logout_redirect_uris = Set(parsed.extra.get("post_logout_redirect_uris").cloned());
+    model.backchannel_logout_uri = Set(backchannel_uri(state, &parsed).await?);
+    model.backchannel_logout_session_required = Set(parsed.backchannel_session_required);
     model.allowed_scopes = Set(json!(parsed.scopes));
     model.id_token_signed_response_alg = Set(parsed.id_token_alg.clone());
     model.dpop_bound_access_tokens = Set(parsed.dpop_bound);

@@ -7,6 +7,7 @@
 //! subscribed endpoint, in the same transaction. The worker ([`worker`]) claims due
 //! deliveries with row locks, so several instances never send one twice.
 
+pub mod backchannel;
 pub mod outbox;
 pub mod worker;
 

@@ -110,6 +110,29 @@ impl Webhooks {
             .unwrap_or(chrono::Duration::seconds(25))
     }
 
+    /// The shared HTTP client (Back-Channel Logout sends with it too).
+    pub(super) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub(super) fn allows_private(&self) -> bool {
+        self.allow_private
+    }
+
+    /// Delivery slots free on this instance now.
+    pub(super) fn free_slots(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    /// Waits for a delivery slot (`None` once the worker shuts down).
+    pub(super) async fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.permits.clone().acquire_owned().await.ok()
+    }
+
     fn saturated_endpoints(&self) -> Vec<Uuid> {
         self.in_flight
             .lock()
@@ -279,7 +302,7 @@ impl Outcome {
     }
 }
 
-fn describe(error: &reqwest::Error, timeout: Duration) -> String {
+pub(super) fn describe(error: &reqwest::Error, timeout: Duration) -> String {
     if error.is_timeout() {
         return format!("no answer within {} s", timeout.as_secs());
     }
@@ -490,6 +513,8 @@ struct Delivery {
 impl Job for Delivery {
     async fn pass(&mut self) {
         dispatch(&self.state, &mut self.tasks).await;
+        // Back-Channel Logout notices ride on the same worker and slots.
+        super::backchannel::dispatch(&self.state, &mut self.tasks).await;
     }
 
     /// A delivery finishing frees a slot: look again.
