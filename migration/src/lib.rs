@@ -23,6 +23,7 @@ mod m20261203_000002_api_resources;
 mod m20261203_000003_device_codes;
 mod m20261204_000001_retained_hash_keys;
 mod m20261205_000001_user_attributes_scim;
+mod m20261206_000001_user_locale;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_retained_hash_keys::Migration),
             Box::new(m20261202_000001_rp_logout::Migration),
             Box::new(m20261205_000001_user_attributes_scim::Migration),
+            Box::new(m20261206_000001_user_locale::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod api_resources;
 pub mod apps;
 pub mod audit_log;
+pub mod branding;
 pub mod authorize;
 pub mod console;
 pub mod consumer;
@@ -595,6 +596,7 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/v1/oauth/logout",
             get(logout::logout).post(logout::logout),
         )
+        .route("/{slug}/language", post(hosted::language_submit))
         .route("/{slug}/account", get(account::account_page))
         .route("/{slug}/account/profile", post(account::profile_submit))
         .route("/{slug}/account/password", post(account::password_submit))
