@@ -130,7 +130,10 @@ fn parse(name: &str, source: String) -> Result<FluentResource, String> {
             .first()
             .map(|e| format!("{:?} at bytes {:?}", e.kind, e.pos))
             .unwrap_or_default();
-        format!("message catalog {name}: {} syntax error(s), first: {first}", errors.len())
+        format!(
+            "message catalog {name}: {} syntax error(s), first: {first}",
+            errors.len()
+        )
     })
 }
 
@@ -197,8 +200,9 @@ impl Catalogs {
     pub fn load(dir: Option<&Path>) -> Result<Self, String> {
         let mut extra: Vec<(String, String)> = Vec::new();
         if let Some(dir) = dir.map(|d| d.join("locales")).filter(|d| d.is_dir()) {
-            let entries = std::fs::read_dir(&dir)
-                .map_err(|e| format!("HEIMDALL_TEMPLATES_DIR: cannot read {}: {e}", dir.display()))?;
+            let entries = std::fs::read_dir(&dir).map_err(|e| {
+                format!("HEIMDALL_TEMPLATES_DIR: cannot read {}: {e}", dir.display())
+            })?;
             for entry in entries.flatten() {
                 let path = entry.path();
                 let Some(tag) = path
@@ -209,7 +213,10 @@ impl Catalogs {
                     continue;
                 };
                 let source = std::fs::read_to_string(&path).map_err(|e| {
-                    format!("HEIMDALL_TEMPLATES_DIR: cannot read {}: {e}", path.display())
+                    format!(
+                        "HEIMDALL_TEMPLATES_DIR: cannot read {}: {e}",
+                        path.display()
+                    )
                 })?;
                 extra.push((tag.to_ascii_lowercase(), source));
             }
@@ -379,7 +386,10 @@ mod tests {
     #[test]
     fn every_catalog_has_every_message_english_has() {
         let catalogs = Catalogs::load(None).unwrap();
-        assert_eq!(catalogs.tags().collect::<Vec<_>>(), ["en", "de", "fr", "es"]);
+        assert_eq!(
+            catalogs.tags().collect::<Vec<_>>(),
+            ["en", "de", "fr", "es"]
+        );
         let english = &catalogs.catalogs[0];
         assert!(english.ids.len() > 100, "{}", english.ids.len());
         let en: BTreeSet<&String> = english.ids.iter().collect();
@@ -401,7 +411,11 @@ mod tests {
                     catalog.tag
                 );
             }
-            assert_ne!(catalog.name, catalog.tag, "{} has no language-name", catalog.tag);
+            assert_ne!(
+                catalog.name, catalog.tag,
+                "{} has no language-name",
+                catalog.tag
+            );
         }
     }
 

@@ -228,10 +228,12 @@ fn translate(
         let value: Value = kwargs.get(name)?;
         let arg = match value.as_i64() {
             #[allow(clippy::cast_precision_loss)]
-            Some(n) if value.kind() == minijinja::value::ValueKind::Number => {
-                Arg::Number(n as f64)
-            }
-            _ => Arg::from(value.as_str().map_or_else(|| value.to_string(), str::to_owned)),
+            Some(n) if value.kind() == minijinja::value::ValueKind::Number => Arg::Number(n as f64),
+            _ => Arg::from(
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned),
+            ),
         };
         args.push((name.to_owned(), arg));
     }

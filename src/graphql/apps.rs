@@ -236,11 +236,11 @@ pub struct BrandingObject {
 impl From<app_service::Branding> for BrandingObject {
     fn from(b: app_service::Branding) -> Self {
         Self {
-        logo_url: b.logo_url,
-        primary_color: b.primary_color,
-        background_color: b.background_color,
-        product_name: b.product_name,
-        custom_css_url: b.custom_css_url,
+            logo_url: b.logo_url,
+            primary_color: b.primary_color,
+            background_color: b.background_color,
+            product_name: b.product_name,
+            custom_css_url: b.custom_css_url,
         }
     }
 }
@@ -354,7 +354,10 @@ impl AppSettingsInput {
             "mfa_policy",
             self.mfa_policy.map(|v| json!(MfaPolicy::from(v))),
         );
-        put("branding", self.branding.as_ref().map(BrandingInput::to_patch));
+        put(
+            "branding",
+            self.branding.as_ref().map(BrandingInput::to_patch),
+        );
         patch
     }
 }

@@ -166,7 +166,7 @@ async fn render(
         ),
         None => (Vec::new(), 0),
     };
-    let response = page.ui.show(
+    page.ui.show(
         status,
         "pages/account.html",
         context! {
@@ -189,8 +189,7 @@ async fn render(
             error => feedback.error,
             errors => feedback.errors,
         },
-    );
-    response
+    )
 }
 
 #[derive(Deserialize)]
@@ -460,7 +459,7 @@ fn totp_page(
     error: Option<&str>,
 ) -> Response {
     let base = page_url(state, &page.slug, "account", None);
-    let response = page.ui.show(
+    page.ui.show(
         status,
         "pages/account_totp.html",
         context! {
@@ -473,8 +472,7 @@ fn totp_page(
             secret,
             error,
         },
-    );
-    response
+    )
 }
 
 pub async fn totp_start(

@@ -96,7 +96,11 @@ impl Look {
     pub fn of(branding: &Branding, origin: &str) -> Self {
         let mut vars = String::new();
         let mut dark = String::new();
-        if let Some(primary) = branding.primary_color.as_deref().filter(|c| rgb(c).is_some()) {
+        if let Some(primary) = branding
+            .primary_color
+            .as_deref()
+            .filter(|c| rgb(c).is_some())
+        {
             let on = text_on(primary);
             vars.push_str(&format!("--primary:{primary};--on-primary:{on};"));
             if contrast(primary, CARD_LIGHT).unwrap_or(0.0) >= 4.5 {
@@ -115,7 +119,10 @@ impl Look {
         {
             // Behind the card in both modes; the header and footer on it take black
             // or white text.
-            vars.push_str(&format!("--bg:{background};--on-bg:{};", text_on(background)));
+            vars.push_str(&format!(
+                "--bg:{background};--on-bg:{};",
+                text_on(background)
+            ));
         }
         let style = (!vars.is_empty()).then(|| {
             let mut style = format!(":root{{{vars}}}");
@@ -169,9 +176,15 @@ mod tests {
         let dark_at = css.find("prefers-color-scheme:dark){:root{").unwrap();
         let dark = palette(css, dark_at + "prefers-color-scheme:dark){".len());
         for (mode, p, card) in [("light", &light, CARD_LIGHT), ("dark", &dark, CARD_DARK)] {
-            assert_eq!(p["card"], card, "{mode}: the card colour moved; update CARD_*");
+            assert_eq!(
+                p["card"], card,
+                "{mode}: the card colour moved; update CARD_*"
+            );
             if mode == "dark" {
-                assert_eq!((p["accent"].as_str(), p["focus"].as_str()), (ACCENT_DARK, FOCUS_DARK));
+                assert_eq!(
+                    (p["accent"].as_str(), p["focus"].as_str()),
+                    (ACCENT_DARK, FOCUS_DARK)
+                );
             }
             let ratio = |a: &str, b: &str| contrast(&p[a], &p[b]).unwrap();
             for (fg, bg, min) in [
@@ -196,7 +209,9 @@ mod tests {
     #[test]
     fn button_text_follows_the_brand_colour() {
         // A light brand colour gets black text, a dark one white; either way 4.5:1.
-        for colour in ["#ffd60a", "#0b3d91", "#777777", "#00ff00", "#ff0000", "#000000", "#ffffff"] {
+        for colour in [
+            "#ffd60a", "#0b3d91", "#777777", "#00ff00", "#ff0000", "#000000", "#ffffff",
+        ] {
             let on = text_on(colour);
             assert!(contrast(colour, on).unwrap() >= 4.5, "{colour} with {on}");
         }
@@ -248,8 +263,14 @@ mod tests {
             },
             "https://id.example.com",
         );
-        assert_eq!(look.img_source.as_deref(), Some("https://cdn.example.com:8443/a/logo.svg"));
-        assert_eq!(look.style_source.as_deref(), Some("https://id.example.com/static/brand.css"));
+        assert_eq!(
+            look.img_source.as_deref(),
+            Some("https://cdn.example.com:8443/a/logo.svg")
+        );
+        assert_eq!(
+            look.style_source.as_deref(),
+            Some("https://id.example.com/static/brand.css")
+        );
         assert!(look.style.is_none());
         let own_logo = Look::of(
             &Branding {

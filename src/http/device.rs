@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{
     extract::ApiQuery,
-    pages::{self, Csrf, CsrfForm, PageApp},
+    pages::{self, CsrfForm, PageApp},
 };
 use crate::{
     error::Error,
@@ -71,7 +71,7 @@ pub async fn device_page(
     let csrf = page.ui.csrf().clone();
     let Some(user_code) = query.user_code.filter(|c| !c.trim().is_empty()) else {
         return page.ui.show(
-        StatusCode::OK,
+            StatusCode::OK,
             "pages/device.html",
             context! { app_name => page.name(), action },
         );
@@ -80,7 +80,7 @@ pub async fn device_page(
         Ok(found) => found,
         Err(Error::NotFound(message)) => {
             return page.ui.show(
-        StatusCode::NOT_FOUND,
+                StatusCode::NOT_FOUND,
                 "pages/device.html",
                 context! { app_name => page.name(), action, error => message },
             );
@@ -160,12 +160,9 @@ pub async fn device_submit(
             "device-connected",
             &[("client", client.name.into())],
         ),
-        Ok(_) => page.ui.message(
-            StatusCode::OK,
-            "device-denied-title",
-            "device-denied",
-            &[],
-        ),
+        Ok(_) => page
+            .ui
+            .message(StatusCode::OK, "device-denied-title", "device-denied", &[]),
         Err(e) => page.ui.error(&e),
     }
 }

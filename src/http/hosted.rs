@@ -34,10 +34,6 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-fn cookie_path(state: &AppState, slug: &str) -> String {
-    format!("{}/{slug}", state.config.base_path)
-}
-
 fn action(state: &AppState, slug: &str, page: &str) -> String {
     format!("{}/{slug}/{page}", state.config.base_path)
 }
@@ -62,7 +58,7 @@ fn reset_form(
     csrf: &Csrf,
     error: Option<&str>,
 ) -> Response {
-    let response = page.ui.show(
+    page.ui.show(
         status,
         "pages/reset_password.html",
         context! {
@@ -72,13 +68,11 @@ fn reset_form(
             token,
             error,
         },
-    );
-    response
+    )
 }
 
 pub async fn reset_password_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
     page: PageApp,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Response {
@@ -159,7 +153,6 @@ fn is_password_error(details: Option<&serde_json::Value>) -> bool {
 
 pub async fn verify_email_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
     page: PageApp,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Response {
@@ -178,7 +171,7 @@ pub async fn verify_email_page(
         return page.ui.error(&e);
     }
     let csrf = page.ui.csrf().clone();
-    let response = page.ui.show(
+    page.ui.show(
         StatusCode::OK,
         "pages/verify_email.html",
         context! {
@@ -187,8 +180,7 @@ pub async fn verify_email_page(
             csrf_token => csrf.token(),
             token,
         },
-    );
-    response
+    )
 }
 
 #[derive(Deserialize)]
@@ -225,7 +217,7 @@ fn invite_form(
     csrf: &Csrf,
     error: Option<&str>,
 ) -> Response {
-    let response = page.ui.show(
+    page.ui.show(
         status,
         "pages/accept_invite.html",
         context! {
@@ -236,13 +228,11 @@ fn invite_form(
             token,
             error,
         },
-    );
-    response
+    )
 }
 
 pub async fn accept_invite_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
     page: PageApp,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Response {
@@ -316,7 +306,9 @@ pub async fn accept_invite_submit(
             ],
         ),
         Err(Error::InvalidRequest { message, .. }) => {
-            let problem = message.split_once(": ").map_or(message.as_str(), |(_, m)| m);
+            let problem = message
+                .split_once(": ")
+                .map_or(message.as_str(), |(_, m)| m);
             retry(&pages::field_problem(&page.ui, problem))
         }
         Err(e) => page.ui.error(&e),

@@ -558,7 +558,7 @@ pub async fn consent_page(
             );
             let encoded: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
             return see_other(
-                &state,
+                &page.ui,
                 &format!(
                     "{}/{slug}/login?return_to={encoded}",
                     state.config.base_path
@@ -581,9 +581,18 @@ pub async fn consent_page(
         })
         .collect();
     let links: Vec<Value> = [
-        link(&page.ui.t("consent-website"), client.homepage_url.as_deref()),
-        link(&page.ui.t("consent-privacy"), client.privacy_policy_url.as_deref()),
-        link(&page.ui.t("consent-terms"), client.terms_of_service_url.as_deref()),
+        link(
+            &page.ui.t("consent-website"),
+            client.homepage_url.as_deref(),
+        ),
+        link(
+            &page.ui.t("consent-privacy"),
+            client.privacy_policy_url.as_deref(),
+        ),
+        link(
+            &page.ui.t("consent-terms"),
+            client.terms_of_service_url.as_deref(),
+        ),
     ]
     .into_iter()
     .flatten()
@@ -767,7 +776,7 @@ pub async fn enrol_submit(
             };
             let next = return_to.unwrap_or_else(|| page_url(&state, &page.slug, "account", None));
             let response = page.ui.show(
-        StatusCode::OK,
+                StatusCode::OK,
                 "pages/recovery_codes.html",
                 context! {
                     app_name => page.name(),
@@ -953,7 +962,11 @@ pub async fn federated_finish(
                 "",
                 return_to.as_deref(),
                 &csrf,
-                Some(&page.ui.tr("login-provider-failed", &[("reason", e.to_string().into())])),
+                Some(
+                    &page
+                        .ui
+                        .tr("login-provider-failed", &[("reason", e.to_string().into())]),
+                ),
                 false,
             )
             .await

@@ -16,7 +16,7 @@ use super::{
     account::signed_out_page,
     extract::read_body,
     login::{cookie_path, see_other},
-    pages::{self, Csrf, PageApp},
+    pages::{self, PageApp},
 };
 use crate::{
     request::RequestMeta,
@@ -44,7 +44,8 @@ struct Params {
 }
 
 fn bad_request(page: &PageApp, message: &str) -> Response {
-    page.ui.message(StatusCode::BAD_REQUEST, "logout-bad-title", message, &[])
+    page.ui
+        .message(StatusCode::BAD_REQUEST, "logout-bad-title", message, &[])
 }
 
 pub async fn logout(
@@ -125,7 +126,7 @@ pub async fn logout(
         .filter_map(|(name, value)| value.as_ref().map(|v| context! { name, value => v }))
         .collect();
         let response = page.ui.show(
-        StatusCode::OK,
+            StatusCode::OK,
             "pages/logout.html",
             context! {
                 app_name => page.name(),

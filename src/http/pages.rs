@@ -46,7 +46,7 @@ use super::{
 use crate::{
     crypto,
     error::Error,
-    i18n::{self, Arg, Preferences, Source},
+    i18n::{Arg, Preferences, Source},
     state::AppState,
     templates::{TemplateError, Templates, Value, context},
 };
@@ -70,7 +70,12 @@ pub const LANG_MAX_AGE: i64 = 365 * 24 * 3600;
 fn csp(styles: &[&str], look: &Look) -> String {
     let mut style_src: Vec<String> = styles
         .iter()
-        .map(|style| format!("'sha256-{}'", STANDARD.encode(crypto::sha256(style.as_bytes()))))
+        .map(|style| {
+            format!(
+                "'sha256-{}'",
+                STANDARD.encode(crypto::sha256(style.as_bytes()))
+            )
+        })
         .collect();
     style_src.extend(look.style_source.clone());
     let mut img_src = vec!["'self'".to_owned(), "data:".to_owned()];
@@ -105,7 +110,10 @@ pub fn allow_image(mut response: Response, url: Option<&str>) -> Response {
     else {
         return response;
     };
-    let csp = csp.replace("img-src 'self' data:", &format!("img-src 'self' data: {source}"));
+    let csp = csp.replace(
+        "img-src 'self' data:",
+        &format!("img-src 'self' data: {source}"),
+    );
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()

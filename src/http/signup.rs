@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::{
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::Response,
 };
 use serde::Deserialize;
@@ -73,7 +73,10 @@ fn check_your_mail(state: &AppState, page: &PageApp, email: &str) -> Response {
         StatusCode::OK,
         ("check-mail-title", "signup-check-mail"),
         &[("email", email.into()), ("app", page.name().into())],
-        ("back-to-sign-in", &page_url(state, &page.slug, "login", None)),
+        (
+            "back-to-sign-in",
+            &page_url(state, &page.slug, "login", None),
+        ),
     )
 }
 
@@ -97,7 +100,7 @@ fn signup_form(
     values: SignupValues<'_>,
     min_length: u32,
 ) -> Response {
-    let response = page.ui.show(
+    page.ui.show(
         status,
         "pages/signup.html",
         context! {
@@ -112,8 +115,7 @@ fn signup_form(
             error => values.error,
             password_min_length => min_length,
         },
-    );
-    response
+    )
 }
 
 fn signup_closed(state: &AppState, page: &PageApp) -> Response {
@@ -121,13 +123,15 @@ fn signup_closed(state: &AppState, page: &PageApp) -> Response {
         StatusCode::FORBIDDEN,
         ("signup-closed-title", "signup-closed"),
         &[("app", page.name().into())],
-        ("back-to-sign-in", &page_url(state, &page.slug, "login", None)),
+        (
+            "back-to-sign-in",
+            &page_url(state, &page.slug, "login", None),
+        ),
     )
 }
 
 pub async fn signup_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
     page: PageApp,
     ApiQuery(query): ApiQuery<ReturnQuery>,
 ) -> Response {
@@ -250,11 +254,7 @@ pub async fn signup_submit(
             )
             .await
         }
-        Err(e @ Error::Conflict { .. }) => again(
-            e.status(),
-            "email",
-            page.ui.t("signup-exists"),
-        ),
+        Err(e @ Error::Conflict { .. }) => again(e.status(), "email", page.ui.t("signup-exists")),
         Err(e @ Error::InvalidRequest { .. }) => match field_error(&e) {
             Some((field, message)) => again(
                 StatusCode::BAD_REQUEST,
@@ -267,9 +267,7 @@ pub async fn signup_submit(
                 pages::field_problem(&page.ui, &e.to_string()),
             ),
         },
-        Err(e @ Error::RateLimited { .. }) => {
-            with_retry_after(page.ui.error(&e), &e)
-        }
+        Err(e @ Error::RateLimited { .. }) => with_retry_after(page.ui.error(&e), &e),
         Err(e) => page.ui.error(&e),
     }
 }
@@ -289,7 +287,7 @@ fn forgot_form(
     if let Some(error) = error {
         errors.insert("email", error);
     }
-    let response = page.ui.show(
+    page.ui.show(
         status,
         "pages/forgot_password.html",
         context! {
@@ -300,15 +298,10 @@ fn forgot_form(
             email,
             errors,
         },
-    );
-    response
+    )
 }
 
-pub async fn forgot_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    page: PageApp,
-) -> Response {
+pub async fn forgot_page(State(state): State<AppState>, page: PageApp) -> Response {
     let csrf = page.ui.csrf().clone();
     forgot_form(&state, &page, StatusCode::OK, &csrf, "", None)
 }
@@ -335,7 +328,10 @@ pub async fn forgot_submit(
                 ("email", form.email.trim().into()),
                 ("app", page.name().into()),
             ],
-            ("back-to-sign-in", &page_url(&state, &page.slug, "login", None)),
+            (
+                "back-to-sign-in",
+                &page_url(&state, &page.slug, "login", None),
+            ),
         ),
         Err(e @ Error::InvalidRequest { .. }) => {
             let message = field_error(&e)
@@ -350,9 +346,7 @@ pub async fn forgot_submit(
                 Some(message),
             )
         }
-        Err(e @ Error::RateLimited { .. }) => {
-            with_retry_after(page.ui.error(&e), &e)
-        }
+        Err(e @ Error::RateLimited { .. }) => with_retry_after(page.ui.error(&e), &e),
         Err(e) => page.ui.error(&e),
     }
 }

@@ -157,12 +157,8 @@ fn brand_url(field: &str, value: &str) -> Result<Option<String>> {
     if value.is_empty() {
         return Ok(None);
     }
-    let invalid = || {
-        Error::invalid_field(
-            field,
-            "must be an https URL or a path on this server (/…)",
-        )
-    };
+    let invalid =
+        || Error::invalid_field(field, "must be an https URL or a path on this server (/…)");
     if value.len() > 2048
         || value.chars().any(|c| c.is_whitespace() || c.is_control())
         || value.contains([';', ',', '\'', '"', '\\'])

@@ -21,6 +21,7 @@ mod graphql;
 mod helpers;
 mod hosted_pages;
 mod instances;
+mod languages;
 mod lifecycle;
 mod m2m;
 mod metrics;
