@@ -85,6 +85,7 @@ struct Catalog {
     name: String,
     bundle: FluentBundle<FluentResource>,
     /// The message ids of this language's files (for the completeness test).
+    #[cfg_attr(not(test), allow(dead_code))]
     ids: Vec<String>,
 }
 

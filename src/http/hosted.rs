@@ -322,7 +322,8 @@ pub async fn accept_invite_submit(
 pub struct LanguageForm {
     #[serde(default)]
     lang: String,
-    return_to: Option<String>,
+    /// The page to return to (not `return_to`, which the page's own form may carry).
+    back_to: Option<String>,
 }
 
 /// `POST /{slug}/language`: keeps the picked language in the language cookie (and
@@ -342,7 +343,7 @@ pub async fn language_submit(
         );
     };
     let lang = lang.to_owned();
-    let back = match form.return_to.as_deref() {
+    let back = match form.back_to.as_deref() {
         None | Some("") => login::page_url(&state, &page.slug, "login", None),
         Some(r) => match login::safe_return_to(&state, &page.slug, r) {
             Some(r) => r,

@@ -249,8 +249,8 @@ fn show_page(
     name: &str,
     context: Value,
 ) -> Response {
-    let picker = ui.picker.as_ref().map(|(action, return_to)| {
-        context! { action, return_to, csrf_token => ui.csrf.token() }
+    let picker = ui.picker.as_ref().map(|(action, back_to)| {
+        context! { action, back_to, csrf_token => ui.csrf.token() }
     });
     match render(templates, (&ui.lang, &ui.look, picker), name, context) {
         Ok((html, csp)) => respond(status, html, &csp),
@@ -385,12 +385,24 @@ impl Ui {
             default: settings.default_locale.as_deref(),
         });
         // The picker returns to this page: a GET as it was asked for, a form's
-        // answer to its page (the form's values are not repeated).
+        // answer to the page of its form (the form's values are not repeated; the
+        // steps of signing in and the account's forms post to paths of their own).
+        // Under a base path the router sees the path without it.
+        let base = &state.config.base_path;
         let here = if method == axum::http::Method::GET {
-            uri.path_and_query()
-                .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
+            let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+            format!("{base}{path}")
         } else {
-            uri.path().to_owned()
+            let app_path = format!("/{slug}/");
+            let page = uri
+                .path()
+                .strip_prefix(&app_path)
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default();
+            match page {
+                "login" | "account" => format!("{base}{app_path}{page}"),
+                _ => format!("{base}{}", uri.path()),
+            }
         };
         let return_to = super::login::safe_return_to(state, slug, &here)
             .unwrap_or_else(|| super::login::page_url(state, slug, "login", None));

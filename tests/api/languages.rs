@@ -324,7 +324,7 @@ async fn the_picker_keeps_the_language_and_returns_to_the_page() {
             .contains("<form method=\"post\" action=\"/acme/language\"")
     );
     let csrf = field(&page.text, "csrf_token");
-    assert_eq!(field(&page.text, "return_to"), "/acme/forgot-password");
+    assert_eq!(field(&page.text, "back_to"), "/acme/forgot-password");
 
     // Without the CSRF token nothing changes.
     let (forged, set) = browser
@@ -333,7 +333,7 @@ async fn the_picker_keeps_the_language_and_returns_to_the_page() {
             &[
                 ("csrf_token", &"x".repeat(43)),
                 ("lang", "de"),
-                ("return_to", "/acme/login"),
+                ("back_to", "/acme/login"),
             ],
         )
         .await;
@@ -349,7 +349,7 @@ async fn the_picker_keeps_the_language_and_returns_to_the_page() {
             &[
                 ("csrf_token", &csrf),
                 ("lang", "de"),
-                ("return_to", "https://evil.example/"),
+                ("back_to", "https://evil.example/"),
             ],
         )
         .await;
@@ -360,7 +360,7 @@ async fn the_picker_keeps_the_language_and_returns_to_the_page() {
             &[
                 ("csrf_token", &csrf),
                 ("lang", "xx"),
-                ("return_to", "/acme/login"),
+                ("back_to", "/acme/login"),
             ],
         )
         .await;
@@ -372,7 +372,7 @@ async fn the_picker_keeps_the_language_and_returns_to_the_page() {
             &[
                 ("csrf_token", &csrf),
                 ("lang", "es"),
-                ("return_to", "/acme/forgot-password"),
+                ("back_to", "/acme/forgot-password"),
             ],
         )
         .await;
@@ -528,7 +528,7 @@ async fn picking_a_language_while_signed_in_changes_the_mail() {
             &[
                 ("csrf_token", &csrf),
                 ("lang", "es"),
-                ("return_to", "/acme/account"),
+                ("back_to", "/acme/account"),
             ],
         )
         .await;
@@ -608,7 +608,7 @@ async fn branding_is_checked_and_shown_on_every_page() {
         .await;
     assert_eq!(resp.status, 200, "{}", resp.text);
     assert_eq!(
-        resp.body["settings"]["branding"]["primary_color"],
+        resp.body["data"]["settings"]["branding"]["primary_color"],
         "#ffd60a"
     );
 
