@@ -7,8 +7,7 @@
 // Prints "N passed, N failed" and exits non-zero on failure.
 //
 // Environment: HEIMDALL_BIN (default target/debug/heimdall), CHROMIUM (default
-// /usr/bin/chromium), E2E_LANGUAGES=1 also runs the German/French steps (they need
-// the translated catalogs).
+// /usr/bin/chromium).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -398,8 +397,7 @@ await step('a federated "Continue with Corp SSO" button against a fake OpenID Co
 
 /**
  * German and French: `<html lang>` and a sign-in heading other than English's,
- * chosen by Accept-Language and by `ui_locales`. They need the translated catalogs
- * (issue 17's languages work); E2E_LANGUAGES=1 turns them on.
+ * chosen by Accept-Language and by `ui_locales`.
  */
 async function languageSteps() {
   const english = await (async () => {
@@ -439,12 +437,7 @@ async function languageSteps() {
   });
 }
 
-if (process.env.E2E_LANGUAGES === '1') {
-  await languageSteps();
-} else {
-  skipped += 2;
-  console.log('  skip German and French steps (E2E_LANGUAGES=1 runs them once the catalogs are in)');
-}
+await languageSteps();
 
 await browser.close();
 server.child.kill('SIGTERM');

@@ -27,6 +27,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod i18n;
 pub mod request;
 pub mod services;
 pub mod startup;

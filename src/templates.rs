@@ -14,16 +14,23 @@
 //! values as they are. A value marked safe (`Value::from_safe_string`) is inserted
 //! unescaped; only code that built it from escaped parts may mark it.
 //!
+//! Text comes from the message catalogs ([`crate::i18n`]): `{{ t("login-title",
+//! app=app_name) }}` is message `login-title` in the language of the context's
+//! `lang` (English when unset), with `$app` set; the result is escaped like any
+//! value.
+//!
 //! This module is at the bottom of the layers: it knows nothing of HTTP, GraphQL or
 //! the services.
 
 use std::{
     path::{Path, PathBuf},
-    sync::LazyLock,
+    sync::{Arc, LazyLock},
 };
 
-use minijinja::{AutoEscape, Environment, Output, State, syntax::SyntaxConfig};
+use minijinja::{AutoEscape, Environment, Output, State, syntax::SyntaxConfig, value::Kwargs};
 pub use minijinja::{Value, context};
+
+use crate::i18n::{self, Arg, Catalogs};
 
 /// Every template Heimdall ships, by the relative name it is rendered and
 /// overridden under.
@@ -175,10 +182,12 @@ impl TemplateError {
     }
 }
 
-/// The loaded templates: the embedded ones, with the operator's overrides.
+/// The loaded templates: the embedded ones, with the operator's overrides, and
+/// the message catalogs they take their text from.
 pub struct Templates {
     env: Environment<'static>,
-    overridden: Vec<&'static str>,
+    overridden: Vec<String>,
+    catalogs: Arc<Catalogs>,
 }
 
 impl std::fmt::Debug for Templates {
@@ -194,15 +203,49 @@ static EMBEDDED_ONLY: LazyLock<Templates> = LazyLock::new(|| {
     // renders as an error rather than taking the process down.
     Templates::load(None).unwrap_or_else(|error| {
         tracing::error!(%error, "the embedded templates do not compile");
+        let catalogs = Arc::new(Catalogs::load(None).unwrap_or_else(|_| Catalogs::empty()));
         Templates {
-            env: environment(),
+            env: environment(catalogs.clone()),
             overridden: Vec::new(),
+            catalogs,
         }
     })
 });
 
-fn environment() -> Environment<'static> {
+/// `t(key, name=value, …)`: message `key` in the context's `lang`.
+fn translate(
+    catalogs: &Catalogs,
+    state: &State,
+    key: &str,
+    kwargs: Kwargs,
+) -> Result<String, minijinja::Error> {
+    let lang = state
+        .lookup("lang")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| i18n::DEFAULT.to_owned());
+    let mut args: Vec<(String, Arg<'static>)> = Vec::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        let arg = match value.as_i64() {
+            #[allow(clippy::cast_precision_loss)]
+            Some(n) if value.kind() == minijinja::value::ValueKind::Number => Arg::Number(n as f64),
+            _ => Arg::from(
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned),
+            ),
+        };
+        args.push((name.to_owned(), arg));
+    }
+    let args: Vec<(&str, Arg<'_>)> = args.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
+    Ok(catalogs.text(&lang, key, &args))
+}
+
+fn environment(catalogs: Arc<Catalogs>) -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_function("t", move |state: &State, key: &str, kwargs: Kwargs| {
+        translate(&catalogs, state, key, kwargs)
+    });
     // Tags on lines of their own leave no blank lines behind; a file's last newline
     // is kept (mail bodies end with one).
     if let Ok(syntax) = SyntaxConfig::builder()
@@ -248,8 +291,9 @@ impl Templates {
                 dir.display()
             ));
         }
-        let mut env = environment();
-        let mut overridden = Vec::new();
+        let catalogs = Arc::new(Catalogs::load(dir)?);
+        let mut env = environment(catalogs.clone());
+        let mut overridden: Vec<String> = Vec::new();
         for (name, embedded) in EMBEDDED {
             let replacement = match dir {
                 Some(dir) => read_override(dir, name)?,
@@ -257,7 +301,7 @@ impl Templates {
             };
             let added = match replacement {
                 Some(source) => {
-                    overridden.push(*name);
+                    overridden.push((*name).to_owned());
                     env.add_template_owned(*name, source)
                 }
                 None => env.add_template(name, embedded),
@@ -269,13 +313,18 @@ impl Templates {
             // read once, like the rest.
             env.set_loader(minijinja::path_loader(dir));
             env.set_auto_reload(false);
+            overridden.extend(catalogs.overridden().iter().cloned());
             tracing::info!(
                 dir = %dir.display(),
                 overridden = ?overridden,
                 "templates: using the operator's templates"
             );
         }
-        Ok(Self { env, overridden })
+        Ok(Self {
+            env,
+            overridden,
+            catalogs,
+        })
     }
 
     /// The embedded templates alone.
@@ -283,9 +332,28 @@ impl Templates {
         &EMBEDDED_ONLY
     }
 
-    /// The names of the embedded templates the operator's directory replaces.
-    pub fn overridden(&self) -> &[&'static str] {
+    /// The names of the embedded templates and catalogs the operator's directory
+    /// replaces or extends.
+    pub fn overridden(&self) -> &[String] {
         &self.overridden
+    }
+
+    /// The message catalogs.
+    pub fn catalogs(&self) -> &Catalogs {
+        &self.catalogs
+    }
+
+    /// Message `key` in `lang` (English where `lang` lacks it).
+    pub fn text(&self, lang: &str, key: &str, args: &[(&str, Arg<'_>)]) -> String {
+        self.catalogs.text(lang, key, args)
+    }
+
+    /// The supported language for `tag` (`de-AT` → `de`), else English.
+    pub fn language(&self, tag: &str) -> String {
+        self.catalogs
+            .supported(tag)
+            .unwrap_or(i18n::DEFAULT)
+            .to_owned()
     }
 
     /// Renders template `name` with `context` (a [`context!`] or any [`Value`]).
@@ -347,6 +415,9 @@ mod tests {
         let mut on_disk = Vec::new();
         for folder in std::fs::read_dir(&root).unwrap() {
             let folder = folder.unwrap();
+            if folder.file_name() == "locales" {
+                continue; // the catalogs, i18n's
+            }
             for file in std::fs::read_dir(folder.path()).unwrap() {
                 on_disk.push(format!(
                     "{}/{}",
@@ -363,7 +434,7 @@ mod tests {
 
     #[test]
     fn html_templates_escape_and_text_templates_do_not() {
-        let mut env = environment();
+        let mut env = environment(Arc::new(Catalogs::load(None).unwrap()));
         env.add_template("a.html", "<a href=\"{{ v }}\">{{ v }}</a>")
             .unwrap();
         env.add_template("a.txt", "{{ v }}").unwrap();

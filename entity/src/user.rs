@@ -29,6 +29,9 @@ pub struct Model {
     pub external_id: Option<String>,
     /// SCIM attributes kept as the client sent them (`name`, `emails`, …).
     pub scim_attributes: Option<Json>,
+    /// The language the user chose on the hosted pages (BCP 47, e.g. `de`); their
+    /// mail goes out in it. `None`: the app's `default_locale`.
+    pub locale: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ mod m20261203_000002_api_resources;
 mod m20261203_000003_device_codes;
 mod m20261204_000001_retained_hash_keys;
 mod m20261205_000001_user_attributes_scim;
+mod m20261206_000001_user_locale;
 mod m20261208_000001_dpop_resource_exchange;
 mod m20261209_000001_webhook_event_traceparent;
 mod m20261207_000001_backchannel_logout;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_retained_hash_keys::Migration),
             Box::new(m20261202_000001_rp_logout::Migration),
             Box::new(m20261205_000001_user_attributes_scim::Migration),
+            Box::new(m20261206_000001_user_locale::Migration),
             Box::new(m20261207_000001_backchannel_logout::Migration),
             Box::new(m20261208_000001_dpop_resource_exchange::Migration),
             Box::new(m20261209_000001_webhook_event_traceparent::Migration),

@@ -206,6 +206,78 @@ impl AppSettingsObject {
     async fn mfa_policy(&self) -> MfaPolicyValue {
         self.0.mfa_policy.into()
     }
+    /// The look of the hosted pages.
+    async fn branding(&self) -> BrandingObject {
+        self.0.branding.clone().into()
+    }
+    /// The language of the hosted pages and mail when neither the browser nor the
+    /// user names a supported one (BCP 47, e.g. `de`); null: English.
+    async fn default_locale(&self) -> Option<&str> {
+        self.0.default_locale.as_deref()
+    }
+}
+
+/// The look of an app's hosted pages; unset parts keep Heimdall's default.
+#[derive(SimpleObject)]
+#[graphql(name = "Branding")]
+pub struct BrandingObject {
+    /// An https URL or a path on Heimdall's origin.
+    logo_url: Option<String>,
+    /// `#rrggbb` of buttons; their text is black or white, whichever reads better.
+    primary_color: Option<String>,
+    /// `#rrggbb` behind the card.
+    background_color: Option<String>,
+    /// Shown in titles, headings and mail instead of the app's display name.
+    product_name: Option<String>,
+    /// A style sheet loaded after Heimdall's (https or same-origin).
+    custom_css_url: Option<String>,
+}
+
+impl From<app_service::Branding> for BrandingObject {
+    fn from(b: app_service::Branding) -> Self {
+        Self {
+            logo_url: b.logo_url,
+            primary_color: b.primary_color,
+            background_color: b.background_color,
+            product_name: b.product_name,
+            custom_css_url: b.custom_css_url,
+        }
+    }
+}
+
+/// Branding to change: omitted fields keep their value, `null` clears one.
+#[derive(InputObject, Default)]
+pub struct BrandingInput {
+    pub logo_url: MaybeUndefined<String>,
+    pub primary_color: MaybeUndefined<String>,
+    pub background_color: MaybeUndefined<String>,
+    pub product_name: MaybeUndefined<String>,
+    pub custom_css_url: MaybeUndefined<String>,
+}
+
+impl BrandingInput {
+    /// The JSON merge patch the REST API takes for `branding`.
+    fn to_patch(&self) -> Value {
+        let mut patch = Map::new();
+        for (key, value) in [
+            ("logo_url", &self.logo_url),
+            ("primary_color", &self.primary_color),
+            ("background_color", &self.background_color),
+            ("product_name", &self.product_name),
+            ("custom_css_url", &self.custom_css_url),
+        ] {
+            match value {
+                MaybeUndefined::Undefined => {}
+                MaybeUndefined::Null => {
+                    patch.insert(key.to_owned(), Value::Null);
+                }
+                MaybeUndefined::Value(v) => {
+                    patch.insert(key.to_owned(), json!(v));
+                }
+            }
+        }
+        Value::Object(patch)
+    }
 }
 
 /// Settings to change; omitted fields keep their value, `null` clears optional ones.
@@ -224,6 +296,9 @@ pub struct AppSettingsInput {
     pub signing_alg: Option<SigningAlgorithm>,
     pub embed_permissions: Option<bool>,
     pub mfa_policy: Option<MfaPolicyValue>,
+    /// Merged into the current branding.
+    pub branding: Option<BrandingInput>,
+    pub default_locale: MaybeUndefined<String>,
 }
 
 impl AppSettingsInput {
@@ -258,6 +333,7 @@ impl AppSettingsInput {
             ("login_url", &self.login_url),
             ("invite_url_template", &self.invite_url_template),
             ("email_link_base", &self.email_link_base),
+            ("default_locale", &self.default_locale),
         ] {
             match value {
                 MaybeUndefined::Undefined => {}
@@ -277,6 +353,10 @@ impl AppSettingsInput {
         put(
             "mfa_policy",
             self.mfa_policy.map(|v| json!(MfaPolicy::from(v))),
+        );
+        put(
+            "branding",
+            self.branding.as_ref().map(BrandingInput::to_patch),
         );
         patch
     }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::{
     extract::ApiQuery,
     login::{cookie_path, page_url, see_other},
-    pages::{self, Csrf, CsrfForm, PageApp},
+    pages::{self, Csrf, CsrfForm, PageApp, Ui},
 };
 use crate::{
     access::{Me, MfaSubject},
@@ -39,11 +39,11 @@ fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-fn device(user_agent: Option<&str>) -> String {
+fn device(ui: &Ui, user_agent: Option<&str>) -> String {
     match user_agent.map(str::trim).filter(|ua| !ua.is_empty()) {
         Some(ua) if ua.chars().count() > 60 => ua.chars().take(57).collect::<String>() + "…",
         Some(ua) => ua.to_owned(),
-        None => "Unknown device".to_owned(),
+        None => ui.t("account-unknown-device"),
     }
 }
 
@@ -58,20 +58,20 @@ async fn signed_in(
     let cookie = pages::cookie(headers, web::COOKIE);
     match guard::browser_me(state, page.app.clone(), cookie.as_deref()).await {
         Ok(Some(found)) => Ok(found),
-        Ok(None) if is_form => Err(pages::message(
-            &state.templates,
+        Ok(None) if is_form => Err(page.ui.message(
             StatusCode::UNAUTHORIZED,
-            "You are not signed in",
-            "Your session has ended. Sign in again.",
+            "not-signed-in-title",
+            "session-ended",
+            &[],
         )),
         Ok(None) => {
             let here = page_url(state, &page.slug, "account", None);
             Err(see_other(
-                state,
+                &page.ui,
                 &page_url(state, &page.slug, "login", Some(&here)),
             ))
         }
-        Err(e) => Err(pages::error(&state.templates, &e)),
+        Err(e) => Err(page.ui.error(&e)),
     }
 }
 
@@ -84,14 +84,14 @@ struct Feedback {
 
 fn notice_of(done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
-        "profile" => "Your profile is saved.",
-        "password" => "Your password is changed. Your other sessions are signed out.",
-        "session" => "That session is signed out.",
-        "identity" => "The provider is unlinked.",
-        "factor" => "The second factor is removed.",
-        "totp" => "Your authenticator app is set up.",
-        "passkey" => "Your passkey is added.",
-        "consent" => "The app's access is revoked.",
+        "profile" => "account-done-profile",
+        "password" => "account-done-password",
+        "session" => "account-done-session",
+        "identity" => "account-done-identity",
+        "factor" => "account-done-factor",
+        "totp" => "account-done-totp",
+        "passkey" => "account-done-passkey",
+        "consent" => "account-done-consent",
         _ => return None,
     })
 }
@@ -122,14 +122,14 @@ async fn render(
     .await;
     let (user, sessions, identities, consents, overview, settings) = match loaded {
         Ok(loaded) => loaded,
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let sessions: Vec<Value> = sessions
         .iter()
         .map(|s| {
             context! {
                 id => s.id.to_string(),
-                device => device(s.user_agent.as_deref()),
+                device => device(&page.ui, s.user_agent.as_deref()),
                 ip => s.ip.as_deref(),
                 created_at => when(s.created_at),
                 current => s.id == me.session_id(),
@@ -158,7 +158,7 @@ async fn render(
                     context! {
                         id => f.id.to_string(),
                         name => &f.name,
-                        kind => if f.kind == "totp" { "Authenticator app" } else { "Passkey or security key" },
+                        kind => page.ui.t(if f.kind == "totp" { "account-kind-totp" } else { "account-kind-webauthn" }),
                         created_at => when(f.created_at),
                     }
                 })
@@ -170,8 +170,7 @@ async fn render(
     // "Add a passkey" runs the page's only script (WebAuthn needs a domain name).
     let passkeys = overview.is_some() && mfa::webauthn::available(state, &page.app);
     let base = page_url(state, &page.slug, "account", None);
-    let response = pages::show(
-        &state.templates,
+    let response = page.ui.show(
         status,
         "pages/account.html",
         context! {
@@ -180,7 +179,7 @@ async fn render(
                 action => format!("{base}/passkeys/finish"),
                 script => format!("{base}/passkey.js"),
             }),
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             base => &base,
             csrf_token => csrf.token(),
             user => context! {
@@ -195,12 +194,11 @@ async fn render(
             mfa_enabled => overview.is_some(),
             factors,
             recovery_codes_remaining => remaining,
-            notice => feedback.notice,
+            notice => feedback.notice.map(|key| page.ui.t(key)),
             error => feedback.error,
             errors => feedback.errors,
         },
     );
-    let response = csrf.attach(state, &cookie_path(state, &page.slug), response);
     if passkeys {
         pages::allow_own_scripts(response)
     } else {
@@ -223,7 +221,7 @@ pub async fn account_page(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let csrf = Csrf::for_request(&headers);
+    let csrf = page.ui.csrf().clone();
     let feedback = Feedback {
         notice: notice_of(query.done.as_deref()),
         ..Feedback::default()
@@ -255,13 +253,13 @@ async fn answer(
 ) -> Response {
     match outcome {
         Ok(()) => see_other(
-            state,
+            &page.ui,
             &format!(
                 "{}?done={done}",
                 page_url(state, &page.slug, "account", None)
             ),
         ),
-        Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => pages::error(&state.templates, &e),
+        Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => page.ui.error(&e),
         Err(e) => {
             let mut feedback = Feedback::default();
             let named = match &e {
@@ -280,8 +278,10 @@ async fn answer(
             };
             match named {
                 Some((field, message)) => {
-                    feedback.errors.insert(field, format!("This {message}."));
-                    feedback.error = Some("Please correct the marked field.".to_owned());
+                    feedback
+                        .errors
+                        .insert(field, pages::field_problem(&page.ui, &message));
+                    feedback.error = Some(page.ui.t("correct-marked-field"));
                 }
                 None => feedback.error = Some(e.to_string()),
             }
@@ -473,12 +473,11 @@ fn totp_page(
     error: Option<&str>,
 ) -> Response {
     let base = page_url(state, &page.slug, "account", None);
-    let response = pages::show(
-        &state.templates,
+    page.ui.show(
         status,
         "pages/account_totp.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             action => format!("{base}/mfa/totp/confirm"),
             back => base,
             csrf_token => csrf.token(),
@@ -487,8 +486,7 @@ fn totp_page(
             secret,
             error,
         },
-    );
-    csrf.attach(state, &cookie_path(state, &page.slug), response)
+    )
 }
 
 pub async fn totp_start(
@@ -555,7 +553,7 @@ pub async fn totp_confirm(
             id,
             None,
             None,
-            Some("That code did not work. Enter the current code from your authenticator app."),
+            Some(&page.ui.t("totp-wrong-code")),
         ),
         Err(e) => answer(&state, &page, &me, &subject, &csrf, "totp", Err(e), &[]).await,
     }
@@ -646,12 +644,11 @@ pub async fn passkey_script() -> Response {
 }
 
 fn recovery_page(state: &AppState, page: &PageApp, codes: Vec<String>) -> Response {
-    pages::show(
-        &state.templates,
+    page.ui.show(
         StatusCode::OK,
         "pages/recovery_codes.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             codes,
             next => page_url(state, &page.slug, "account", None),
         },
@@ -683,25 +680,18 @@ pub async fn signout(
 ) -> Response {
     let (me, _) = signed_in_or_return!(state, page, headers);
     if let Err(e) = sessions::signout(&state, &me, &meta).await {
-        return pages::error(&state.templates, &e);
+        return page.ui.error(&e);
     }
     signed_out_page(&state, &page)
 }
 
 /// "You are signed out", clearing the browser's session cookie.
 pub fn signed_out_page(state: &AppState, page: &PageApp) -> Response {
-    let response = pages::show(
-        &state.templates,
+    let response = page.ui.message_with_link(
         StatusCode::OK,
-        "pages/message.html",
-        context! {
-            title => "You are signed out",
-            message => format!("You have signed out of {}.", page.app.display_name),
-            link => context! {
-                label => "Sign in again",
-                url => page_url(state, &page.slug, "login", None),
-            },
-        },
+        ("signed-out-title", "signed-out"),
+        &[("app", page.name().into())],
+        ("sign-in-again", &page_url(state, &page.slug, "login", None)),
     );
     pages::set_cookie(
         state,

@@ -93,8 +93,16 @@ fn params_of(query: Option<&str>) -> std::result::Result<AuthorizeParams, String
     })
 }
 
+/// The request's `ui_locales` (OpenID Connect Core §3.1.2.1).
+fn ui_locales_of(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(name, _)| name == "ui_locales")
+        .map(|(_, value)| value.into_owned())
+        .filter(|v| !v.trim().is_empty())
+}
+
 /// An error the user sees (never a redirect to an unverified URI).
-fn error_page(state: &AppState, json: bool, message: &str) -> Response {
+fn error_page(state: &AppState, headers: &HeaderMap, json: bool, message: &str) -> Response {
     if json {
         (
             StatusCode::BAD_REQUEST,
@@ -102,10 +110,9 @@ fn error_page(state: &AppState, json: bool, message: &str) -> Response {
         )
             .into_response()
     } else {
-        pages::message(
-            &state.templates,
+        pages::Ui::plain(state, headers).text_page(
             StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be completed",
+            "authorize-failed-title",
             message,
         )
     }
@@ -137,11 +144,11 @@ pub async fn authorize(
     let json = wants_json(&headers);
     let app = match app_of(&state, &slug).await {
         Ok(app) => app,
-        Err(e) => return error_page(&state, json, &e.to_string()),
+        Err(e) => return error_page(&state, &headers, json, &e.to_string()),
     };
     let params = match params_of(query.as_deref()) {
         Ok(params) => params,
-        Err(message) => return error_page(&state, json, &message),
+        Err(message) => return error_page(&state, &headers, json, &message),
     };
     // Pushed authorization requests (RFC 9126): `request_uri` stands for the pushed
     // parameters; the other query parameters but client_id are ignored.
@@ -150,13 +157,13 @@ pub async fn authorize(
         .and_then(|p| p.get("request_uri").map(str::to_owned));
     let (params, pushed) = match par::resolve(&state, &app, params, request_uri.as_deref()).await {
         Ok(resolved) => (resolved.params, resolved.pushed),
-        Err(AuthorizeError::Page(message)) => return error_page(&state, json, &message),
+        Err(AuthorizeError::Page(message)) => return error_page(&state, &headers, json, &message),
         Err(AuthorizeError::Redirect(location)) => return found(&location),
         Err(AuthorizeError::Other(e)) => return e.into_response(),
     };
     let request = match authorize::validate(&state, &app, &params).await {
         Ok(request) => request,
-        Err(AuthorizeError::Page(message)) => return error_page(&state, json, &message),
+        Err(AuthorizeError::Page(message)) => return error_page(&state, &headers, json, &message),
         Err(AuthorizeError::Redirect(location)) => return found(&location),
         Err(AuthorizeError::Other(e)) => return e.into_response(),
     };
@@ -240,6 +247,7 @@ pub async fn authorize(
             Ok(false) => {
                 return error_page(
                     &state,
+                    &headers,
                     json,
                     "The request_uri is unknown, expired or already used.",
                 );
@@ -253,15 +261,20 @@ pub async fn authorize(
             if json {
                 axum::Json(authorize::consent_payload(&pending, &request.client)).into_response()
             } else {
-                let location = format!(
+                let mut location = format!(
                     "{}/{}/consent?request={}",
                     state.config.base_path, app.name, pending.id
                 );
+                // The consent page speaks the language the client asked for.
+                if let Some(ui_locales) = ui_locales_of(query.as_deref()) {
+                    location.push_str("&ui_locales=");
+                    location.extend(url::form_urlencoded::byte_serialize(ui_locales.as_bytes()));
+                }
                 found(&location)
             }
         }
         Err(AuthorizeError::Redirect(location)) => found(&location),
-        Err(AuthorizeError::Page(message)) => error_page(&state, json, &message),
+        Err(AuthorizeError::Page(message)) => error_page(&state, &headers, json, &message),
         Err(AuthorizeError::Other(e)) => e.into_response(),
     }
 }

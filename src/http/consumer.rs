@@ -78,6 +78,7 @@ pub async fn signup(
         &body.email,
         &body.password,
         body.display_name,
+        None,
         &meta,
     )
     .await?

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{
     extract::ApiQuery,
-    pages::{self, Csrf, CsrfForm, PageApp},
+    pages::{self, CsrfForm, PageApp},
 };
 use crate::{
     error::Error,
@@ -20,18 +20,6 @@ use crate::{
     state::AppState,
     templates::{Value, context},
 };
-
-fn cookie_path(state: &AppState, slug: &str) -> String {
-    if state.config.default_app.as_deref() == Some(slug) {
-        if state.config.base_path.is_empty() {
-            "/".to_owned()
-        } else {
-            state.config.base_path.clone()
-        }
-    } else {
-        format!("{}/{slug}", state.config.base_path)
-    }
-}
 
 fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
@@ -78,50 +66,51 @@ pub async fn device_page(
                 state.config.base_path
             ));
         }
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
-    let csrf = Csrf::for_request(&headers);
+    let csrf = page.ui.csrf().clone();
     let Some(user_code) = query.user_code.filter(|c| !c.trim().is_empty()) else {
-        return pages::show(
-            &state.templates,
+        return page.ui.show(
             StatusCode::OK,
             "pages/device.html",
-            context! { app_name => &app.display_name, action },
+            context! { app_name => page.name(), action },
         );
     };
     let (found, client) = match device::pending(&state, app.id, user.user.id, &user_code).await {
         Ok(found) => found,
         Err(Error::NotFound(message)) => {
-            return pages::show(
-                &state.templates,
+            return page.ui.show(
                 StatusCode::NOT_FOUND,
                 "pages/device.html",
-                context! { app_name => &app.display_name, action, error => message },
+                context! { app_name => page.name(), action, error => message },
             );
         }
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let scopes: Vec<Value> = scopes_of(&found.scopes)
         .iter()
         .map(|s| context! { name => s, description => scope_description(s).unwrap_or_default() })
         .collect();
-    let response = pages::show(
-        &state.templates,
+    let logo_url = client
+        .logo_url
+        .as_deref()
+        .filter(|u| u.starts_with("https://"));
+    let response = page.ui.show(
         StatusCode::OK,
         "pages/device.html",
         context! {
-            app_name => &app.display_name,
+            app_name => page.name(),
             action,
             client => context! {
                 name => &client.name,
-                logo_url => client.logo_url.as_deref().filter(|u| u.starts_with("https://")),
+                logo_url,
             },
             scopes,
             user_code => device::normalise(&user_code),
             csrf_token => csrf.token(),
         },
     );
-    csrf.attach(&state, &cookie_path(&state, slug), response)
+    pages::allow_image(response, logo_url)
 }
 
 #[derive(Deserialize)]
@@ -144,42 +133,36 @@ pub async fn device_submit(
         "approve" => true,
         "deny" => false,
         _ => {
-            return pages::message(
-                &state.templates,
+            return page.ui.message(
                 StatusCode::BAD_REQUEST,
-                "Something is not right",
-                "Choose Allow or Deny.",
+                "error-bad-request",
+                "consent-choose",
+                &[],
             );
         }
     };
     let user = match signed_in(&state, &page.app, &headers).await {
         Ok(Some(user)) => user,
         Ok(None) => {
-            return pages::message(
-                &state.templates,
+            return page.ui.message(
                 StatusCode::UNAUTHORIZED,
-                "You are not signed in",
-                "Your session has ended. Open the device page again and sign in.",
+                "not-signed-in-title",
+                "device-session-ended",
+                &[],
             );
         }
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     match device::answer(&state, &page.app, &user, &form.user_code, approved, &meta).await {
-        Ok(client) if approved => pages::message(
-            &state.templates,
+        Ok(client) if approved => page.ui.message(
             StatusCode::OK,
-            "Device connected",
-            &format!(
-                "{} is now connected. You can go back to the device.",
-                client.name
-            ),
+            "device-connected-title",
+            "device-connected",
+            &[("client", client.name.into())],
         ),
-        Ok(_) => pages::message(
-            &state.templates,
-            StatusCode::OK,
-            "Request denied",
-            "The device was not given access. You can close this page.",
-        ),
-        Err(e) => pages::error(&state.templates, &e),
+        Ok(_) => page
+            .ui
+            .message(StatusCode::OK, "device-denied-title", "device-denied", &[]),
+        Err(e) => page.ui.error(&e),
     }
 }

@@ -12,14 +12,18 @@ use serde::Deserialize;
 
 use super::{
     extract::ApiQuery,
+    login,
     pages::{self, Csrf, CsrfForm, PageApp},
 };
 use crate::{
     error::Error,
     request::RequestMeta,
     services::{
+        guard,
         invites::{self, Acceptance},
         lifecycle::{self, TokenKind},
+        oauth::web,
+        users,
     },
     state::AppState,
     templates::context,
@@ -30,20 +34,16 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-fn cookie_path(state: &AppState, slug: &str) -> String {
-    format!("{}/{slug}", state.config.base_path)
-}
-
 fn action(state: &AppState, slug: &str, page: &str) -> String {
     format!("{}/{slug}/{page}", state.config.base_path)
 }
 
-fn missing_token(state: &AppState) -> Response {
-    pages::message(
-        &state.templates,
+fn missing_token(page: &PageApp) -> Response {
+    page.ui.message(
         StatusCode::BAD_REQUEST,
-        "This link is incomplete",
-        "The link has no token. Open the link from your email again, without changing it.",
+        "incomplete-link-title",
+        "missing-token",
+        &[],
     )
 }
 
@@ -58,29 +58,26 @@ fn reset_form(
     csrf: &Csrf,
     error: Option<&str>,
 ) -> Response {
-    let response = pages::show(
-        &state.templates,
+    page.ui.show(
         status,
         "pages/reset_password.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             action => action(state, &page.slug, "reset-password"),
             csrf_token => csrf.token(),
             token,
             error,
         },
-    );
-    csrf.attach(state, &cookie_path(state, &page.slug), response)
+    )
 }
 
 pub async fn reset_password_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
     page: PageApp,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Response {
     let Some(token) = query.token else {
-        return missing_token(&state);
+        return missing_token(&page);
     };
     if let Err(e) = lifecycle::check(
         &*state.db,
@@ -91,9 +88,9 @@ pub async fn reset_password_page(
     )
     .await
     {
-        return pages::error(&state.templates, &e);
+        return page.ui.error(&e);
     }
-    let csrf = Csrf::for_request(&headers);
+    let csrf = page.ui.csrf().clone();
     reset_form(&state, &page, StatusCode::OK, &token, &csrf, None)
 }
 
@@ -125,24 +122,23 @@ pub async fn reset_password_submit(
         .as_deref()
         .is_some_and(|c| c != form.new_password)
     {
-        return retry("The two passwords are not the same.");
+        return retry(&page.ui.t("passwords-differ"));
     }
     match lifecycle::reset_password(&state, &page.app, &form.token, &form.new_password, &meta).await
     {
-        Ok(_) => pages::message(
-            &state.templates,
+        Ok(_) => page.ui.message(
             StatusCode::OK,
-            "Your password has been changed",
-            &format!(
-                "You can now sign in to {} with your new password. For your safety, you have been \
-                 signed out everywhere.",
-                page.app.display_name
-            ),
+            "reset-done-title",
+            "reset-done",
+            &[("app", page.name().into())],
         ),
         Err(Error::InvalidRequest { details, message }) if is_password_error(details.as_ref()) => {
-            retry(message.trim_start_matches("new_password: "))
+            retry(&pages::field_problem(
+                &page.ui,
+                message.trim_start_matches("new_password: "),
+            ))
         }
-        Err(e) => pages::error(&state.templates, &e),
+        Err(e) => page.ui.error(&e),
     }
 }
 
@@ -157,12 +153,11 @@ fn is_password_error(details: Option<&serde_json::Value>) -> bool {
 
 pub async fn verify_email_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
     page: PageApp,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Response {
     let Some(token) = query.token else {
-        return missing_token(&state);
+        return missing_token(&page);
     };
     if let Err(e) = lifecycle::check(
         &*state.db,
@@ -173,21 +168,19 @@ pub async fn verify_email_page(
     )
     .await
     {
-        return pages::error(&state.templates, &e);
+        return page.ui.error(&e);
     }
-    let csrf = Csrf::for_request(&headers);
-    let response = pages::show(
-        &state.templates,
+    let csrf = page.ui.csrf().clone();
+    page.ui.show(
         StatusCode::OK,
         "pages/verify_email.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             action => action(&state, &page.slug, "verify-email"),
             csrf_token => csrf.token(),
             token,
         },
-    );
-    csrf.attach(&state, &cookie_path(&state, &page.slug), response)
+    )
 }
 
 #[derive(Deserialize)]
@@ -202,16 +195,13 @@ pub async fn verify_email_submit(
     CsrfForm { form, .. }: CsrfForm<TokenForm>,
 ) -> Response {
     match lifecycle::verify_email(&state, &page.app, &form.token, &meta).await {
-        Ok(user) => pages::message(
-            &state.templates,
+        Ok(user) => page.ui.message(
             StatusCode::OK,
-            "Your email is verified",
-            &format!(
-                "Thank you: {} is verified for {}.",
-                user.email, page.app.display_name
-            ),
+            "verify-done-title",
+            "verify-done",
+            &[("email", user.email.into()), ("app", page.name().into())],
         ),
-        Err(e) => pages::error(&state.templates, &e),
+        Err(e) => page.ui.error(&e),
     }
 }
 
@@ -227,36 +217,33 @@ fn invite_form(
     csrf: &Csrf,
     error: Option<&str>,
 ) -> Response {
-    let response = pages::show(
-        &state.templates,
+    page.ui.show(
         status,
         "pages/accept_invite.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             action => action(state, &page.slug, "accept-invite"),
             csrf_token => csrf.token(),
             email => &invite.email,
             token,
             error,
         },
-    );
-    csrf.attach(state, &cookie_path(state, &page.slug), response)
+    )
 }
 
 pub async fn accept_invite_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
     page: PageApp,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Response {
     let Some(token) = query.token else {
-        return missing_token(&state);
+        return missing_token(&page);
     };
     let invite = match invites::usable_in(&state, &page.app, &token).await {
         Ok(invite) => invite,
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
-    let csrf = Csrf::for_request(&headers);
+    let csrf = page.ui.csrf().clone();
     invite_form(&state, &page, StatusCode::OK, &invite, &token, &csrf, None)
 }
 
@@ -276,7 +263,7 @@ pub async fn accept_invite_submit(
 ) -> Response {
     let invite = match invites::usable_in(&state, &page.app, &form.token).await {
         Ok(invite) => invite,
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let retry = |message: &str| {
         invite_form(
@@ -294,7 +281,7 @@ pub async fn accept_invite_submit(
         .as_deref()
         .is_some_and(|c| c != form.password)
     {
-        return retry("The two passwords are not the same.");
+        return retry(&page.ui.t("passwords-differ"));
     }
     let display_name = form.display_name.clone().filter(|n| !n.trim().is_empty());
     let accepted = invites::accept(
@@ -309,16 +296,73 @@ pub async fn accept_invite_submit(
     )
     .await;
     match accepted {
-        Ok(accepted) => pages::message(
-            &state.templates,
+        Ok(accepted) => page.ui.message(
             StatusCode::OK,
-            "Welcome aboard",
-            &format!(
-                "Your {} account ({}) is ready. You can now sign in with your new password.",
-                page.app.display_name, accepted.user.email
-            ),
+            "invite-done-title",
+            "invite-done",
+            &[
+                ("app", page.name().into()),
+                ("email", accepted.user.email.into()),
+            ],
         ),
-        Err(Error::InvalidRequest { message, .. }) => retry(&message),
-        Err(e) => pages::error(&state.templates, &e),
+        Err(Error::InvalidRequest { message, .. }) => {
+            let problem = message
+                .split_once(": ")
+                .map_or(message.as_str(), |(_, m)| m);
+            retry(&pages::field_problem(&page.ui, problem))
+        }
+        Err(e) => page.ui.error(&e),
     }
+}
+
+// ---------------------------------------------------------------------------------
+// The language picker of every page (docs/src/hosted-pages.md#languages)
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    lang: String,
+    /// The page to return to (not `return_to`, which the page's own form may carry).
+    back_to: Option<String>,
+}
+
+/// `POST /{slug}/language`: keeps the picked language in the language cookie (and
+/// on the signed-in user, whose mail then goes out in it) and returns to the page.
+pub async fn language_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    page: PageApp,
+    CsrfForm { form, .. }: CsrfForm<LanguageForm>,
+) -> Response {
+    let Some(lang) = state.templates.catalogs().supported(&form.lang) else {
+        return page.ui.message(
+            StatusCode::BAD_REQUEST,
+            "error-bad-request",
+            "language-unknown",
+            &[],
+        );
+    };
+    let lang = lang.to_owned();
+    let back = match form.back_to.as_deref() {
+        None | Some("") => login::page_url(&state, &page.slug, "login", None),
+        Some(r) => match login::safe_return_to(&state, &page.slug, r) {
+            Some(r) => r,
+            None => return login::bad_return_to(&page.ui),
+        },
+    };
+    let cookie = pages::cookie(&headers, web::COOKIE);
+    if let Ok(Some((me, _))) = guard::browser_me(&state, page.app.clone(), cookie.as_deref()).await
+        && let Err(e) = users::set_my_locale(&state, &me, &lang).await
+    {
+        return page.ui.error(&e);
+    }
+    let response = login::see_other(&page.ui, &back);
+    pages::set_cookie(
+        &state,
+        response,
+        pages::LANG_COOKIE,
+        lang,
+        &login::cookie_path(&state, &page.slug),
+        pages::LANG_MAX_AGE,
+    )
 }

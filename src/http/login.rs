@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{
     extract::ApiQuery,
-    pages::{self, Csrf, CsrfForm, PageApp},
+    pages::{self, Csrf, CsrfForm, PageApp, Ui},
 };
 use crate::{
     error::Error,
@@ -59,24 +59,24 @@ pub fn safe_return_to(state: &AppState, slug: &str, return_to: &str) -> Option<S
     ok.then(|| return_to.to_owned())
 }
 
-pub(super) fn see_other(state: &AppState, location: &str) -> Response {
+pub(super) fn see_other(ui: &Ui, location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => pages::message(
-            &state.templates,
+        Err(_) => ui.message(
             StatusCode::BAD_REQUEST,
-            "This link is not valid",
-            "The address to return to is not valid.",
+            "bad-link-title",
+            "bad-return-address",
+            &[],
         ),
     }
 }
 
-pub(super) fn bad_return_to(state: &AppState) -> Response {
-    pages::message(
-        &state.templates,
+pub(super) fn bad_return_to(ui: &Ui) -> Response {
+    ui.message(
         StatusCode::BAD_REQUEST,
-        "This link is not valid",
-        "The address to return to after signing in must be a page of this app.",
+        "bad-link-title",
+        "bad-return-to",
+        &[],
     )
 }
 
@@ -118,12 +118,11 @@ pub(super) async fn login_form(
             }
         })
         .collect();
-    let response = pages::show(
-        &state.templates,
+    let response = page.ui.show(
         status,
         "pages/login.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             action => format!("{}/{}/login", state.config.base_path, page.slug),
             csrf_token => csrf.token(),
             return_to,
@@ -141,7 +140,6 @@ pub(super) async fn login_form(
             providers,
         },
     );
-    let response = csrf.attach(state, &cookie_path(state, &page.slug), response);
     let response = if passkeys {
         pages::allow_own_scripts(response)
     } else {
@@ -161,7 +159,7 @@ pub async fn login_page(
         None | Some("") => None,
         Some(r) => match safe_return_to(&state, &page.slug, r) {
             Some(r) => Some(r),
-            None => return bad_return_to(&state),
+            None => return bad_return_to(&page.ui),
         },
     };
     // Already signed in: straight on (unless asked to sign in again).
@@ -171,18 +169,18 @@ pub async fn login_page(
         match web::resolve(&state, app.id, &cookie).await {
             Ok(Some(session)) => {
                 if let Some(return_to) = &return_to {
-                    return see_other(&state, return_to);
+                    return see_other(&page.ui, return_to);
                 }
                 return match users::find(&*state.db, app.id, session.user_id).await {
-                    Ok(user) => signed_in_page(&state, &app.display_name, &user.email),
-                    Err(e) => pages::error(&state.templates, &e),
+                    Ok(user) => signed_in_page(&page, &user.email),
+                    Err(e) => page.ui.error(&e),
                 };
             }
             Ok(None) => {}
-            Err(e) => return pages::error(&state.templates, &e),
+            Err(e) => return page.ui.error(&e),
         }
     }
-    let csrf = Csrf::for_request(&headers);
+    let csrf = page.ui.csrf().clone();
     login_form(
         &state,
         &page,
@@ -212,12 +210,12 @@ fn with_return_target(response: Response, return_to: Option<&str>) -> Response {
     }
 }
 
-pub(super) fn signed_in_page(state: &AppState, app_name: &str, email: &str) -> Response {
-    pages::message(
-        &state.templates,
+pub(super) fn signed_in_page(page: &PageApp, email: &str) -> Response {
+    page.ui.message(
         StatusCode::OK,
-        "You are signed in",
-        &format!("You are signed in to {app_name} as {email}. You can close this page."),
+        "signed-in-title",
+        "signed-in-message",
+        &[("app", page.name().into()), ("email", email.into())],
     )
 }
 
@@ -242,7 +240,7 @@ pub async fn login_submit(
         None | Some("") => None,
         Some(r) => match safe_return_to(&state, &page.slug, r) {
             Some(r) => Some(r),
-            None => return bad_return_to(&state),
+            None => return bad_return_to(&page.ui),
         },
     };
     let demand_mfa = form.mfa.as_deref() == Some("1");
@@ -283,12 +281,12 @@ pub async fn login_submit(
             );
         }
         Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => {
-            return pages::error(&state.templates, &e);
+            return page.ui.error(&e);
         }
         Err(e) => {
             // The form again, with the reason (never which of email or password).
             let message = match e.status() {
-                StatusCode::UNAUTHORIZED => "The email or password is not correct.".to_owned(),
+                StatusCode::UNAUTHORIZED => page.ui.t("login-wrong-credentials"),
                 _ => e.to_string(),
             };
             let mut response = login_form(
@@ -340,12 +338,12 @@ async fn signed_in(
 ) -> Response {
     let secret = match web::create(state, session).await {
         Ok(secret) => secret,
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let max_age = (session.expires_at - state.now()).num_seconds().max(0);
     let response = match return_to {
-        Some(return_to) => see_other(state, return_to),
-        None => signed_in_page(state, &page.app.display_name, &user.email),
+        Some(return_to) => see_other(&page.ui, return_to),
+        None => signed_in_page(page, &user.email),
     };
     pages::set_cookie(
         state,
@@ -376,12 +374,11 @@ pub(super) fn mfa_form(
     let base = &state.config.base_path;
     let slug = &page.slug;
     let webauthn = methods.contains(&"webauthn");
-    let response = pages::show(
-        &state.templates,
+    let response = page.ui.show(
         status,
         "pages/mfa.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             action => format!("{base}/{slug}/login/mfa"),
             webauthn_start => format!("{base}/{slug}/v1/auth/mfa/webauthn/start"),
             script => format!("{base}/{slug}/login/webauthn.js"),
@@ -394,7 +391,6 @@ pub(super) fn mfa_form(
             recovery => methods.contains(&"recovery_code"),
         },
     );
-    let response = csrf.attach(state, &cookie_path(state, slug), response);
     let response = if webauthn {
         pages::allow_own_scripts(response)
     } else {
@@ -426,7 +422,7 @@ pub async fn mfa_submit(
         None | Some("") => None,
         Some(r) => match safe_return_to(&state, &page.slug, r) {
             Some(r) => Some(r),
-            None => return bad_return_to(&state),
+            None => return bad_return_to(&page.ui),
         },
     };
     let proof = match form.method.as_str() {
@@ -437,11 +433,11 @@ pub async fn mfa_submit(
             Err(_) => Proof::Webauthn(serde_json::Value::Null),
         },
         _ => {
-            return pages::message(
-                &state.templates,
+            return page.ui.message(
                 StatusCode::BAD_REQUEST,
-                "Something is not right",
-                "Choose a way to confirm it is you.",
+                "error-bad-request",
+                "mfa-choose-method",
+                &[],
             );
         }
     };
@@ -466,7 +462,7 @@ pub async fn mfa_submit(
                 .await
                 .unwrap_or_default();
             if methods.is_empty() {
-                return expired_mfa(&state);
+                return expired_mfa(&page.ui);
             }
             mfa_form(
                 &state,
@@ -476,20 +472,20 @@ pub async fn mfa_submit(
                 &methods,
                 return_to.as_deref(),
                 &csrf,
-                Some("That did not work. Check the code and try again."),
+                Some(&page.ui.t("mfa-wrong-code")),
             )
         }
-        Err(Error::Rejected { .. }) => expired_mfa(&state),
-        Err(e) => pages::error(&state.templates, &e),
+        Err(Error::Rejected { .. }) => expired_mfa(&page.ui),
+        Err(e) => page.ui.error(&e),
     }
 }
 
-fn expired_mfa(state: &AppState) -> Response {
-    pages::message(
-        &state.templates,
+fn expired_mfa(ui: &Ui) -> Response {
+    ui.message(
         StatusCode::UNAUTHORIZED,
-        "Sign in again",
-        "This sign-in has expired or had too many wrong attempts. Go back and sign in again.",
+        "mfa-expired-title",
+        "mfa-expired",
+        &[],
     )
 }
 
@@ -544,11 +540,11 @@ pub async fn consent_page(
 ) -> Response {
     let (app, slug) = (&page.app, &page.slug);
     let Some(request_id) = query.request.filter(|r| !r.is_empty()) else {
-        return pages::message(
-            &state.templates,
+        return page.ui.message(
             StatusCode::BAD_REQUEST,
-            "This link is incomplete",
-            "The consent page needs the authorization request it is about.",
+            "incomplete-link-title",
+            "consent-incomplete",
+            &[],
         );
     };
     let user_id = match browser_user(&state, app, &headers).await {
@@ -562,18 +558,18 @@ pub async fn consent_page(
             );
             let encoded: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
             return see_other(
-                &state,
+                &page.ui,
                 &format!(
                     "{}/{slug}/login?return_to={encoded}",
                     state.config.base_path
                 ),
             );
         }
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let (request, client) = match authorize::pending(&state, app.id, user_id, &request_id).await {
         Ok(found) => found,
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let scopes: Vec<Value> = scopes_of(&request.scopes)
         .iter()
@@ -585,24 +581,36 @@ pub async fn consent_page(
         })
         .collect();
     let links: Vec<Value> = [
-        link("Website", client.homepage_url.as_deref()),
-        link("Privacy policy", client.privacy_policy_url.as_deref()),
-        link("Terms of service", client.terms_of_service_url.as_deref()),
+        link(
+            &page.ui.t("consent-website"),
+            client.homepage_url.as_deref(),
+        ),
+        link(
+            &page.ui.t("consent-privacy"),
+            client.privacy_policy_url.as_deref(),
+        ),
+        link(
+            &page.ui.t("consent-terms"),
+            client.terms_of_service_url.as_deref(),
+        ),
     ]
     .into_iter()
     .flatten()
     .collect();
-    let csrf = Csrf::for_request(&headers);
-    let response = pages::show(
-        &state.templates,
+    let csrf = page.ui.csrf().clone();
+    // Only an https logo: the page loads it.
+    let logo_url = client
+        .logo_url
+        .as_deref()
+        .filter(|u| u.starts_with("https://"));
+    let response = page.ui.show(
         StatusCode::OK,
         "pages/consent.html",
         context! {
-            app_name => &app.display_name,
+            app_name => page.name(),
             client => context! {
                 name => &client.name,
-                // Only an https logo: the page loads it.
-                logo_url => client.logo_url.as_deref().filter(|u| u.starts_with("https://")),
+                logo_url,
                 description => client.description.as_deref().filter(|d| !d.is_empty()),
                 links,
             },
@@ -612,7 +620,7 @@ pub async fn consent_page(
             request => &request_id,
         },
     );
-    let response = csrf.attach(&state, &cookie_path(&state, slug), response);
+    let response = pages::allow_image(response, logo_url);
     pages::allow_form_redirect(response, &request.redirect_uri)
 }
 
@@ -635,29 +643,29 @@ pub async fn consent_submit(
         "approve" => true,
         "deny" => false,
         _ => {
-            return pages::message(
-                &state.templates,
+            return page.ui.message(
                 StatusCode::BAD_REQUEST,
-                "Something is not right",
-                "Choose Allow or Deny.",
+                "error-bad-request",
+                "consent-choose",
+                &[],
             );
         }
     };
     let user_id = match browser_user(&state, &page.app, &headers).await {
         Ok(Some(user_id)) => user_id,
         Ok(None) => {
-            return pages::message(
-                &state.templates,
+            return page.ui.message(
                 StatusCode::UNAUTHORIZED,
-                "You are not signed in",
-                "Your session has ended. Go back to the app and sign in again.",
+                "not-signed-in-title",
+                "consent-session-ended",
+                &[],
             );
         }
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     match authorize::answer(&state, &page.app, user_id, &form.request, approved, &meta).await {
-        Ok(location) => see_other(&state, &location),
-        Err(e) => pages::error(&state.templates, &e),
+        Ok(location) => see_other(&page.ui, &location),
+        Err(e) => page.ui.error(&e),
     }
 }
 
@@ -679,7 +687,7 @@ pub(super) async fn enrol_form(
 ) -> Response {
     let subject = match guard::mfa_enrolment(state, &page.slug, mfa_token).await {
         Ok(subject) => subject,
-        Err(_) => return expired_mfa(state),
+        Err(_) => return expired_mfa(&page.ui),
     };
     let (factor_id, qr, secret) = match factor {
         Some(id) => (id, None, None),
@@ -694,7 +702,7 @@ pub(super) async fn enrol_form(
                 );
                 (e.factor.id, Some(qr), Some(e.secret))
             }
-            Err(e) => return pages::error(&state.templates, &e),
+            Err(e) => return page.ui.error(&e),
         },
     };
     let status = if error.is_some() {
@@ -702,12 +710,11 @@ pub(super) async fn enrol_form(
     } else {
         StatusCode::OK
     };
-    let response = pages::show(
-        &state.templates,
+    let response = page.ui.show(
         status,
         "pages/mfa_enroll.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             action => format!("{}/{}/login/mfa/enroll", state.config.base_path, page.slug),
             login_url => page_url(state, &page.slug, "login", return_to),
             csrf_token => csrf.token(),
@@ -719,7 +726,6 @@ pub(super) async fn enrol_form(
             error,
         },
     );
-    let response = csrf.attach(state, &cookie_path(state, &page.slug), response);
     with_return_target(response, return_to)
 }
 
@@ -744,37 +750,36 @@ pub async fn enrol_submit(
         None | Some("") => None,
         Some(r) => match safe_return_to(&state, &page.slug, r) {
             Some(r) => Some(r),
-            None => return bad_return_to(&state),
+            None => return bad_return_to(&page.ui),
         },
     };
     let Ok(factor_id) = uuid::Uuid::parse_str(&form.factor_id) else {
-        return pages::message(
-            &state.templates,
+        return page.ui.message(
             StatusCode::BAD_REQUEST,
-            "Something is not right",
-            "The form is incomplete. Go back and sign in again.",
+            "error-bad-request",
+            "enrol-incomplete",
+            &[],
         );
     };
     let subject = match guard::mfa_enrolment(&state, &page.slug, &form.mfa_token).await {
         Ok(subject) => subject,
-        Err(_) => return expired_mfa(&state),
+        Err(_) => return expired_mfa(&page.ui),
     };
     match totp::confirm(&state, &subject, factor_id, form.code.trim(), &meta).await {
         Ok(done) => {
             let Some(completed) = done.signed_in else {
-                return expired_mfa(&state);
+                return expired_mfa(&page.ui);
             };
             let secret = match web::create(&state, &completed.session).await {
                 Ok(secret) => secret,
-                Err(e) => return pages::error(&state.templates, &e),
+                Err(e) => return page.ui.error(&e),
             };
             let next = return_to.unwrap_or_else(|| page_url(&state, &page.slug, "account", None));
-            let response = pages::show(
-                &state.templates,
+            let response = page.ui.show(
                 StatusCode::OK,
                 "pages/recovery_codes.html",
                 context! {
-                    app_name => &page.app.display_name,
+                    app_name => page.name(),
                     codes => done.recovery_codes.unwrap_or_default(),
                     next,
                 },
@@ -802,13 +807,13 @@ pub async fn enrol_submit(
                 Some(factor_id),
                 return_to.as_deref(),
                 &csrf,
-                Some("That code did not work. Enter the current code from your authenticator app."),
+                Some(&page.ui.t("totp-wrong-code")),
             )
             .await
         }
-        Err(e @ (Error::Gone(_) | Error::NotFound(_))) => pages::error(&state.templates, &e),
-        Err(Error::Rejected { .. } | Error::Unauthenticated { .. }) => expired_mfa(&state),
-        Err(e) => pages::error(&state.templates, &e),
+        Err(e @ (Error::Gone(_) | Error::NotFound(_))) => page.ui.error(&e),
+        Err(Error::Rejected { .. } | Error::Unauthenticated { .. }) => expired_mfa(&page.ui),
+        Err(e) => page.ui.error(&e),
     }
 }
 
@@ -835,18 +840,20 @@ pub struct FederatedQuery {
 /// session and resumes `return_to`.
 pub async fn federated_start(
     State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
     super::extract::ApiPath((slug, provider)): super::extract::ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<FederatedQuery>,
 ) -> Response {
     let page = match super::consumer::app_of(&state, &slug).await {
-        Ok(app) => PageApp { app, slug },
-        Err(e) => return pages::error(&state.templates, &e),
+        Ok(app) => PageApp::of(&state, &headers, &uri, app, slug).await,
+        Err(e) => return Ui::plain(&state, &headers).error(&e),
     };
     let return_to = match query.return_to.as_deref() {
         None | Some("") => None,
         Some(r) => match safe_return_to(&state, &page.slug, r) {
             Some(r) => Some(r),
-            None => return bad_return_to(&state),
+            None => return bad_return_to(&page.ui),
         },
     };
     let started = if provider == providers::APPLE {
@@ -856,11 +863,11 @@ pub async fn federated_start(
     };
     let (started, url) = match started {
         Ok(started) => started,
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let response = match super::federation::started_response(&state, &page.slug, &started, &url) {
         Ok(response) => response,
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let value = return_to.unwrap_or_else(|| "-".to_owned());
     let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
@@ -890,26 +897,28 @@ pub async fn federated_finish(
 ) -> Response {
     use crate::services::federation::identities::Outcome;
     let page = match state.apps.by_name(slug).await {
-        Ok(Some(app)) => PageApp {
-            app,
-            slug: slug.to_owned(),
-        },
-        Ok(None) => return pages::error(&state.templates, &Error::not_found("app not found")),
-        Err(e) => return pages::error(&state.templates, &e),
+        Ok(Some(app)) => {
+            let uri = axum::http::Uri::from_static("/");
+            PageApp::of(state, headers, &uri, app, slug.to_owned()).await
+        }
+        Ok(None) => {
+            return Ui::plain(state, headers).error(&Error::not_found("app not found"));
+        }
+        Err(e) => return Ui::plain(state, headers).error(&e),
     };
     let return_to = safe_return_to(state, slug, return_to);
-    let csrf = Csrf::for_request(headers);
+    let csrf = page.ui.csrf().clone();
     match outcome {
         Ok(signed) => match signed.outcome {
             Outcome::Tokens(tokens) => {
                 let (secret, max_age) =
                     match web::create_for_session(state, tokens.session_id).await {
                         Ok(created) => created,
-                        Err(e) => return pages::error(&state.templates, &e),
+                        Err(e) => return page.ui.error(&e),
                     };
                 let response = match return_to.as_deref() {
-                    Some(return_to) => see_other(state, return_to),
-                    None => see_other(state, &page_url(state, slug, "account", None)),
+                    Some(return_to) => see_other(&page.ui, return_to),
+                    None => see_other(&page.ui, &page_url(state, slug, "account", None)),
                 };
                 pages::set_cookie(
                     state,
@@ -943,7 +952,7 @@ pub async fn federated_finish(
                 None,
             ),
         },
-        Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => pages::error(&state.templates, &e),
+        Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => page.ui.error(&e),
         Err(e) => {
             e.log();
             login_form(
@@ -953,7 +962,11 @@ pub async fn federated_finish(
                 "",
                 return_to.as_deref(),
                 &csrf,
-                Some(&format!("Signing in with the provider did not work: {e}")),
+                Some(
+                    &page
+                        .ui
+                        .tr("login-provider-failed", &[("reason", e.to_string().into())]),
+                ),
                 false,
             )
             .await
@@ -985,18 +998,18 @@ pub async fn passkey_submit(
         None | Some("") => None,
         Some(r) => match safe_return_to(&state, &page.slug, r) {
             Some(r) => Some(r),
-            None => return bad_return_to(&state),
+            None => return bad_return_to(&page.ui),
         },
     };
     let (Ok(id), Ok(credential)) = (
         uuid::Uuid::parse_str(&form.id),
         serde_json::from_str::<serde_json::Value>(&form.credential),
     ) else {
-        return pages::message(
-            &state.templates,
+        return page.ui.message(
             StatusCode::BAD_REQUEST,
-            "Something is not right",
-            "The passkey did not answer. Go back and try again.",
+            "error-bad-request",
+            "passkey-no-answer",
+            &[],
         );
     };
     match mfa_signin::passkey_finish(&state, &page.app, id, credential, &meta).await {
@@ -1010,7 +1023,7 @@ pub async fn passkey_submit(
             )
             .await
         }
-        Err(e) => pages::error(&state.templates, &e),
+        Err(e) => page.ui.error(&e),
     }
 }
 

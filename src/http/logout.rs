@@ -16,7 +16,7 @@ use super::{
     account::signed_out_page,
     extract::read_body,
     login::{cookie_path, see_other},
-    pages::{self, Csrf, PageApp},
+    pages::{self, PageApp},
 };
 use crate::{
     request::RequestMeta,
@@ -43,13 +43,9 @@ struct Params {
     csrf_token: Option<String>,
 }
 
-fn bad_request(state: &AppState, message: &str) -> Response {
-    pages::message(
-        &state.templates,
-        StatusCode::BAD_REQUEST,
-        "This sign-out link is not valid",
-        message,
-    )
+fn bad_request(page: &PageApp, message: &str) -> Response {
+    page.ui
+        .message(StatusCode::BAD_REQUEST, "logout-bad-title", message, &[])
 }
 
 pub async fn logout(
@@ -61,14 +57,11 @@ pub async fn logout(
     let headers: HeaderMap = request.headers().clone();
     let raw = if request.method() == Method::POST {
         if !pages::is_form(&headers) {
-            return bad_request(
-                &state,
-                "The sign-out request must be a form (application/x-www-form-urlencoded).",
-            );
+            return bad_request(&page, "logout-not-form");
         }
         match read_body(request, &state).await {
             Ok(bytes) => bytes.to_vec(),
-            Err(e) => return pages::error(&state.templates, &e),
+            Err(e) => return page.ui.error(&e),
         }
     } else {
         request
@@ -79,7 +72,7 @@ pub async fn logout(
             .to_vec()
     };
     let Ok(params) = serde_urlencoded::from_bytes::<Params>(&raw) else {
-        return bad_request(&state, "The sign-out request's parameters are malformed.");
+        return bad_request(&page, "logout-malformed");
     };
     let logout_request = LogoutRequest {
         id_token_hint: params.id_token_hint.clone(),
@@ -89,16 +82,16 @@ pub async fn logout(
     };
     let plan = match logout::check(&state, &page.app, &logout_request).await {
         Ok(plan) => plan,
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let cookie = pages::cookie(&headers, web::COOKIE);
     let browser = match guard::browser_me(&state, page.app.clone(), cookie.as_deref()).await {
         Ok(browser) => browser,
-        Err(e) => return pages::error(&state.templates, &e),
+        Err(e) => return page.ui.error(&e),
     };
     let finish = |state: &AppState| match &plan.redirect {
         Some(target) => {
-            let response = see_other(state, target);
+            let response = see_other(&page.ui, target);
             pages::set_cookie(
                 state,
                 response,
@@ -122,7 +115,7 @@ pub async fn logout(
             .await
             .map(|u| u.email)
             .unwrap_or_default();
-        let csrf = Csrf::for_request(&headers);
+        let csrf = page.ui.csrf().clone();
         let params: Vec<Value> = [
             ("id_token_hint", &params.id_token_hint),
             ("client_id", &params.client_id),
@@ -132,12 +125,11 @@ pub async fn logout(
         .into_iter()
         .filter_map(|(name, value)| value.as_ref().map(|v| context! { name, value => v }))
         .collect();
-        let response = pages::show(
-            &state.templates,
+        let response = page.ui.show(
             StatusCode::OK,
             "pages/logout.html",
             context! {
-                app_name => &page.app.display_name,
+                app_name => page.name(),
                 client_name => plan.client.as_ref().map(|c| c.name.clone()),
                 email,
                 action => format!("{}/{}/v1/oauth/logout", state.config.base_path, page.slug),
@@ -145,14 +137,13 @@ pub async fn logout(
                 params,
             },
         );
-        let response = csrf.attach(&state, &cookie_path(&state, &page.slug), response);
         return match &plan.redirect {
             Some(target) => pages::allow_form_redirect(response, target),
             None => response,
         };
     }
     if let Err(e) = sessions::signout(&state, &me, &meta).await {
-        return pages::error(&state.templates, &e);
+        return page.ui.error(&e);
     }
     finish(&state)
 }

@@ -7,6 +7,7 @@ pub mod api_resources;
 pub mod apps;
 pub mod audit_log;
 pub mod authorize;
+pub mod branding;
 pub mod console;
 pub mod consumer;
 pub mod device;
@@ -601,6 +602,7 @@ pub fn router(state: AppState) -> Router {
             "/{slug}/v1/oauth/logout",
             get(logout::logout).post(logout::logout),
         )
+        .route("/{slug}/language", post(hosted::language_submit))
         .route("/{slug}/account", get(account::account_page))
         .route("/{slug}/account/profile", post(account::profile_submit))
         .route("/{slug}/account/password", post(account::password_submit))

@@ -39,12 +39,14 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::{Deserialize, de::DeserializeOwned};
 
 use super::{
+    branding::Look,
     consumer::app_of,
     extract::{ApiPath, read_body},
 };
 use crate::{
     crypto,
     error::Error,
+    i18n::{Arg, Preferences, Source},
     state::AppState,
     templates::{TemplateError, Templates, Value, context},
 };
@@ -55,16 +57,69 @@ pub const CSRF_FIELD: &str = "csrf_token";
 pub const CSRF_COOKIE: &str = "heimdall_csrf";
 /// How long a form's CSRF cookie lives, in seconds.
 const CSRF_MAX_AGE: i64 = 3600;
+/// The cookie that keeps the language picked on the pages (or asked for by
+/// `ui_locales`), for a year.
+pub const LANG_COOKIE: &str = "heimdall_lang";
+pub const LANG_MAX_AGE: i64 = 365 * 24 * 3600;
 
-/// `Content-Security-Policy` of every page: nothing loads but the inline style
-/// (pinned by its hash, so an operator's `pages/style.css` is allowed as it is);
-/// forms post only to Heimdall; no framing.
-fn csp(style: &str) -> String {
-    let hash = STANDARD.encode(crypto::sha256(style.as_bytes()));
+/// `Content-Security-Policy` of every page: nothing loads but the inline styles
+/// (pinned by their hashes, so an operator's `pages/style.css` is allowed as it
+/// is), the app's own logo and style sheet (their exact URLs) and images of this
+/// origin; forms post only to Heimdall; no framing. The consent and device pages
+/// add the client's logo ([`allow_image`]).
+fn csp(styles: &[&str], look: &Look) -> String {
+    let mut style_src: Vec<String> = styles
+        .iter()
+        .map(|style| {
+            format!(
+                "'sha256-{}'",
+                STANDARD.encode(crypto::sha256(style.as_bytes()))
+            )
+        })
+        .collect();
+    style_src.extend(look.style_source.clone());
+    let mut img_src = vec!["'self'".to_owned(), "data:".to_owned()];
+    img_src.extend(look.img_source.clone());
     format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data: https:; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src {}; img-src {}; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        style_src.join(" "),
+        img_src.join(" ")
     )
+}
+
+/// Lets the page show an image from `url` (an https client logo): its exact URL
+/// joins `img-src`.
+pub fn allow_image(mut response: Response, url: Option<&str>) -> Response {
+    let Some(source) = url
+        .and_then(|u| url::Url::parse(u).ok())
+        .filter(|u| u.scheme() == "https")
+        .and_then(|u| {
+            let host = u.host_str()?.to_owned();
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            Some(format!("https://{host}{port}{}", u.path()))
+        })
+        .filter(|s| !s.contains([' ', ';', ',', '\'', '"']))
+    else {
+        return response;
+    };
+    let Some(csp) = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return response;
+    };
+    let csp = csp.replace(
+        "img-src 'self' data:",
+        &format!("img-src 'self' data: {source}"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 /// Sets the hosted-page security headers on a response.
@@ -142,20 +197,38 @@ pub fn allow_own_scripts(mut response: Response) -> Response {
     response
 }
 
-/// Renders page template `name` (which extends `pages/base.html`) with `context`
-/// and the style; returns the HTML and the CSP that allows that style.
+/// Renders page template `name` (which extends `pages/base.html`) with `context`,
+/// the style and the page's language and look; returns the HTML and the CSP that
+/// allows them.
 fn render(
     templates: &Templates,
+    (lang, look, picker): (&str, &Look, Option<Value>),
     name: &str,
     context: Value,
 ) -> Result<(String, String), TemplateError> {
     let style = templates.render("pages/style.css", context! {})?;
     let style = style.trim_end().to_owned();
-    let csp = csp(&style);
-    let html = templates.render(
-        name,
-        context! { style => Value::from_safe_string(style), ..context },
-    )?;
+    let brand_style = look.style.clone();
+    let mut styles = vec![style.as_str()];
+    styles.extend(brand_style.as_deref());
+    let csp = csp(&styles, look);
+    let languages: Vec<Value> = templates
+        .catalogs()
+        .languages()
+        .map(|(tag, name)| context! { tag, name, current => tag == lang })
+        .collect();
+    let mut shared = context! {
+        lang,
+        languages,
+        picker,
+        brand => context! { logo_url => &look.logo_url, css_url => &look.css_url },
+        brand_style => brand_style.clone().map(Value::from_safe_string),
+        style => Value::from_safe_string(style.clone()),
+    };
+    if let Some(product) = &look.product_name {
+        shared = context! { app_name => product, ..shared };
+    }
+    let html = templates.render(name, context! { ..shared, ..context })?;
     Ok((html, csp))
 }
 
@@ -165,20 +238,31 @@ fn respond(status: StatusCode, html: String, csp: &str) -> Response {
     response
 }
 
-/// A complete page: template `name` (e.g. `pages/login.html`) with `context`, with
-/// the given status and the security headers. A template that fails to render (an
-/// operator's override can) is logged and answered with the built-in 500 page.
-pub fn show(templates: &Templates, status: StatusCode, name: &str, context: Value) -> Response {
-    match render(templates, name, context) {
+/// A complete page in `ui`'s language and look: template `name` (e.g.
+/// `pages/login.html`) with `context`, with the given status and the security
+/// headers. A template that fails to render (an operator's override can) is
+/// logged and answered with the built-in 500 page.
+fn show_page(
+    templates: &Templates,
+    ui: &Ui,
+    status: StatusCode,
+    name: &str,
+    context: Value,
+) -> Response {
+    let picker = ui.picker.as_ref().map(|(action, back_to)| {
+        context! { action, back_to, csrf_token => ui.csrf.token() }
+    });
+    match render(templates, (&ui.lang, &ui.look, picker), name, context) {
         Ok((html, csp)) => respond(status, html, &csp),
         Err(error) => {
             tracing::error!(%error, "a page template failed to render");
             let fallback = render(
                 Templates::embedded(),
+                (&ui.lang, &ui.look, None),
                 "pages/message.html",
                 context! {
-                    title => "Something went wrong",
-                    message => "Please try again later.",
+                    title => Templates::embedded().text(&ui.lang, "error-internal", &[]),
+                    message => Templates::embedded().text(&ui.lang, "error-try-later", &[]),
                 },
             );
             match fallback {
@@ -189,33 +273,271 @@ pub fn show(templates: &Templates, status: StatusCode, name: &str, context: Valu
     }
 }
 
-/// A page that only says something (`pages/message.html`).
-pub fn message(templates: &Templates, status: StatusCode, title: &str, message: &str) -> Response {
-    show(
-        templates,
-        status,
-        "pages/message.html",
-        context! { title, message },
-    )
+/// The title of the page of a domain error, by its status.
+fn error_title(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::GONE => "error-gone",
+        StatusCode::NOT_FOUND => "error-not-found",
+        StatusCode::FORBIDDEN => "error-forbidden",
+        StatusCode::CONFLICT => "error-conflict",
+        StatusCode::TOO_MANY_REQUESTS => "error-rate-limited",
+        s if s.is_client_error() => "error-bad-request",
+        _ => "error-internal",
+    }
 }
 
-/// A domain error as a page with the error's status.
-pub fn error(templates: &Templates, error: &Error) -> Response {
-    error.log();
-    let title = match error.status() {
-        StatusCode::GONE => "This link is no longer valid",
-        StatusCode::NOT_FOUND => "Not found",
-        StatusCode::FORBIDDEN => "Not allowed",
-        StatusCode::CONFLICT => "Already done",
-        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
-        s if s.is_client_error() => "Something is not right",
-        _ => "Something went wrong",
+/// What a page says about a service's field error (`"is not an email address"`),
+/// as a sentence in the page's language; a message without a translation is shown
+/// as the service wrote it.
+pub fn field_problem(ui: &Ui, message: &str) -> String {
+    let number = |prefix: &str, suffix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .and_then(|n| n.parse::<u32>().ok())
     };
-    let text = match error {
-        Error::Internal(_) => "Please try again later.".to_owned(),
-        other => other.to_string(),
-    };
-    message(templates, error.status(), title, &text)
+    let key = match message {
+        "is required" | "must not be empty" => Some(("problem-required", None)),
+        "is not an email address" => Some(("problem-email", None)),
+        "must not contain control characters" => Some(("problem-control", None)),
+        "is incorrect" => Some(("problem-incorrect", None)),
+        "is not the same as the new password" => Some(("problem-password-same", None)),
+        "is too long" => Some(("problem-too-long", None)),
+        _ => None,
+    }
+    .or_else(|| number("must be at least ", " characters").map(|n| ("problem-min", Some(n))))
+    .or_else(|| number("must be at most ", " characters").map(|n| ("problem-max", Some(n))));
+    match key {
+        Some((key, Some(n))) => ui.tr(key, &[("n", n.into())]),
+        Some((key, None)) => ui.t(key),
+        None => {
+            let mut chars = message.chars();
+            match chars.next() {
+                Some(first) => {
+                    let mut text = first.to_uppercase().collect::<String>() + chars.as_str();
+                    if !text.ends_with('.') {
+                        text.push('.');
+                    }
+                    text
+                }
+                None => String::new(),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The language and look of a page
+
+/// What a page needs besides its own values: the language chosen for the request,
+/// the app's branding, the language picker (a form posting to
+/// `/{slug}/language`) and the browser's CSRF token, which every page sets since
+/// every page has that form.
+#[derive(Clone)]
+pub struct Ui {
+    state: AppState,
+    /// The language tag (`de`), a supported one.
+    pub lang: String,
+    source: Source,
+    look: Look,
+    /// Where the picker posts and where it returns to.
+    picker: Option<(String, String)>,
+    csrf: Csrf,
+    cookie_path: String,
+}
+
+/// The `ui_locales` a page was asked for: its own query's, or that of the
+/// authorization request it returns to (the sign-in page's `return_to`).
+fn ui_locales_of(query: Option<&str>) -> Option<String> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query?.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if let Some((_, v)) = pairs.iter().find(|(k, _)| k == "ui_locales") {
+        return Some(v.clone());
+    }
+    let (_, return_to) = pairs.iter().find(|(k, _)| k == "return_to")?;
+    let (_, inner) = return_to.split_once('?')?;
+    url::form_urlencoded::parse(inner.as_bytes())
+        .find(|(k, _)| k == "ui_locales")
+        .map(|(_, v)| v.into_owned())
+}
+
+impl Ui {
+    /// The page of a request to app `slug` (with its settings): the language from
+    /// `ui_locales`, the cookie, `Accept-Language` or the app's default; the app's
+    /// look; the picker returning to this page.
+    pub fn for_app(
+        state: &AppState,
+        headers: &HeaderMap,
+        method: &axum::http::Method,
+        uri: &axum::http::Uri,
+        slug: &str,
+        settings: &crate::services::apps::AppSettings,
+    ) -> Self {
+        let ui_locales = ui_locales_of(uri.query());
+        let cookie = cookie(headers, LANG_COOKIE);
+        let (lang, source) = state.templates.catalogs().negotiate(&Preferences {
+            ui_locales: ui_locales.as_deref(),
+            cookie: cookie.as_deref(),
+            accept_language: headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+            default: settings.default_locale.as_deref(),
+        });
+        // The picker returns to this page: a GET as it was asked for, a form's
+        // answer to the page of its form (the form's values are not repeated; the
+        // steps of signing in and the account's forms post to paths of their own).
+        // Under a base path the router sees the path without it.
+        let base = &state.config.base_path;
+        let here = if method == axum::http::Method::GET {
+            let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+            format!("{base}{path}")
+        } else {
+            let app_path = format!("/{slug}/");
+            let page = uri
+                .path()
+                .strip_prefix(&app_path)
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default();
+            match page {
+                "login" | "account" => format!("{base}{app_path}{page}"),
+                _ => format!("{base}{}", uri.path()),
+            }
+        };
+        let return_to = super::login::safe_return_to(state, slug, &here)
+            .unwrap_or_else(|| super::login::page_url(state, slug, "login", None));
+        Self {
+            state: state.clone(),
+            lang,
+            source,
+            look: Look::of(&settings.branding, &state.config.public_origin()),
+            picker: Some((
+                format!("{}/{slug}/language", state.config.base_path),
+                return_to,
+            )),
+            csrf: Csrf::for_request(headers),
+            cookie_path: super::login::cookie_path(state, slug),
+        }
+    }
+
+    /// A page outside any app (an unknown app's 404): the language from the cookie
+    /// or `Accept-Language`, the default look, no picker.
+    pub fn plain(state: &AppState, headers: &HeaderMap) -> Self {
+        let cookie = cookie(headers, LANG_COOKIE);
+        let (lang, source) = state.templates.catalogs().negotiate(&Preferences {
+            cookie: cookie.as_deref(),
+            accept_language: headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+            ..Preferences::default()
+        });
+        Self {
+            state: state.clone(),
+            lang,
+            source,
+            look: Look::default(),
+            picker: None,
+            csrf: Csrf::for_request(headers),
+            cookie_path: "/".to_owned(),
+        }
+    }
+
+    /// The browser's CSRF token (the one every form of the page carries).
+    pub fn csrf(&self) -> &Csrf {
+        &self.csrf
+    }
+
+    /// Message `key` in the page's language.
+    pub fn t(&self, key: &str) -> String {
+        self.state.templates.text(&self.lang, key, &[])
+    }
+
+    /// Message `key` with `args` in the page's language.
+    pub fn tr(&self, key: &str, args: &[(&str, Arg<'_>)]) -> String {
+        self.state.templates.text(&self.lang, key, args)
+    }
+
+    /// A complete page (see [`show_page`]), with the CSRF cookie for its forms and,
+    /// when `ui_locales` chose the language, the language cookie, so the flow's
+    /// next pages (form answers) keep it.
+    pub fn show(&self, status: StatusCode, name: &str, context: Value) -> Response {
+        let response = show_page(&self.state.templates, self, status, name, context);
+        if self.picker.is_none() {
+            return response;
+        }
+        let response = self.csrf.attach(&self.state, &self.cookie_path, response);
+        if self.source == Source::UiLocales {
+            set_cookie(
+                &self.state,
+                response,
+                LANG_COOKIE,
+                self.lang.clone(),
+                &self.cookie_path,
+                LANG_MAX_AGE,
+            )
+        } else {
+            response
+        }
+    }
+
+    /// A page that only says something (`pages/message.html`): messages
+    /// `title` and `message` with `args`.
+    pub fn message(
+        &self,
+        status: StatusCode,
+        title: &str,
+        message: &str,
+        args: &[(&str, Arg<'_>)],
+    ) -> Response {
+        self.show(
+            status,
+            "pages/message.html",
+            context! { title => self.tr(title, args), message => self.tr(message, args) },
+        )
+    }
+
+    /// [`Ui::message`] with a link under the text (label message `label`).
+    pub fn message_with_link(
+        &self,
+        status: StatusCode,
+        (title, message): (&str, &str),
+        args: &[(&str, Arg<'_>)],
+        (label, url): (&str, &str),
+    ) -> Response {
+        self.show(
+            status,
+            "pages/message.html",
+            context! {
+                title => self.tr(title, args),
+                message => self.tr(message, args),
+                link => context! { label => self.t(label), url },
+            },
+        )
+    }
+
+    /// A page saying `text` as it is (a service's words), under message `title`.
+    pub fn text_page(&self, status: StatusCode, title: &str, text: &str) -> Response {
+        self.show(
+            status,
+            "pages/message.html",
+            context! { title => self.t(title), message => text },
+        )
+    }
+
+    /// A domain error as a page with the error's status. The title is translated;
+    /// the text is the service's (in English) unless it is an internal error.
+    pub fn error(&self, error: &Error) -> Response {
+        error.log();
+        let text = match error {
+            Error::Internal(_) => self.t("error-try-later"),
+            other => other.to_string(),
+        };
+        self.show(
+            error.status(),
+            "pages/message.html",
+            context! { title => self.t(error_title(error.status())), message => text },
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -331,13 +653,12 @@ pub fn csrf_confirmed(headers: &HeaderMap, submitted: Option<&str>) -> Option<Cs
 }
 
 /// The 403 page of a form whose CSRF token is missing or wrong.
-fn csrf_rejected(templates: &Templates) -> Response {
-    message(
-        templates,
+fn csrf_rejected(ui: &Ui) -> Response {
+    ui.message(
         StatusCode::FORBIDDEN,
-        "This form has expired",
-        "The form could not be verified (its security token is missing or does not match). \
-         Go back, reload the page and try again.",
+        "form-expired-title",
+        "form-expired",
+        &[],
     )
 }
 
@@ -371,6 +692,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .into_response());
         }
         let expected = cookie_token(req.headers());
+        // The page's language and look, as the `PageApp` extractor before found them.
+        let ui = req
+            .extensions()
+            .get::<Ui>()
+            .cloned()
+            .unwrap_or_else(|| Ui::plain(state, req.headers()));
         let bytes = read_body(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -378,17 +705,50 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let field: CsrfField = parse_form(&bytes).map_err(IntoResponse::into_response)?;
         match verify_csrf(expected, field.csrf_token.as_deref()) {
             Some(csrf) => Ok(Self { form, csrf }),
-            None => Err(csrf_rejected(&state.templates)),
+            None => Err(csrf_rejected(&ui)),
         }
     }
 }
 
-/// The app named by the page's `{slug}` path segment; an unknown app is the 404
-/// page.
+/// The app named by the page's `{slug}` path segment, with the page's language
+/// and look ([`Ui`]); an unknown app is the 404 page.
 pub struct PageApp {
     pub app: Arc<entity::app::Model>,
     /// The slug as the path has it (the pages' own links repeat it).
     pub slug: String,
+    pub ui: Ui,
+}
+
+impl PageApp {
+    /// The name the pages show: the brand's product name, else the app's.
+    pub fn name(&self) -> &str {
+        self.ui
+            .look
+            .product_name
+            .as_deref()
+            .unwrap_or(&self.app.display_name)
+    }
+
+    /// The page of app `app` for a request that did not go through the extractor
+    /// (a route with more path parameters, the federation callback).
+    pub async fn of(
+        state: &AppState,
+        headers: &HeaderMap,
+        uri: &axum::http::Uri,
+        app: Arc<entity::app::Model>,
+        slug: String,
+    ) -> Self {
+        let settings = state.apps.settings(&app).await;
+        let ui = Ui::for_app(
+            state,
+            headers,
+            &axum::http::Method::GET,
+            uri,
+            &slug,
+            &settings,
+        );
+        Self { app, slug, ui }
+    }
 }
 
 impl FromRequestParts<AppState> for PageApp {
@@ -399,8 +759,21 @@ impl FromRequestParts<AppState> for PageApp {
             .await
             .map_err(IntoResponse::into_response)?;
         match app_of(state, &slug).await {
-            Ok(app) => Ok(Self { app, slug }),
-            Err(e) => Err(error(&state.templates, &e)),
+            Ok(app) => {
+                let settings = state.apps.settings(&app).await;
+                let ui = Ui::for_app(
+                    state,
+                    &parts.headers,
+                    &parts.method,
+                    &parts.uri,
+                    &slug,
+                    &settings,
+                );
+                // For the form extractor's 403 page.
+                parts.extensions.insert(ui.clone());
+                Ok(Self { app, slug, ui })
+            }
+            Err(e) => Err(Ui::plain(state, &parts.headers).error(&e)),
         }
     }
 }
@@ -468,12 +841,15 @@ mod tests {
 
     #[test]
     fn pages_pin_their_style_in_the_csp() {
-        let response = message(
+        let (html, csp) = render(
             Templates::embedded(),
-            StatusCode::GONE,
-            "Gone <now>",
-            "it's \"over\"",
-        );
+            ("en", &Look::default(), None),
+            "pages/message.html",
+            context! { title => "Gone <now>", message => "it's \"over\"" },
+        )
+        .unwrap();
+        assert!(html.contains("<html lang=\"en\">"));
+        let response = respond(StatusCode::GONE, html, &csp);
         assert_eq!(response.status(), StatusCode::GONE);
         let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()

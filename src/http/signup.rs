@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::{
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::Response,
 };
 use serde::Deserialize;
@@ -68,38 +68,15 @@ fn field_error(error: &Error) -> Option<(String, String)> {
     Some((field.clone(), message.as_str()?.to_owned()))
 }
 
-/// Page text for a validation message of the services (which name the field).
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => {
-            let mut text = first.to_uppercase().collect::<String>() + chars.as_str();
-            if !text.ends_with('.') {
-                text.push('.');
-            }
-            text
-        }
-        None => String::new(),
-    }
-}
-
 fn check_your_mail(state: &AppState, page: &PageApp, email: &str) -> Response {
-    pages::show(
-        &state.templates,
+    page.ui.message_with_link(
         StatusCode::OK,
-        "pages/message.html",
-        context! {
-            title => "Check your mail",
-            message => format!(
-                "We sent a message to {email}. Open the link in it to finish creating your \
-                 {} account.",
-                page.app.display_name
-            ),
-            link => context! {
-                label => "Back to sign in",
-                url => page_url(state, &page.slug, "login", None),
-            },
-        },
+        ("check-mail-title", "signup-check-mail"),
+        &[("email", email.into()), ("app", page.name().into())],
+        (
+            "back-to-sign-in",
+            &page_url(state, &page.slug, "login", None),
+        ),
     )
 }
 
@@ -123,12 +100,11 @@ fn signup_form(
     values: SignupValues<'_>,
     min_length: u32,
 ) -> Response {
-    let response = pages::show(
-        &state.templates,
+    page.ui.show(
         status,
         "pages/signup.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             action => format!("{}/{}/signup", state.config.base_path, page.slug),
             login_url => page_url(state, &page.slug, "login", return_to),
             csrf_token => csrf.token(),
@@ -139,43 +115,34 @@ fn signup_form(
             error => values.error,
             password_min_length => min_length,
         },
-    );
-    csrf.attach(state, &cookie_path(state, &page.slug), response)
+    )
 }
 
 fn signup_closed(state: &AppState, page: &PageApp) -> Response {
-    pages::show(
-        &state.templates,
+    page.ui.message_with_link(
         StatusCode::FORBIDDEN,
-        "pages/message.html",
-        context! {
-            title => "Sign-up is closed",
-            message => format!(
-                "{} does not take new accounts here. Ask for an invitation.",
-                page.app.display_name
-            ),
-            link => context! {
-                label => "Back to sign in",
-                url => page_url(state, &page.slug, "login", None),
-            },
-        },
+        ("signup-closed-title", "signup-closed"),
+        &[("app", page.name().into())],
+        (
+            "back-to-sign-in",
+            &page_url(state, &page.slug, "login", None),
+        ),
     )
 }
 
 pub async fn signup_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
     page: PageApp,
     ApiQuery(query): ApiQuery<ReturnQuery>,
 ) -> Response {
     let Some(return_to) = checked_return_to(&state, &page.slug, query.return_to.as_deref()) else {
-        return bad_return_to(&state);
+        return bad_return_to(&page.ui);
     };
     let settings = state.apps.settings(&page.app).await;
     if !settings.signup_enabled {
         return signup_closed(&state, &page);
     }
-    let csrf = Csrf::for_request(&headers);
+    let csrf = page.ui.csrf().clone();
     signup_form(
         &state,
         &page,
@@ -205,13 +172,14 @@ pub async fn signup_submit(
     CsrfForm { form, csrf }: CsrfForm<SignupForm>,
 ) -> Response {
     let Some(return_to) = checked_return_to(&state, &page.slug, form.return_to.as_deref()) else {
-        return bad_return_to(&state);
+        return bad_return_to(&page.ui);
     };
     let settings = state.apps.settings(&page.app).await;
     if !settings.signup_enabled {
         return signup_closed(&state, &page);
     }
     let display_name = form.display_name.clone().unwrap_or_default();
+    let marked = page.ui.t("correct-marked-field");
     let again = |status: StatusCode, field: &str, message: String| {
         let mut errors = BTreeMap::new();
         errors.insert(field.to_owned(), message);
@@ -225,7 +193,7 @@ pub async fn signup_submit(
                 email: &form.email,
                 display_name: &display_name,
                 errors,
-                error: Some("Please correct the marked field."),
+                error: Some(&marked),
             },
             settings.password_min_length,
         )
@@ -238,19 +206,29 @@ pub async fn signup_submit(
         return again(
             StatusCode::BAD_REQUEST,
             "confirm_password",
-            "The two passwords are not the same.".to_owned(),
+            page.ui.t("passwords-differ"),
         );
     }
     let name = Some(display_name.trim().to_owned()).filter(|n| !n.is_empty());
-    match sessions::signup(&state, &page.app, &form.email, &form.password, name, &meta).await {
+    match sessions::signup(
+        &state,
+        &page.app,
+        &form.email,
+        &form.password,
+        name,
+        Some(&page.ui.lang),
+        &meta,
+    )
+    .await
+    {
         Ok(Signup::SignedIn(tokens, user)) => {
             let (secret, max_age) = match web::create_for_session(&state, tokens.session_id).await {
                 Ok(created) => created,
-                Err(e) => return pages::error(&state.templates, &e),
+                Err(e) => return page.ui.error(&e),
             };
             let response = match return_to.as_deref() {
-                Some(return_to) => see_other(&state, return_to),
-                None => see_other(&state, &page_url(&state, &page.slug, "account", None)),
+                Some(return_to) => see_other(&page.ui, return_to),
+                None => see_other(&page.ui, &page_url(&state, &page.slug, "account", None)),
             };
             let _ = user;
             pages::set_cookie(
@@ -276,19 +254,21 @@ pub async fn signup_submit(
             )
             .await
         }
-        Err(e @ Error::Conflict { .. }) => again(
-            e.status(),
-            "email",
-            "An account with this email already exists. Sign in, or reset its password.".to_owned(),
-        ),
+        Err(e @ Error::Conflict { .. }) => again(e.status(), "email", page.ui.t("signup-exists")),
         Err(e @ Error::InvalidRequest { .. }) => match field_error(&e) {
-            Some((field, message)) => again(StatusCode::BAD_REQUEST, &field, sentence(&message)),
-            None => again(StatusCode::BAD_REQUEST, "email", sentence(&e.to_string())),
+            Some((field, message)) => again(
+                StatusCode::BAD_REQUEST,
+                &field,
+                pages::field_problem(&page.ui, &message),
+            ),
+            None => again(
+                StatusCode::BAD_REQUEST,
+                "email",
+                pages::field_problem(&page.ui, &e.to_string()),
+            ),
         },
-        Err(e @ Error::RateLimited { .. }) => {
-            with_retry_after(pages::error(&state.templates, &e), &e)
-        }
-        Err(e) => pages::error(&state.templates, &e),
+        Err(e @ Error::RateLimited { .. }) => with_retry_after(page.ui.error(&e), &e),
+        Err(e) => page.ui.error(&e),
     }
 }
 
@@ -307,28 +287,22 @@ fn forgot_form(
     if let Some(error) = error {
         errors.insert("email", error);
     }
-    let response = pages::show(
-        &state.templates,
+    page.ui.show(
         status,
         "pages/forgot_password.html",
         context! {
-            app_name => &page.app.display_name,
+            app_name => page.name(),
             action => format!("{}/{}/forgot-password", state.config.base_path, page.slug),
             login_url => page_url(state, &page.slug, "login", None),
             csrf_token => csrf.token(),
             email,
             errors,
         },
-    );
-    csrf.attach(state, &cookie_path(state, &page.slug), response)
+    )
 }
 
-pub async fn forgot_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    page: PageApp,
-) -> Response {
-    let csrf = Csrf::for_request(&headers);
+pub async fn forgot_page(State(state): State<AppState>, page: PageApp) -> Response {
+    let csrf = page.ui.csrf().clone();
     forgot_form(&state, &page, StatusCode::OK, &csrf, "", None)
 }
 
@@ -347,28 +321,22 @@ pub async fn forgot_submit(
     CsrfForm { form, csrf }: CsrfForm<ForgotForm>,
 ) -> Response {
     match lifecycle::forgot_password(&state, &page.app, &form.email, &meta).await {
-        Ok(()) => pages::show(
-            &state.templates,
+        Ok(()) => page.ui.message_with_link(
             StatusCode::OK,
-            "pages/message.html",
-            context! {
-                title => "Check your mail",
-                message => format!(
-                    "If {} has a {} account, we sent it a link to choose a new password. \
-                     The link expires soon.",
-                    form.email.trim(),
-                    page.app.display_name
-                ),
-                link => context! {
-                    label => "Back to sign in",
-                    url => page_url(&state, &page.slug, "login", None),
-                },
-            },
+            ("check-mail-title", "forgot-check-mail"),
+            &[
+                ("email", form.email.trim().into()),
+                ("app", page.name().into()),
+            ],
+            (
+                "back-to-sign-in",
+                &page_url(&state, &page.slug, "login", None),
+            ),
         ),
         Err(e @ Error::InvalidRequest { .. }) => {
             let message = field_error(&e)
-                .map(|(_, m)| sentence(&m))
-                .unwrap_or_else(|| sentence(&e.to_string()));
+                .map(|(_, m)| pages::field_problem(&page.ui, &m))
+                .unwrap_or_else(|| pages::field_problem(&page.ui, &e.to_string()));
             forgot_form(
                 &state,
                 &page,
@@ -378,9 +346,7 @@ pub async fn forgot_submit(
                 Some(message),
             )
         }
-        Err(e @ Error::RateLimited { .. }) => {
-            with_retry_after(pages::error(&state.templates, &e), &e)
-        }
-        Err(e) => pages::error(&state.templates, &e),
+        Err(e @ Error::RateLimited { .. }) => with_retry_after(page.ui.error(&e), &e),
+        Err(e) => page.ui.error(&e),
     }
 }

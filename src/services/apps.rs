@@ -82,6 +82,108 @@ pub struct AppSettings {
     /// DPoP proofs must carry a server nonce (RFC 9449 §8, `DPoP-Nonce`;
     /// docs/src/oauth-extensions.md#dpop).
     pub dpop_nonce_required: bool,
+    /// The look of the hosted pages (docs/src/hosted-pages.md#branding).
+    pub branding: Branding,
+    /// The language of the hosted pages and mail when neither the request nor the
+    /// user names a supported one (BCP 47, e.g. `de`); unset: English.
+    pub default_locale: Option<String>,
+}
+
+/// The app setting `branding`: every part optional (unset: Heimdall's default look).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Branding {
+    /// An https URL or a path on Heimdall's origin (`/static/logo.svg`).
+    pub logo_url: Option<String>,
+    /// `#rrggbb`: buttons (their text black or white, whichever reads better).
+    pub primary_color: Option<String>,
+    /// `#rrggbb`: the page behind the card (light mode).
+    pub background_color: Option<String>,
+    /// Shown in titles, headings and mail instead of the app's display name.
+    pub product_name: Option<String>,
+    /// A style sheet loaded after Heimdall's (https or same-origin).
+    pub custom_css_url: Option<String>,
+}
+
+const BRANDING_KEYS: [&str; 5] = [
+    "logo_url",
+    "primary_color",
+    "background_color",
+    "product_name",
+    "custom_css_url",
+];
+
+impl Branding {
+    fn validate(&mut self) -> Result<()> {
+        for (field, url) in [
+            ("logo_url", &mut self.logo_url),
+            ("custom_css_url", &mut self.custom_css_url),
+        ] {
+            if let Some(value) = url.take() {
+                *url = brand_url(&format!("settings.branding.{field}"), &value)?;
+            }
+        }
+        for (field, color) in [
+            ("primary_color", &mut self.primary_color),
+            ("background_color", &mut self.background_color),
+        ] {
+            if let Some(value) = color.take() {
+                let value = value.trim().to_ascii_lowercase();
+                let ok = value.len() == 7
+                    && value.starts_with('#')
+                    && value[1..].bytes().all(|b| b.is_ascii_hexdigit());
+                if !ok {
+                    return Err(Error::invalid_field(
+                        &format!("settings.branding.{field}"),
+                        "must be a colour #rrggbb",
+                    ));
+                }
+                *color = Some(value);
+            }
+        }
+        if let Some(name) = self.product_name.take() {
+            self.product_name = Some(validate::display_text(
+                "settings.branding.product_name",
+                &name,
+                100,
+            )?);
+        }
+        Ok(())
+    }
+}
+
+/// A branding URL: `https://…` (no credentials, no fragment) or a path on
+/// Heimdall's own origin (`/…`, not `//…`); at most 2048 characters and nothing a
+/// Content-Security-Policy source could not carry. Empty clears it.
+fn brand_url(field: &str, value: &str) -> Result<Option<String>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let invalid =
+        || Error::invalid_field(field, "must be an https URL or a path on this server (/…)");
+    if value.len() > 2048
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        || value.contains([';', ',', '\'', '"', '\\'])
+    {
+        return Err(invalid());
+    }
+    if value.starts_with('/') {
+        if value.starts_with("//") {
+            return Err(invalid());
+        }
+        return Ok(Some(value.to_owned()));
+    }
+    let url = url::Url::parse(value).map_err(|_| invalid())?;
+    if url.scheme() != "https"
+        || url.host_str().is_none()
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(invalid());
+    }
+    Ok(Some(url.to_string()))
 }
 
 impl Default for AppSettings {
@@ -111,6 +213,8 @@ impl Default for AppSettings {
             signup_conceals_existing: false,
             token_claims: std::collections::BTreeMap::new(),
             dpop_nonce_required: false,
+            branding: Branding::default(),
+            default_locale: None,
         }
     }
 }
@@ -150,6 +254,19 @@ impl AppSettings {
             };
             if key == "mail_templates" {
                 crate::services::mail::check_template_keys("settings.mail_templates", value)?;
+            }
+            if key == "branding"
+                && let Some(unknown) = value
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|o| o.keys())
+                    .find(|k| !BRANDING_KEYS.contains(&k.as_str()))
+            {
+                return Err(Error::invalid_field(
+                    &format!("settings.branding.{unknown}"),
+                    "is not a branding setting (logo_url, primary_color, background_color, \
+                     product_name, custom_css_url)",
+                ));
             }
             // Validate each value on its own so the error names the right field.
             let mut probe = current.clone();
@@ -246,6 +363,19 @@ impl AppSettings {
             AUDIT_RETENTION_RANGE,
         )?;
         self.mail_templates.validate("settings.mail_templates")?;
+        self.branding.validate()?;
+        if let Some(locale) = self.default_locale.take() {
+            let locale = locale.trim().to_owned();
+            if !locale.is_empty() {
+                if !crate::i18n::is_language_tag(&locale) {
+                    return Err(Error::invalid_field(
+                        "settings.default_locale",
+                        "must be a language tag such as en, de, fr or es",
+                    ));
+                }
+                self.default_locale = Some(locale);
+            }
+        }
         validate::role_name("settings.default_role", &self.default_role)?;
         crate::services::metadata::check_token_claims("settings.token_claims", &self.token_claims)?;
         Ok(self)

@@ -263,7 +263,8 @@ pub async fn queue_verification_mail(
         &user.email,
         user.display_name.as_deref(),
         &email_verification_link(state, app, &token),
-    );
+    )
+    .in_language(user.locale.as_deref());
     mail::enqueue(
         conn,
         state,
@@ -391,7 +392,8 @@ async fn send_reset_mail(
         &user.email,
         user.display_name.as_deref(),
         &password_reset_link(state, app, &token),
-    );
+    )
+    .in_language(user.locale.as_deref());
     mail::enqueue(
         &txn,
         state,
@@ -473,7 +475,8 @@ async fn send_account_exists(
         &owner.email,
         owner.display_name.as_deref(),
         &link,
-    );
+    )
+    .in_language(owner.locale.as_deref());
     let txn = state.db.begin_write().await?;
     mail::enqueue(
         &txn,

@@ -236,6 +236,7 @@ pub async fn signup(
     email: &str,
     password: &str,
     display_name: Option<String>,
+    locale: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<Signup> {
     let settings = AppSettings::from_stored(&app.settings);
@@ -266,6 +267,12 @@ pub async fn signup(
         // Signed up at the same moment by another request: concealed all the same.
         Err(Error::Conflict { .. }) if conceal => return Ok(Signup::CheckMail),
         other => other?,
+    };
+    // The language of the page signed up on: the verification mail below and later
+    // mail go out in it.
+    let user = match locale {
+        Some(locale) => users::set_locale_in(&txn, user, Some(locale)).await?,
+        None => user,
     };
     audit::record(
         &txn,

@@ -188,6 +188,7 @@ pub async fn insert(
         app_metadata: Set(prepared.app_metadata),
         external_id: Set(prepared.external_id),
         scim_attributes: Set(prepared.scim_attributes),
+        locale: Set(None),
     }
     .insert(conn)
     .await
@@ -698,5 +699,36 @@ pub async fn delete_from(
     .await?;
     state.sessions.forget(&session_ids).await;
     state.authz.bump(app_id);
+    Ok(())
+}
+
+/// Stores the language `user` chose (a BCP 47 tag, `None` to forget it): their
+/// Heimdall-sent mail goes out in it (docs/src/hosted-pages.md#languages). A
+/// preference, not an account change: no audit entry, no webhook.
+pub async fn set_locale_in<C: ConnectionTrait>(
+    conn: &C,
+    user: user::Model,
+    locale: Option<&str>,
+) -> Result<user::Model> {
+    if let Some(tag) = locale
+        && !crate::i18n::is_language_tag(tag)
+    {
+        return Err(Error::invalid_field("locale", "is not a language tag"));
+    }
+    let locale = locale.map(str::to_owned);
+    if user.locale == locale {
+        return Ok(user);
+    }
+    let mut model = user.into_active_model();
+    model.locale = Set(locale);
+    Ok(model.update(conn).await?)
+}
+
+/// The signed-in user's language choice from the hosted pages' picker.
+pub async fn set_my_locale(state: &AppState, me: &Me, locale: &str) -> Result<()> {
+    let txn = state.db.begin_write().await?;
+    let current = find(&txn, me.app().id, me.user_id()).await?;
+    set_locale_in(&txn, current, Some(locale)).await?;
+    txn.commit().await?;
     Ok(())
 }

@@ -23,6 +23,7 @@ mod helpers;
 mod hosted_pages;
 mod hosted_passkeys;
 mod instances;
+mod languages;
 mod lifecycle;
 mod m2m;
 mod metrics;

@@ -52,13 +52,60 @@ impl Mail {
         String::from_utf8_lossy(&out).into_owned()
     }
 
-    /// The `Subject` header.
+    /// The `Subject` header, unfolded, its RFC 2047 encoded words (`=?utf-8?b?…?=`,
+    /// which non-ASCII subjects are sent as) decoded.
     pub fn subject(&self) -> String {
-        self.data
+        let mut lines = self
+            .data
             .lines()
-            .find_map(|l| l.strip_prefix("Subject: "))
+            .skip_while(|l| !l.starts_with("Subject: "));
+        let mut raw = lines
+            .next()
+            .and_then(|l| l.strip_prefix("Subject: "))
             .unwrap_or_default()
-            .to_owned()
+            .to_owned();
+        for folded in lines.take_while(|l| l.starts_with([' ', '\t'])) {
+            raw.push_str(folded);
+        }
+        let mut out = String::new();
+        let mut previous_encoded = false;
+        for word in raw.split_whitespace() {
+            let decoded = word
+                .strip_prefix("=?")
+                .and_then(|w| w.strip_suffix("?="))
+                .and_then(|w| {
+                    let mut parts = w.splitn(3, '?');
+                    let (_charset, encoding, text) = (parts.next()?, parts.next()?, parts.next()?);
+                    match encoding {
+                        "b" | "B" => {
+                            use base64::Engine;
+                            let bytes = base64::engine::general_purpose::STANDARD
+                                .decode(text)
+                                .ok()?;
+                            String::from_utf8(bytes).ok()
+                        }
+                        _ => None,
+                    }
+                });
+            match decoded {
+                Some(text) => {
+                    // Whitespace between two encoded words is not part of the text.
+                    if !out.is_empty() && !previous_encoded {
+                        out.push(' ');
+                    }
+                    out.push_str(&text);
+                    previous_encoded = true;
+                }
+                None => {
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push_str(word);
+                    previous_encoded = false;
+                }
+            }
+        }
+        out
     }
 
     /// The first secret with `prefix` (e.g. `hm_pr_`) in the message.

@@ -204,3 +204,66 @@ async fn attacker_controlled_values_are_escaped_on_the_pages() {
         resp.text
     );
 }
+
+#[tokio::test]
+async fn an_operators_catalogs_reword_messages_and_add_a_language() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("locales")).unwrap();
+    std::fs::write(
+        dir.path().join("locales/de.ftl"),
+        "login-submit = Los geht's\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("locales/it.ftl"),
+        "language-name = Italiano\nlogin-title = Accedi a { $app }\n",
+    )
+    .unwrap();
+    let templates_dir = dir.path().to_path_buf();
+    let app = spawn_app_with(|c| c.templates_dir = Some(templates_dir)).await;
+    app.create_app("acme").await;
+    let get = |accept: &'static str| {
+        let request = app
+            .client
+            .get(app.url("/acme/login"))
+            .header("accept-language", accept);
+        async move { read(request.send().await.unwrap()).await }
+    };
+    // The reworded message; the rest of German stays.
+    let german = get("de").await;
+    assert!(
+        german.text.contains(">Los geht&#x27;s</button>"),
+        "{}",
+        german.text
+    );
+    assert!(german.text.contains(">Passwort vergessen?</a>"));
+    // The operator's language: in the picker, chosen by Accept-Language, English
+    // where it has no message.
+    let italian = get("it-IT").await;
+    assert!(
+        italian.text.contains("<html lang=\"it\">"),
+        "{}",
+        italian.text
+    );
+    assert!(
+        italian.text.contains("<h1>Accedi a acme app</h1>"),
+        "{}",
+        italian.text
+    );
+    assert!(italian.text.contains(">Forgot your password?</a>"));
+    assert!(italian.text.contains(
+        "value=\"it\" lang=\"it\" class=\"link\" aria-current=\"true\">Italiano</button>"
+    ));
+
+    // A catalog that does not parse stops the start, naming it.
+    std::fs::write(dir.path().join("locales/fr.ftl"), "login-title = {\n").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (_db, url) = crate::helpers::TestDb::create().await;
+    let mut config = crate::helpers::test_config(url, data.path());
+    config.templates_dir = Some(dir.path().to_path_buf());
+    let err = heimdall::startup::Application::build(config)
+        .await
+        .err()
+        .expect("the start fails");
+    assert!(err.to_string().contains("locales/fr.ftl"), "{err}");
+}

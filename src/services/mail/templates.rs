@@ -157,6 +157,9 @@ pub struct MailDraft {
     app_name: String,
     display_name: String,
     custom: MailTemplate,
+    /// The language of the built-in templates: the recipient's, else the app's
+    /// `default_locale`, else English.
+    locale: String,
 }
 
 /// The mail `kind` for `app` to `to`, greeting `display_name` (else the address),
@@ -174,9 +177,17 @@ pub fn render(
         kind,
         to: to.to_owned(),
         link: link.to_owned(),
-        app_name: app.display_name.clone(),
+        app_name: settings
+            .branding
+            .product_name
+            .clone()
+            .unwrap_or_else(|| app.display_name.clone()),
         display_name: name.to_owned(),
         custom: kind.template(&settings.mail_templates).clone(),
+        locale: settings
+            .default_locale
+            .clone()
+            .unwrap_or_else(|| crate::i18n::DEFAULT.to_owned()),
     }
 }
 
@@ -190,6 +201,14 @@ fn substitute(template: &str, values: &[(&str, &str)]) -> String {
 }
 
 impl MailDraft {
+    /// In the recipient's language (`users.locale`), when they have chosen one.
+    pub fn in_language(mut self, locale: Option<&str>) -> Self {
+        if let Some(locale) = locale {
+            self.locale = locale.to_owned();
+        }
+        self
+    }
+
     /// The subject and bodies: the app's own template where it has one, else the
     /// built-in template of `templates`.
     pub fn render(&self, templates: &Templates) -> std::result::Result<Rendered, TemplateError> {
@@ -202,6 +221,7 @@ impl MailDraft {
             templates.render(
                 &format!("mail/{}.{part}", self.kind.as_str()),
                 context! {
+                    lang => templates.language(&self.locale),
                     link => &self.link,
                     app_name => &self.app_name,
                     display_name => &self.display_name,
