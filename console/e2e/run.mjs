@@ -119,6 +119,10 @@ async function shot(page, name, { docs = false } = {}) {
   }
 }
 
+function check(ok, message) {
+  if (!ok) throw new Error(message);
+}
+
 async function heading(page, text) {
   await page.getByRole('heading', { level: 1, name: text }).waitFor({ timeout: 10000 });
 }
@@ -292,6 +296,22 @@ try {
     await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length === n, before);
     await page.getByRole('cell', { name: 'retired' }).waitFor();
     await shot(page, 'signing-keys', { docs: true });
+  });
+
+  await step('branding: a live preview from unsaved values, then the hosted login shows it', async () => {
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await heading(page, `Settings · ${APP}`);
+    await page.getByLabel('Product name').fill('Shopfront');
+    await page.getByLabel('Primary colour').fill('#ffd400');
+    const title = page.getByTestId('branding-preview-title');
+    await title.filter({ hasText: 'Sign in to Shopfront' }).waitFor();
+    const button = page.getByTestId('branding-preview-button');
+    const colours = await button.evaluate((b) => [getComputedStyle(b).backgroundColor, getComputedStyle(b).color]);
+    check(colours[0] === 'rgb(255, 212, 0)' && colours[1] === 'rgb(0, 0, 0)', `preview button ${colours}`);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const login = await (await fetch(`${server.base}/${APP}/login`)).text();
+    check(login.includes('Shopfront') && login.toLowerCase().includes('#ffd400'), 'the hosted login does not show the saved branding');
   });
 
   await step('webhooks: add an endpoint, see deliveries as a timeline, redeliver', async () => {

@@ -6,6 +6,7 @@ import { auditFilter } from './pages/audit';
 import { isPublished } from './pages/keys';
 import { scale } from './pages/dashboard';
 import { splitList } from './ui';
+import { brandingInput, buttonText, contrast, isColor } from './pages/branding';
 import { TypedDocumentString } from './gql/graphql';
 
 const Probe = new TypedDocumentString<{ oauthScopes: { name: string }[] }, Record<string, never>>(
@@ -133,5 +134,27 @@ describe('permissions', () => {
     expect(caps.missing('user.update')).toBe('user.update');
     expect(caps.missing('key')).toBe('an app key or root key');
     expect(caps.missing(null)).toBeNull();
+  });
+});
+
+describe('branding', () => {
+  it('picks the button text that reads better and reaches 4.5:1 on typical brand colours', () => {
+    expect(buttonText('#ffd400')).toBe('#000000');
+    expect(buttonText('#1a237e')).toBe('#ffffff');
+    for (const c of ['#2457c5', '#ff5722', '#00a86b', '#777777']) {
+      expect(contrast(c, buttonText(c))).toBeGreaterThanOrEqual(4.5);
+    }
+  });
+  it('accepts only #rrggbb and clears empty fields', () => {
+    expect(isColor('#12abEF')).toBe(true);
+    expect(isColor('red')).toBe(false);
+    expect(isColor('#123')).toBe(false);
+    expect(brandingInput({ productName: ' Acme ', logoUrl: '', primaryColor: '#112233', backgroundColor: '', customCssUrl: '' })).toEqual({
+      productName: 'Acme',
+      logoUrl: null,
+      primaryColor: '#112233',
+      backgroundColor: null,
+      customCssUrl: null,
+    });
   });
 });

@@ -51,6 +51,7 @@ pub struct ClientDto {
     /// Token requests must carry a DPoP proof (RFC 9449).
     pub dpop_bound_access_tokens: bool,
     /// Token exchange policy (RFC 8693); `null`: not allowed.
+    #[schema(value_type = Option<Object>)]
     pub token_exchange: Option<clients::TokenExchangePolicy>,
     /// Only at creation (and when a change issued a new one).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,6 +115,7 @@ pub struct ClientBody {
     id_token_signed_response_alg: Option<Option<String>>,
     dpop_bound_access_tokens: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
     token_exchange: Option<Option<clients::TokenExchangePolicy>>,
     #[serde(default, deserialize_with = "nullable")]
     backchannel_logout_uri: Option<Option<String>>,

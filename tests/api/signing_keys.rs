@@ -301,7 +301,8 @@ async fn discovery_documents_name_every_endpoint() {
             "authorization_code",
             "refresh_token",
             "client_credentials",
-            "urn:ietf:params:oauth:grant-type:device_code"
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
         ])
     );
     // RFC 7523 client assertions too (docs/src/oauth-extensions.md).

@@ -8,6 +8,9 @@ import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 export type AppSettingsInput = {
   accessTokenTtl?: number | null | undefined;
   allowedOrigins?: Array<string> | null | undefined;
+  /** Merged into the current branding. */
+  branding?: BrandingInput | null | undefined;
+  defaultLocale?: string | null | undefined;
   defaultRole?: string | null | undefined;
   emailLinkBase?: string | null | undefined;
   embedPermissions?: boolean | null | undefined;
@@ -33,6 +36,15 @@ export type AuditLogFilter = {
   until?: string | null | undefined;
 };
 
+/** Branding to change: omitted fields keep their value, `null` clears one. */
+export type BrandingInput = {
+  backgroundColor?: string | null | undefined;
+  customCssUrl?: string | null | undefined;
+  logoUrl?: string | null | undefined;
+  primaryColor?: string | null | undefined;
+  productName?: string | null | undefined;
+};
+
 export type CreateAppInput = {
   displayName?: string | null | undefined;
   /** The slug: `^[a-z0-9][a-z0-9-]{1,62}$`. */
@@ -54,6 +66,8 @@ export type CreateOAuthClientInput = {
   /** `confidential` (default) or `public`. */
   clientType?: string | null | undefined;
   description?: string | null | undefined;
+  /** Token requests must carry a DPoP proof (RFC 9449). */
+  dpopBoundAccessTokens?: boolean | null | undefined;
   homepageUrl?: string | null | undefined;
   idTokenSignedResponseAlg?: string | null | undefined;
   /** Skips the consent screen (root key or the app's key only). */
@@ -65,6 +79,8 @@ export type CreateOAuthClientInput = {
   privacyPolicyUrl?: string | null | undefined;
   redirectUris: Array<string>;
   termsOfServiceUrl?: string | null | undefined;
+  /** Token exchange (RFC 8693; root key or the app's key only). */
+  tokenExchange?: TokenExchangePolicyInput | null | undefined;
 };
 
 export type CreateUserInput = {
@@ -142,6 +158,14 @@ export type TenantInput = {
   slug: string;
 };
 
+/** A client's token exchange policy (RFC 8693). */
+export type TokenExchangePolicyInput = {
+  /** The client may use the token-exchange grant. */
+  allowed: boolean;
+  /** API resource identifiers it may ask tokens for (`audience`/`resource`). */
+  audiences: Array<string>;
+};
+
 export type UpdateAppInput = {
   displayName?: string | null | undefined;
   settings?: AppSettingsInput | null | undefined;
@@ -185,7 +209,7 @@ export type AppSettingsQueryVariables = Exact<{
 }>;
 
 
-export type AppSettingsQuery = { app: { id: string, name: string, displayName: string, issuer: string, settings: { accessTokenTtl: number, refreshTokenTtl: number, signupEnabled: boolean, passwordMinLength: number, requireVerifiedEmail: boolean, defaultRole: string, allowedOrigins: Array<string>, loginUrl: string | null, inviteUrlTemplate: string | null, emailLinkBase: string | null, signingAlg: SigningAlgorithm, embedPermissions: boolean, mfaPolicy: MfaPolicy } } | null, roles: Array<{ name: string }> };
+export type AppSettingsQuery = { app: { id: string, name: string, displayName: string, issuer: string, settings: { accessTokenTtl: number, refreshTokenTtl: number, signupEnabled: boolean, passwordMinLength: number, requireVerifiedEmail: boolean, defaultRole: string, allowedOrigins: Array<string>, loginUrl: string | null, inviteUrlTemplate: string | null, emailLinkBase: string | null, signingAlg: SigningAlgorithm, embedPermissions: boolean, mfaPolicy: MfaPolicy, branding: { productName: string | null, logoUrl: string | null, primaryColor: string | null, backgroundColor: string | null, customCssUrl: string | null } } } | null, roles: Array<{ name: string }> };
 
 export type UpdateAppMutationVariables = Exact<{
   app: string;
@@ -649,6 +673,13 @@ export const AppSettingsDocument = new TypedDocumentString(`
       signingAlg
       embedPermissions
       mfaPolicy
+      branding {
+        productName
+        logoUrl
+        primaryColor
+        backgroundColor
+        customCssUrl
+      }
     }
   }
   roles(app: $app) {

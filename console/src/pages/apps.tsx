@@ -5,6 +5,7 @@ import type { MfaPolicy, SigningAlgorithm } from '../gql/graphql';
 import { useMutation, useQuery } from '../hooks';
 import { Link, navigate } from '../router';
 import { Action, Empty, ErrorBox, Field, Loading, PageHeader, Time, splitList, useCapabilities } from '../ui';
+import { BrandingPreview, type BrandingForm, brandingInput, emptyBranding, isColor } from './branding';
 
 const AppsList = graphql(`
   query AppsList {
@@ -122,6 +123,13 @@ const AppSettingsQuery = graphql(`
         signingAlg
         embedPermissions
         mfaPolicy
+        branding {
+          productName
+          logoUrl
+          primaryColor
+          backgroundColor
+          customCssUrl
+        }
       }
     }
     roles(app: $app) {
@@ -153,6 +161,7 @@ interface SettingsForm {
   signingAlg: SigningAlgorithm;
   embedPermissions: boolean;
   mfaPolicy: MfaPolicy;
+  branding: BrandingForm;
 }
 
 export function AppSettingsPage({ app }: { app: string }) {
@@ -176,12 +185,21 @@ export function AppSettingsPage({ app }: { app: string }) {
       signingAlg: a.settings.signingAlg,
       embedPermissions: a.settings.embedPermissions,
       mfaPolicy: a.settings.mfaPolicy,
+      branding: {
+        productName: a.settings.branding.productName ?? emptyBranding.productName,
+        logoUrl: a.settings.branding.logoUrl ?? emptyBranding.logoUrl,
+        primaryColor: a.settings.branding.primaryColor ?? emptyBranding.primaryColor,
+        backgroundColor: a.settings.branding.backgroundColor ?? emptyBranding.backgroundColor,
+        customCssUrl: a.settings.branding.customCssUrl ?? emptyBranding.customCssUrl,
+      },
     });
   }, [query.data]);
   const set = <K extends keyof SettingsForm>(key: K, value: SettingsForm[K]) => {
     setSaved(false);
     setForm((f) => (f ? { ...f, [key]: value } : f));
   };
+  const setBrand = (key: keyof BrandingForm, value: string) =>
+    set('branding', { ...(form?.branding ?? emptyBranding), [key]: value });
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!form) return;
@@ -201,6 +219,7 @@ export function AppSettingsPage({ app }: { app: string }) {
           signingAlg: form.signingAlg,
           embedPermissions: form.embedPermissions,
           mfaPolicy: form.mfaPolicy,
+          branding: brandingInput(form.branding),
         },
       },
     });
@@ -283,6 +302,25 @@ export function AppSettingsPage({ app }: { app: string }) {
               permissions claim in access tokens
             </label>
           </fieldset>
+          <fieldset>
+            <legend>Branding of the hosted pages</legend>
+            <Field label="Product name" hint="Shown instead of the app's display name.">
+              {(p) => <input {...p} value={form.branding.productName} onChange={(e) => setBrand('productName', e.target.value)} />}
+            </Field>
+            <Field label="Logo URL" hint="https, or a path on Heimdall's origin.">
+              {(p) => <input {...p} value={form.branding.logoUrl} onChange={(e) => setBrand('logoUrl', e.target.value)} />}
+            </Field>
+            <Field label="Primary colour" hint={form.branding.primaryColor && !isColor(form.branding.primaryColor) ? 'Not a colour yet: use #rrggbb.' : '#rrggbb, for buttons.'}>
+              {(p) => <input {...p} value={form.branding.primaryColor} placeholder="#2457c5" onChange={(e) => setBrand('primaryColor', e.target.value)} />}
+            </Field>
+            <Field label="Background colour" hint={form.branding.backgroundColor && !isColor(form.branding.backgroundColor) ? 'Not a colour yet: use #rrggbb.' : '#rrggbb, behind the card.'}>
+              {(p) => <input {...p} value={form.branding.backgroundColor} placeholder="#f3f5f9" onChange={(e) => setBrand('backgroundColor', e.target.value)} />}
+            </Field>
+            <Field label="Custom style sheet URL" hint="Loaded after Heimdall's style (https or same-origin).">
+              {(p) => <input {...p} value={form.branding.customCssUrl} onChange={(e) => setBrand('customCssUrl', e.target.value)} />}
+            </Field>
+            <BrandingPreview form={form.branding} appName={form.displayName || app} />
+          </fieldset>
           <ErrorBox error={update.error} />
           <div className="row">
             <Action need="key" type="submit" className="primary" disabled={update.running}>
@@ -292,9 +330,6 @@ export function AppSettingsPage({ app }: { app: string }) {
           </div>
         </form>
       ) : null}
-      <p className="note">
-        Branding of the hosted pages is not in the GraphQL API yet; it will appear here when it is.
-      </p>
     </>
   );
 }
