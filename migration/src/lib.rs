@@ -24,9 +24,9 @@ mod m20261203_000003_device_codes;
 mod m20261204_000001_retained_hash_keys;
 mod m20261205_000001_user_attributes_scim;
 mod m20261206_000001_user_locale;
+mod m20261207_000001_backchannel_logout;
 mod m20261208_000001_dpop_resource_exchange;
 mod m20261209_000001_webhook_event_traceparent;
-mod m20261207_000001_backchannel_logout;
 
 pub struct Migrator;
 
