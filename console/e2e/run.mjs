@@ -509,7 +509,7 @@ try {
     await page.locator('#email').waitFor();
     await page.locator('#email').fill('help@example.com');
     await page.locator('#password').fill('correct horse battery staple');
-    await page.locator('button[type=submit]').click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await heading(page, `Dashboard · ${APP}`);
     await page.getByText(`helpdesk · ${APP}`).waitFor();
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
