@@ -20,7 +20,10 @@ fi
 if ! "$VENV/bin/python" -c "import jwt, cryptography" 2>/dev/null; then
   "$VENV/bin/pip" install -q "pyjwt[crypto]>=2.8" >/dev/null 2>&1 || skip "cannot install PyJWT from PyPI"
 fi
-cargo build --quiet
+# The binary as the test suite builds it (`cargo test` resolves features with the
+# dev-dependencies; a plain `cargo build` resolves them without and rebuilds much of
+# the tree, minutes in CI). After a test run this is a no-op.
+cargo test --quiet --no-run --test api
 DIR=$(mktemp -d); PORT=18089; H="http://127.0.0.1:$PORT"
 ROOT="hm_root_pyjwtpyjwtpyjwtpyjwtpyjwtpyjwtpyjwt0000"
 HEIMDALL_BIND="127.0.0.1:$PORT" HEIMDALL_DATABASE_URL="sqlite://$DIR/p.db?mode=rwc" HEIMDALL_DATA_DIR="$DIR" \

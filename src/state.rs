@@ -47,6 +47,10 @@ pub struct Inner {
     pub templates: crate::templates::Templates,
     /// Webhook delivery: the HTTP client and the worker's wake-up.
     pub webhooks: crate::services::webhooks::Webhooks,
+    /// Documents OAuth clients publish (`jwks_uri`, `sector_identifier_uri`).
+    pub client_documents: crate::services::oauth::remote::ClientDocuments,
+    /// Pairwise subject identifiers: salts and identifiers already remembered.
+    pub pairwise: crate::services::oauth::pairwise::PairwiseCache,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
 }
@@ -94,6 +98,10 @@ impl AppState {
             mail,
             templates,
             webhooks: crate::services::webhooks::Webhooks::from_config(&config)?,
+            client_documents: crate::services::oauth::remote::ClientDocuments::new(
+                config.webhook_allow_private,
+            )?,
+            pairwise: crate::services::oauth::pairwise::PairwiseCache::new(),
             apps: AppCache::new(db.clone(), bus.clone()),
             bus,
             last_used: LastUsed::new(),

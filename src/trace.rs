@@ -1,9 +1,11 @@
 //! W3C Trace Context (docs/src/production.md#tracing): the `traceparent` of a request
 //! (the caller's, or a new trace), kept for the request's task so that outbound calls
 //! made on its behalf (webhook events it causes, upstream identity providers it asks)
-//! carry the same trace id. Bottom layer: the HTTP layer sets it, services read it.
+//! carry the same trace id, and the caller's `tracestate` (vendor data, passed on
+//! unchanged when it is well-formed). Bottom layer: the HTTP layer sets it, services
+//! read it.
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 /// A position in a trace: the trace id, the id of this span, the flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,8 +15,20 @@ pub struct TraceContext {
     pub flags: u8,
 }
 
+/// The most `tracestate` Heimdall passes on (W3C Trace Context §3.3.1.5: at least
+/// 512 characters must be propagated; longer lists may be dropped).
+pub const MAX_TRACESTATE: usize = 512;
+/// The most list members a `tracestate` may have (§3.3.1.1).
+const MAX_MEMBERS: usize = 32;
+
+#[derive(Clone)]
+struct Current {
+    context: TraceContext,
+    state: Option<Arc<str>>,
+}
+
 tokio::task_local! {
-    static CURRENT: TraceContext;
+    static CURRENT: Current;
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -119,19 +133,93 @@ impl TraceContext {
     }
 }
 
-/// Runs `future` with `context` as the current trace context.
-pub async fn scope<F: Future>(context: TraceContext, future: F) -> F::Output {
-    CURRENT.scope(context, future).await
+/// Runs `future` with `context` (and the caller's `tracestate`) as the current trace
+/// context.
+pub async fn scope<F: Future>(
+    context: TraceContext,
+    state: Option<Arc<str>>,
+    future: F,
+) -> F::Output {
+    CURRENT.scope(Current { context, state }, future).await
 }
 
 /// The current request's trace context, if this task serves a request.
 pub fn current() -> Option<TraceContext> {
-    CURRENT.try_with(|context| *context).ok()
+    CURRENT.try_with(|current| current.context).ok()
+}
+
+/// The caller's `tracestate`, if it sent a valid one with its `traceparent`.
+pub fn current_state() -> Option<Arc<str>> {
+    CURRENT
+        .try_with(|current| current.state.clone())
+        .ok()
+        .flatten()
 }
 
 /// The `traceparent` for an outbound call made now: the current trace, a new span.
 pub fn outbound() -> Option<String> {
     current().map(|context| context.child().header())
+}
+
+/// A `tracestate` to pass on: the header lines joined (§3.3.1.1: several lines are one
+/// list), or `None` when it is empty or not well-formed — too long, more than 32
+/// members, a member without a valid key or value, a key twice — since a vendor's
+/// state that cannot be parsed must not be propagated (§3.3.1.5).
+pub fn parse_state<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let joined = lines
+        .into_iter()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
+    if joined.is_empty() || joined.len() > MAX_TRACESTATE {
+        return None;
+    }
+    let members: Vec<&str> = joined
+        .split(',')
+        .map(|m| m.trim_matches([' ', '\t']))
+        .filter(|m| !m.is_empty())
+        .collect();
+    if members.len() > MAX_MEMBERS {
+        return None;
+    }
+    let mut keys = Vec::with_capacity(members.len());
+    for member in &members {
+        let (key, value) = member.split_once('=')?;
+        if !valid_key(key) || !valid_value(value) || keys.contains(&key) {
+            return None;
+        }
+        keys.push(key);
+    }
+    Some(members.join(","))
+}
+
+/// `key = simple-key / multi-tenant-key` (§3.3.1.3.1).
+fn valid_key(key: &str) -> bool {
+    let simple = |k: &str, max: usize| {
+        let bytes = k.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= max
+            && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-*/".contains(b))
+    };
+    match key.split_once('@') {
+        None => simple(key, 256),
+        Some((tenant, system)) => simple(tenant, 241) && simple(system, 14),
+    }
+}
+
+/// `value = 0*255(chr) nblk-chr`, printable ASCII without `,` and `=` (§3.3.1.3.2).
+fn valid_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 256
+        && bytes.last() != Some(&b' ')
+        && bytes
+            .iter()
+            .all(|b| (0x20..=0x7e).contains(b) && *b != b',' && *b != b'=')
 }
 
 #[cfg(test)]
@@ -170,6 +258,33 @@ mod tests {
             TraceContext::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn tracestate_is_passed_on_only_when_well_formed() {
+        assert_eq!(
+            parse_state(["congo=t61rcWkgMzE", " rojo=00f067aa0ba902b7 "]).as_deref(),
+            Some("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7")
+        );
+        assert_eq!(
+            parse_state(["tenant@vendor=a b,x=1"]).as_deref(),
+            Some("tenant@vendor=a b,x=1")
+        );
+        for bad in [
+            "",
+            "novalue",
+            "Upper=1",
+            "k=1,k=2",
+            "k=a,b",
+            "k=tab\tinside",
+            "k=has=equals",
+        ] {
+            assert_eq!(parse_state([bad]), None, "{bad}");
+        }
+        let many: Vec<String> = (0..33).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(parse_state([many.join(",").as_str()]), None);
+        let long = format!("k={}", "v".repeat(257));
+        assert_eq!(parse_state([long.as_str()]), None);
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub mod oauth_consent;
 pub mod oauth_device_code;
 pub mod oauth_initial_access_token;
 pub mod oauth_jti;
+pub mod oauth_pairwise_salt;
+pub mod oauth_pairwise_subject;
 pub mod oauth_par_request;
 pub mod oauth_request;
 pub mod oauth_session_client;

@@ -45,6 +45,13 @@ pub struct Model {
     /// Token exchange policy (RFC 8693): `{"allowed": bool, "audiences": [...]}`;
     /// `None`: not allowed.
     pub token_exchange: Option<Json>,
+    /// `public` (the user's id) or `pairwise` (OIDC Core §8).
+    pub subject_type: String,
+    /// Where the client lists its redirect URIs, for a pairwise sector spanning
+    /// several hosts (OIDC Core §8.1).
+    pub sector_identifier_uri: Option<String>,
+    /// A pairwise client's sector (a host name), fixed at registration.
+    pub sector_identifier: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,8 @@ pub struct Model {
     /// The W3C `traceparent` of the request that caused the event
     /// (docs/src/production.md#tracing); deliveries continue its trace.
     pub traceparent: Option<String>,
+    /// The `tracestate` that came with it, passed on unchanged.
+    pub tracestate: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,8 @@ mod m20261206_000001_user_locale;
 mod m20261207_000001_backchannel_logout;
 mod m20261208_000001_dpop_resource_exchange;
 mod m20261209_000001_webhook_event_traceparent;
+mod m20261210_000001_pairwise_subjects;
+mod m20261210_000002_webhook_event_tracestate;
 
 pub struct Migrator;
 
@@ -58,6 +60,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_backchannel_logout::Migration),
             Box::new(m20261208_000001_dpop_resource_exchange::Migration),
             Box::new(m20261209_000001_webhook_event_traceparent::Migration),
+            Box::new(m20261210_000001_pairwise_subjects::Migration),
+            Box::new(m20261210_000002_webhook_event_tracestate::Migration),
         ]
     }
 }

@@ -96,6 +96,14 @@ impl OAuthClient {
             audiences: p.audiences,
         })
     }
+    /// `public` (the user's id) or `pairwise` (OIDC Core §8).
+    async fn subject_type(&self) -> &str {
+        &self.0.subject_type
+    }
+    /// Where the client lists its redirect URIs for its pairwise sector.
+    async fn sector_identifier_uri(&self) -> Option<&str> {
+        self.0.sector_identifier_uri.as_deref()
+    }
 }
 
 /// A client's token exchange policy (RFC 8693).
@@ -134,6 +142,11 @@ pub struct CreateOAuthClientInput {
     /// Where signed Back-Channel Logout tokens are POSTed (https; webhook URL rules).
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: Option<bool>,
+    /// `public` (default) or `pairwise` (OIDC Core §8).
+    pub subject_type: Option<String>,
+    /// An https URL answering a JSON array that lists every redirect URI; the
+    /// pairwise sector is its host (needed when the redirect URIs span hosts).
+    pub sector_identifier_uri: Option<String>,
 }
 
 /// Changes to a client; omitted fields stay as they are.
@@ -149,6 +162,24 @@ pub struct UpdateOAuthClientInput {
     /// Where signed Back-Channel Logout tokens are POSTed; an empty string removes it.
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: Option<bool>,
+    /// An empty string removes it.
+    pub description: Option<String>,
+    /// An empty string removes it.
+    pub logo_url: Option<String>,
+    /// An empty string removes it.
+    pub homepage_url: Option<String>,
+    /// An empty string removes it.
+    pub privacy_policy_url: Option<String>,
+    /// An empty string removes it.
+    pub terms_of_service_url: Option<String>,
+    /// Token requests must carry a DPoP proof (RFC 9449).
+    pub dpop_bound_access_tokens: Option<bool>,
+    /// Token exchange (RFC 8693; root key or the app's key only); `null` removes it.
+    pub token_exchange: async_graphql::MaybeUndefined<TokenExchangePolicy>,
+    /// `public` or `pairwise`; a pairwise client's sector cannot move.
+    pub subject_type: Option<String>,
+    /// An empty string removes it.
+    pub sector_identifier_uri: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -326,6 +357,8 @@ impl OAuthMutation {
                 }),
                 backchannel_logout_uri: Some(input.backchannel_logout_uri),
                 backchannel_logout_session_required: input.backchannel_logout_session_required,
+                subject_type: input.subject_type,
+                sector_identifier_uri: Some(input.sector_identifier_uri),
             },
             ctx.meta(),
         )
@@ -359,6 +392,24 @@ impl OAuthMutation {
                 post_logout_redirect_uris: input.post_logout_redirect_uris,
                 backchannel_logout_uri: input.backchannel_logout_uri.map(Some),
                 backchannel_logout_session_required: input.backchannel_logout_session_required,
+                description: input.description.map(Some),
+                logo_url: input.logo_url.map(Some),
+                homepage_url: input.homepage_url.map(Some),
+                privacy_policy_url: input.privacy_policy_url.map(Some),
+                terms_of_service_url: input.terms_of_service_url.map(Some),
+                dpop_bound_access_tokens: input.dpop_bound_access_tokens,
+                token_exchange: match input.token_exchange {
+                    async_graphql::MaybeUndefined::Undefined => None,
+                    async_graphql::MaybeUndefined::Null => Some(None),
+                    async_graphql::MaybeUndefined::Value(p) => {
+                        Some(Some(clients::TokenExchangePolicy {
+                            allowed: p.allowed,
+                            audiences: p.audiences,
+                        }))
+                    }
+                },
+                subject_type: input.subject_type,
+                sector_identifier_uri: input.sector_identifier_uri.map(Some),
                 ..ClientInput::default()
             },
             ctx.meta(),

@@ -762,10 +762,20 @@ async fn trace_context(
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
         .and_then(crate::trace::TraceContext::parse)
-        .map(|parent| parent.child())
-        .unwrap_or_else(crate::trace::TraceContext::new_root);
+        .map(|parent| parent.child());
+    // tracestate belongs to the caller's traceparent: without a valid one, it goes.
+    let state = context.and_then(|_| {
+        crate::trace::parse_state(
+            req.headers()
+                .get_all("tracestate")
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
+        .map(std::sync::Arc::<str>::from)
+    });
+    let context = context.unwrap_or_else(crate::trace::TraceContext::new_root);
     req.extensions_mut().insert(context);
-    crate::trace::scope(context, next.run(req)).await
+    crate::trace::scope(context, state, next.run(req)).await
 }
 
 /// `/v1/oauth/…` → `/{slug}/v1/oauth/…` (query kept); other requests pass unchanged.

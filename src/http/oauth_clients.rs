@@ -53,6 +53,10 @@ pub struct ClientDto {
     /// Token exchange policy (RFC 8693); `null`: not allowed.
     #[schema(value_type = Option<Object>)]
     pub token_exchange: Option<clients::TokenExchangePolicy>,
+    /// `public` (the user's id) or `pairwise` (OIDC Core §8).
+    pub subject_type: String,
+    /// Where the client lists its redirect URIs for its pairwise sector.
+    pub sector_identifier_uri: Option<String>,
     /// Only at creation (and when a change issued a new one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
@@ -82,6 +86,8 @@ impl From<oauth_client::Model> for ClientDto {
             created_at: c.created_at,
             updated_at: c.updated_at,
             dpop_bound_access_tokens: c.dpop_bound_access_tokens,
+            subject_type: c.subject_type,
+            sector_identifier_uri: c.sector_identifier_uri,
             client_secret: None,
         }
     }
@@ -120,6 +126,10 @@ pub struct ClientBody {
     #[serde(default, deserialize_with = "nullable")]
     backchannel_logout_uri: Option<Option<String>>,
     backchannel_logout_session_required: Option<bool>,
+    /// `public` or `pairwise`.
+    subject_type: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    sector_identifier_uri: Option<Option<String>>,
 }
 
 impl From<ClientBody> for ClientInput {
@@ -142,6 +152,8 @@ impl From<ClientBody> for ClientInput {
             token_exchange: b.token_exchange,
             backchannel_logout_uri: b.backchannel_logout_uri,
             backchannel_logout_session_required: b.backchannel_logout_session_required,
+            subject_type: b.subject_type,
+            sector_identifier_uri: b.sector_identifier_uri,
         }
     }
 }

@@ -91,7 +91,7 @@ pub fn discovery_document(
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": crate::services::oauth::pairwise::SUBJECT_TYPES,
         "id_token_signing_alg_values_supported": [settings.signing_alg.as_str(), "HS256"],
         "claims_supported": [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "name", "picture",

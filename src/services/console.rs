@@ -257,6 +257,9 @@ async fn console_client(state: &AppState, app: &entity::app::Model) -> Result<oa
                 updated_at: Set(now),
                 dpop_bound_access_tokens: Set(false),
                 token_exchange: Set(None),
+                subject_type: Set(crate::services::oauth::pairwise::PUBLIC.to_owned()),
+                sector_identifier_uri: Set(None),
+                sector_identifier: Set(None),
             }
             .insert(&txn)
             .await?;

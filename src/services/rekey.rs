@@ -3,7 +3,8 @@
 //! `HEIMDALL_MASTER_KEY`, so that `HEIMDALL_MASTER_KEY_PREVIOUS` can be dropped.
 //!
 //! - Sealed values (signing keys, provider secrets, webhook secrets, TOTP seeds,
-//!   HS256 client secrets, queued mail, federation verifiers, retained hash keys)
+//!   HS256 client secrets, queued mail, federation verifiers, retained hash keys,
+//!   pairwise-identifier salts)
 //!   are opened and sealed again under the current key, in batches, one
 //!   conditional update per row (`WHERE id = … AND column = <the old value>`): a
 //!   row changed meanwhile by a running instance is left as that instance wrote it.
@@ -18,8 +19,8 @@
 
 use chrono::Utc;
 use entity::{
-    federation_state, identity_provider, mail_outbox, mfa_factor, oauth_client, retained_hash_key,
-    signing_key, webhook_endpoint,
+    federation_state, identity_provider, mail_outbox, mfa_factor, oauth_client,
+    oauth_pairwise_salt, retained_hash_key, signing_key, webhook_endpoint,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
 use serde::Serialize;
@@ -242,6 +243,17 @@ pub async fn run(state: &AppState, master: &MasterKeys, batch: u64) -> Result<Re
         Secret,
         |row| row.secret.as_deref(),
         |r| crate::services::mfa::totp::aad(r.id)
+    );
+    reseal!(
+        state,
+        report,
+        batch,
+        prefix,
+        oauth_pairwise_salt,
+        "oauth_pairwise_salts.sealed_salt",
+        SealedSalt,
+        |row| Some(row.sealed_salt.as_str()),
+        |r| crate::services::oauth::pairwise::aad(r.id)
     );
     reseal!(
         state,

@@ -29,11 +29,12 @@ impl TestDb {
             Ok(server) if !server.trim().is_empty() => {
                 let server = server.trim_end_matches('/').to_owned();
                 let name = format!("heimdall_t_{}", uuid::Uuid::new_v4().simple());
+                let template = postgres_template(&server).await;
                 let admin = Database::connect(format!("{server}/postgres"))
                     .await
                     .expect("connect to PostgreSQL");
                 admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .await
                     .expect("create test database");
                 admin.close().await.ok();
@@ -56,6 +57,72 @@ impl TestDb {
     pub fn is_postgres(&self) -> bool {
         matches!(self, TestDb::Postgres { .. })
     }
+}
+
+/// A migrated PostgreSQL database that test databases are copied from: running the
+/// migrations once instead of once per test. Its name is derived from the migration
+/// list, so a new migration builds a new template; one built concurrently by another
+/// test (or test process) wins the rename and ours is dropped. Like every test
+/// database it is named `heimdall_t_…`, which `.ci/run` drops when it ends. (Editing
+/// a migration in place needs `DROP DATABASE heimdall_t_tpl_…` by hand.)
+async fn postgres_template(server: &str) -> String {
+    static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(name) = TEMPLATE.get() {
+        return name.clone();
+    }
+    use migration::MigratorTrait as _;
+    // FNV-1a over the migration names.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for migration in migration::Migrator::migrations() {
+        for byte in migration.name().bytes().chain([0]) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let name = format!("heimdall_t_tpl_{hash:016x}");
+    let admin = Database::connect(format!("{server}/postgres"))
+        .await
+        .expect("connect to PostgreSQL");
+    let exists = |admin: &sea_orm::DatabaseConnection| {
+        let sql = format!("SELECT 1 FROM pg_database WHERE datname = '{name}'");
+        let admin = admin.clone();
+        async move {
+            admin
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Postgres,
+                    sql,
+                ))
+                .await
+                .expect("read pg_database")
+                .is_some()
+        }
+    };
+    if !exists(&admin).await {
+        let building = format!("heimdall_t_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {building}"))
+            .await
+            .expect("create template database");
+        let db = Database::connect(format!("{server}/{building}"))
+            .await
+            .expect("connect to the template database");
+        migration::Migrator::up(&db, None)
+            .await
+            .expect("migrate the template database");
+        db.close().await.ok();
+        let renamed = admin
+            .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+            .await;
+        if renamed.is_err() {
+            // Another test built it first.
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                .await
+                .ok();
+            assert!(exists(&admin).await, "template database: {renamed:?}");
+        }
+    }
+    admin.close().await.ok();
+    TEMPLATE.get_or_init(|| name).clone()
 }
 
 impl Drop for TestDb {

@@ -33,6 +33,7 @@ mod oauth_device;
 mod oauth_dpop;
 mod oauth_ext;
 mod oauth_pages;
+mod oauth_pairwise;
 mod openapi;
 mod ops;
 mod packaging;

@@ -196,15 +196,26 @@ async fn open_registration_creates_an_ordinary_client_managed_by_its_registratio
     assert_eq!(managed.body["data"]["client_type"], "confidential");
     assert!(managed.body["data"].get("client_secret").is_none());
 
-    // RFC 7592 read: the same metadata, never the secret again.
+    // RFC 7592 read: the same metadata, never the secret again, and a successor
+    // registration access token (§3); the one used stops working.
     let read_back = app
         .get(&format!("/acme/v1/oauth/register/{client_id}"), Some(&rat))
         .await;
     assert_eq!(read_back.status, 200, "{}", read_back.text);
     assert_eq!(read_back.body["client_name"], "Agent");
     assert!(read_back.body.get("client_secret").is_none());
-    assert!(read_back.body.get("registration_access_token").is_none());
-    for token in [None, Some("hm_rat_wrong"), Some(secret.as_str())] {
+    let old_rat = rat;
+    let rat = read_back.body["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(rat.starts_with("hm_rat_") && rat != old_rat);
+    for token in [
+        None,
+        Some("hm_rat_wrong"),
+        Some(secret.as_str()),
+        Some(old_rat.as_str()),
+    ] {
         let resp = app
             .get(&format!("/acme/v1/oauth/register/{client_id}"), token)
             .await;
@@ -258,6 +269,10 @@ async fn open_registration_creates_an_ordinary_client_managed_by_its_registratio
         .await;
     assert_eq!(put.status, 200, "{}", put.text);
     assert_eq!(put.body["client_name"], "Agent 2");
+    let rat = put.body["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     update["client_id"] = json!("someone-else");
     let wrong = app
         .put(

@@ -78,6 +78,13 @@ export type CreateOAuthClientInput = {
   postLogoutRedirectUris?: Array<string> | null | undefined;
   privacyPolicyUrl?: string | null | undefined;
   redirectUris: Array<string>;
+  /**
+   * An https URL answering a JSON array that lists every redirect URI; the
+   * pairwise sector is its host (needed when the redirect URIs span hosts).
+   */
+  sectorIdentifierUri?: string | null | undefined;
+  /** `public` (default) or `pairwise` (OIDC Core §8). */
+  subjectType?: string | null | undefined;
   termsOfServiceUrl?: string | null | undefined;
   /** Token exchange (RFC 8693; root key or the app's key only). */
   tokenExchange?: TokenExchangePolicyInput | null | undefined;

@@ -97,6 +97,10 @@ impl Outbound {
             Some(traceparent) => request.header("traceparent", traceparent),
             None => request,
         };
+        let request = match crate::trace::current_state() {
+            Some(tracestate) => request.header("tracestate", &*tracestate),
+            None => request,
+        };
         let mut response = request
             .send()
             .await

@@ -167,14 +167,19 @@ fn origin(uri: &str) -> String {
 
 /// The claims of a logout token for `notice` (§2.4): `iss`, `aud` (the client),
 /// `iat`, `exp`, a fresh `jti`, `sub`, `sid` and `events`; never a `nonce`.
-pub fn claims(issuer: &str, notice: &backchannel_logout::Model, now: i64) -> Map<String, Value> {
+pub fn claims(
+    issuer: &str,
+    notice: &backchannel_logout::Model,
+    subject: &str,
+    now: i64,
+) -> Map<String, Value> {
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(issuer));
     claims.insert("aud".into(), json!(notice.client_id.to_string()));
     claims.insert("iat".into(), json!(now));
     claims.insert("exp".into(), json!(now + TOKEN_TTL_SECS));
     claims.insert("jti".into(), json!(db::new_id().to_string()));
-    claims.insert("sub".into(), json!(notice.user_id.to_string()));
+    claims.insert("sub".into(), json!(subject));
     claims.insert("sid".into(), json!(notice.session_id.to_string()));
     claims.insert("events".into(), json!({ EVENT: {} }));
     claims
@@ -186,6 +191,15 @@ pub async fn logout_token(state: &AppState, notice: &backchannel_logout::Model) 
         .one(&*state.db)
         .await?
         .ok_or_else(|| crate::error::Error::internal("the app of a logout notice is gone"))?;
-    let claims = claims(&state.issuer(&app.name), notice, state.now().timestamp());
+    // The subject the client knows the user by (pairwise clients: their own).
+    let subject =
+        super::pairwise::subject_for_client_id(state, app.id, notice.client_id, notice.user_id)
+            .await?;
+    let claims = claims(
+        &state.issuer(&app.name),
+        notice,
+        &subject,
+        state.now().timestamp(),
+    );
     state.signing.signer(app.id).await?.sign_typed(TYP, &claims)
 }

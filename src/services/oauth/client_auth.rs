@@ -1,5 +1,6 @@
 //! Client authentication with a JWT assertion (RFC 7523 §2.2, OIDC Core §9):
-//! `private_key_jwt` (signed with a key of the client's registered `jwks`) and
+//! `private_key_jwt` (signed with a key of the client's registered `jwks`, or of the
+//! set it publishes at its `jwks_uri`) and
 //! `client_secret_jwt` (HMAC with the client secret). The assertion's `iss` and `sub`
 //! are the client, its `aud` names this authorization server, it expires within an
 //! hour, and its `jti` is accepted once (docs/src/oauth-extensions.md).
@@ -54,7 +55,9 @@ pub async fn verify(
     assertion: &str,
     audiences: &[String],
 ) -> Result<(), OAuthError> {
-    let failed = |why: &str| OAuthError::invalid_client(format!("client assertion refused: {why}"));
+    let failed = |why: &str| {
+        OAuthError::invalid_client_assertion(format!("client assertion refused: {why}"))
+    };
     if assertion.len() > 16 * 1024 {
         return Err(failed("too large"));
     }
@@ -72,10 +75,23 @@ pub async fn verify(
             .ok_or_else(|| failed("the client is not registered for client_secret_jwt"))?;
         vec![DecodingKey::from_secret(&secret)]
     } else if ASYMMETRIC.contains(&header.alg) {
-        let set: JwkSet = settings
+        let inline: Option<JwkSet> = settings
             .and_then(|s| s.jwks.clone())
-            .and_then(|jwks| serde_json::from_value(jwks).ok())
-            .ok_or_else(|| failed("the client has no registered keys (jwks)"))?;
+            .and_then(|jwks| serde_json::from_value(jwks).ok());
+        let set = match (inline, settings.and_then(|s| s.jwks_uri.as_deref())) {
+            (Some(set), _) => std::sync::Arc::new(set),
+            // Published keys, cached; an unknown `kid` refetches (remote.rs).
+            (None, Some(uri)) => state
+                .client_documents
+                .jwks(uri, header.kid.as_deref(), state.now())
+                .await
+                .map_err(|why| failed(&format!("the client's jwks_uri {why}")))?,
+            (None, None) => {
+                return Err(failed(
+                    "the client has no registered keys (jwks or jwks_uri)",
+                ));
+            }
+        };
         set.keys
             .iter()
             .filter(|k| header.kid.is_none() || k.common.key_id == header.kid)

@@ -56,6 +56,10 @@ pub struct ClientInput {
     /// (validated like a webhook URL); `Some(None)` removes it.
     pub backchannel_logout_uri: Option<Option<String>>,
     pub backchannel_logout_session_required: Option<bool>,
+    /// `public` or `pairwise` (OIDC Core §8).
+    pub subject_type: Option<String>,
+    /// The pairwise sector's list of redirect URIs; `Some(None)` removes it.
+    pub sector_identifier_uri: Option<Option<String>>,
 }
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
@@ -368,6 +372,14 @@ pub async fn create(
         };
     let token_exchange =
         token_exchange_policy(admin, &client_type, input.token_exchange.clone().flatten())?;
+    let subject = super::pairwise::validate(
+        state,
+        input.subject_type.as_deref(),
+        input.sector_identifier_uri.clone().flatten().as_deref(),
+        &redirect_uris,
+        None,
+    )
+    .await?;
     let id = db::new_id();
     let (secret, secret_hash, sealed) = if client_type == CONFIDENTIAL {
         let (secret, hash, sealed) = new_secret(state, id, alg.is_some())?;
@@ -414,6 +426,9 @@ pub async fn create(
         updated_at: Set(now),
         dpop_bound_access_tokens: Set(input.dpop_bound_access_tokens.unwrap_or(false)),
         token_exchange: Set(token_exchange),
+        subject_type: Set(subject.subject_type),
+        sector_identifier_uri: Set(subject.sector_identifier_uri),
+        sector_identifier: Set(subject.sector),
     }
     .insert(&txn)
     .await?;
@@ -557,6 +572,34 @@ pub async fn update(
             .map(|u| validate_redirect_uri(u))
             .collect::<Result<_>>()?;
         model.redirect_uris = Set(json!(list));
+    }
+    if input.subject_type.is_some()
+        || input.sector_identifier_uri.is_some()
+        || input.redirect_uris.is_some()
+    {
+        let redirect_uris: Vec<String> = match &model.redirect_uris {
+            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => {
+                serde_json::from_value(v.clone()).unwrap_or_default()
+            }
+            sea_orm::ActiveValue::NotSet => redirect_uris(&current),
+        };
+        let sector_uri = match &input.sector_identifier_uri {
+            Some(v) => v.clone(),
+            None => current.sector_identifier_uri.clone(),
+        };
+        let subject = super::pairwise::validate(
+            state,
+            input.subject_type.as_deref(),
+            sector_uri.as_deref(),
+            &redirect_uris,
+            Some(&current),
+        )
+        .await?;
+        if subject != super::pairwise::SubjectSettings::of(&current) {
+            model.subject_type = Set(subject.subject_type);
+            model.sector_identifier_uri = Set(subject.sector_identifier_uri);
+            model.sector_identifier = Set(subject.sector);
+        }
     }
     if let Some(scopes) = &input.allowed_scopes {
         model.allowed_scopes = Set(json!(validate_scopes(scopes)?));

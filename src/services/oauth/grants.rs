@@ -103,6 +103,8 @@ pub async fn authenticate_client(
                     OAuthError::invalid_client(format!(
                         "this client authenticates with {method} (a client_assertion)"
                     ))
+                } else if auth.assertion.is_some() {
+                    OAuthError::invalid_client_assertion("client authentication failed")
                 } else {
                     OAuthError::invalid_client("client authentication failed")
                 }
@@ -246,7 +248,10 @@ async fn id_token(
         claims.insert("amr".into(), json!(amr));
     }
     claims.insert("iss".into(), json!(state.issuer(&app.name)));
-    claims.insert("sub".into(), json!(user.id));
+    claims.insert(
+        "sub".into(),
+        json!(super::pairwise::subject(state, client, user.id).await?),
+    );
     claims.insert("aud".into(), json!(client.id.to_string()));
     claims.insert("exp".into(), json!(now + ID_TOKEN_TTL.num_seconds()));
     claims.insert("iat".into(), json!(now));

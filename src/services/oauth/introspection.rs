@@ -8,7 +8,7 @@ use crate::{
     error::{Error, Result},
     services::{
         authenticate::{self, Presented},
-        oauth::grants,
+        oauth::{grants, pairwise},
         users,
     },
     state::AppState,
@@ -72,10 +72,13 @@ pub async fn introspect(
             "jti": client.token_id,
         }),
         Principal::OAuth(access) if access.app_id == app.id => {
+            let sub =
+                pairwise::subject_for_client_id(state, app.id, access.client_id, access.user_id)
+                    .await?;
             let mut body = json!({
                 "active": true,
                 "token_type": if access.dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
-                "sub": access.user_id,
+                "sub": sub,
                 "client_id": access.client_id,
                 "aid": access.app_id,
                 "type": "oauth",
@@ -122,7 +125,14 @@ pub async fn userinfo(
         _ => return Ok(None),
     };
     let user = users::find(&*state.db, app.id, access.user_id).await?;
-    Ok(Some(
-        grants::profile_claims(state, &user, &access.scopes).await?,
-    ))
+    let mut claims = grants::profile_claims(state, &user, &access.scopes).await?;
+    // The subject the client knows the user by (OIDC Core §5.3.2, §8).
+    claims.insert(
+        "sub".into(),
+        json!(
+            pairwise::subject_for_client_id(state, app.id, access.client_id, access.user_id)
+                .await?
+        ),
+    );
+    Ok(Some(claims))
 }

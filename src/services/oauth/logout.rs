@@ -60,10 +60,11 @@ pub async fn check(state: &AppState, app: &app::Model, request: &LogoutRequest) 
             }
             _ => return Err(invalid()),
         };
-        hinted_user = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok());
+        hinted_user = match claims.get("sub").and_then(Value::as_str) {
+            // A user id, or the pairwise identifier of a pairwise client.
+            Some(sub) => super::pairwise::resolve(state, app.id, sub).await?,
+            None => None,
+        };
         if hinted_user.is_none() {
             return Err(invalid());
         }

@@ -93,6 +93,12 @@ struct Parsed {
     privacy_policy_url: Option<String>,
     terms_of_service_url: Option<String>,
     jwks: Option<Value>,
+    /// Where the client publishes its keys instead (checked and fetched on use).
+    jwks_uri: Option<String>,
+    /// OIDC Core §8: `public` or `pairwise`, and the sector's list of redirect URIs
+    /// (validated, and fetched, by `pairwise::validate`).
+    subject_type: Option<String>,
+    sector_identifier_uri: Option<String>,
     id_token_alg: Option<String>,
     require_par: bool,
     /// RFC 9449 §5.2 `dpop_bound_access_tokens`.
@@ -248,20 +254,23 @@ fn parse(body: &Map<String, Value>) -> std::result::Result<Parsed, OAuthError> {
     let homepage_url = url("client_uri")?;
     let privacy_policy_url = url("policy_uri")?;
     let terms_of_service_url = url("tos_uri")?;
-    if body.get("jwks_uri").is_some_and(|v| !v.is_null()) {
-        return Err(invalid_metadata(
-            "jwks_uri is not supported: register the public keys inline as jwks",
-        ));
-    }
     let jwks = match body.get("jwks") {
         None | Some(Value::Null) => None,
         Some(jwks) => Some(validate_jwks(jwks).map_err(invalid_metadata)?),
     };
-    if auth_method == "private_key_jwt" && jwks.is_none() {
+    let jwks_uri = string_field(body, "jwks_uri")?;
+    if jwks.is_some() && jwks_uri.is_some() {
         return Err(invalid_metadata(
-            "private_key_jwt needs the client's public keys (jwks)",
+            "jwks and jwks_uri must not both be present (RFC 7591 §2)",
         ));
     }
+    if auth_method == "private_key_jwt" && jwks.is_none() && jwks_uri.is_none() {
+        return Err(invalid_metadata(
+            "private_key_jwt needs the client's public keys (jwks or jwks_uri)",
+        ));
+    }
+    let subject_type = string_field(body, "subject_type")?;
+    let sector_identifier_uri = string_field(body, "sector_identifier_uri")?;
     let id_token_alg = match string_field(body, "id_token_signed_response_alg")?.as_deref() {
         None => None,
         Some("HS256") if auth_method != "none" => Some("HS256".to_owned()),
@@ -330,6 +339,9 @@ fn parse(body: &Map<String, Value>) -> std::result::Result<Parsed, OAuthError> {
         privacy_policy_url,
         terms_of_service_url,
         jwks,
+        jwks_uri,
+        subject_type,
+        sector_identifier_uri,
         id_token_alg,
         require_par,
         dpop_bound,
@@ -350,6 +362,49 @@ async fn backchannel_uri(
             Error::InvalidRequest { message, .. } => invalid_metadata(message),
             other => OAuthError::from(other),
         })
+}
+
+/// The registered `jwks_uri`, held to the webhook URL rules and fetched once to check
+/// that it answers a usable JWK Set (so a typo fails the registration, not every
+/// later token request).
+async fn jwks_uri(
+    state: &AppState,
+    parsed: &Parsed,
+) -> std::result::Result<Option<String>, OAuthError> {
+    let Some(raw) = &parsed.jwks_uri else {
+        return Ok(None);
+    };
+    let uri = super::remote::validate_document_url(state, "jwks_uri", raw)
+        .await
+        .map_err(metadata_error)?;
+    state
+        .client_documents
+        .jwks(&uri, None, state.now())
+        .await
+        .map_err(|why| invalid_metadata(format!("jwks_uri: {why}")))?;
+    Ok(Some(uri))
+}
+
+/// The client's subject type and pairwise sector (OIDC Core §8).
+async fn subject(
+    state: &AppState,
+    parsed: &Parsed,
+    current: Option<&oauth_client::Model>,
+) -> std::result::Result<super::pairwise::SubjectSettings, OAuthError> {
+    super::pairwise::validate(
+        state,
+        Some(
+            parsed
+                .subject_type
+                .as_deref()
+                .unwrap_or(super::pairwise::PUBLIC),
+        ),
+        parsed.sector_identifier_uri.as_deref(),
+        &parsed.redirect_uris,
+        current,
+    )
+    .await
+    .map_err(metadata_error)
 }
 
 fn uses_secret(auth_method: &str) -> bool {
@@ -397,6 +452,13 @@ fn representation(
     }
     if let Some(jwks) = &settings.jwks {
         out.insert("jwks".into(), jwks.clone());
+    }
+    if let Some(uri) = &settings.jwks_uri {
+        out.insert("jwks_uri".into(), json!(uri));
+    }
+    out.insert("subject_type".into(), json!(client.subject_type));
+    if let Some(uri) = &client.sector_identifier_uri {
+        out.insert("sector_identifier_uri".into(), json!(uri));
     }
     if let Some(alg) = &client.id_token_signed_response_alg {
         out.insert("id_token_signed_response_alg".into(), json!(alg));
@@ -522,6 +584,8 @@ pub async fn register(
     };
     let parsed = parse(body)?;
     let backchannel_uri = backchannel_uri(state, &parsed).await?;
+    let jwks_uri = jwks_uri(state, &parsed).await?;
+    let subject = subject(state, &parsed, None).await?;
     let id = db::new_id();
     let (secret, secret_hash, sealed) = if uses_secret(&parsed.auth_method) {
         // client_secret_jwt and HS256 ID tokens need the secret itself: sealed.
@@ -566,6 +630,9 @@ pub async fn register(
         // Token exchange is an administrator's decision (REST or GraphQL), never
         // the registrant's.
         token_exchange: Set(None),
+        subject_type: Set(subject.subject_type),
+        sector_identifier_uri: Set(subject.sector_identifier_uri),
+        sector_identifier: Set(subject.sector),
     }
     .insert(&txn)
     .await?;
@@ -574,7 +641,7 @@ pub async fn register(
         app_id: Set(app.id),
         token_endpoint_auth_method: Set(parsed.auth_method.clone()),
         jwks: Set(parsed.jwks.clone()),
-        jwks_uri: Set(None),
+        jwks_uri: Set(jwks_uri),
         require_par: Set(parsed.require_par),
         dynamically_registered: Set(true),
         registration_token_hash: Set(Some(state.hasher.hash(&registration_token))),
@@ -644,7 +711,11 @@ fn client_actor(client: &oauth_client::Model) -> Actor {
     }
 }
 
-/// `GET /{slug}/v1/oauth/register/{client_id}` (RFC 7592 §2.1).
+/// `GET /{slug}/v1/oauth/register/{client_id}` (RFC 7592 §2.1). The answer carries
+/// the `registration_access_token` (§3 requires it); Heimdall keeps only a hash of
+/// the token, so it is a new one and the one presented stops working (as in
+/// Keycloak). The swap is conditional on the presented token's hash, so two
+/// concurrent uses of one token cannot both get a successor.
 pub async fn read(
     state: &AppState,
     app: &entity::app::Model,
@@ -652,7 +723,29 @@ pub async fn read(
     bearer: Option<&str>,
 ) -> std::result::Result<Value, OAuthError> {
     let (client, settings) = managed(state, app, client_id, bearer).await?;
-    Ok(representation(state, app, &client, &settings))
+    let token = crypto::generate_secret(prefix::REGISTRATION_TOKEN)?;
+    let txn = state.db.begin_write().await?;
+    let swapped = oauth_client_settings::Entity::update_many()
+        .col_expr(
+            oauth_client_settings::Column::RegistrationTokenHash,
+            Expr::value(state.hasher.hash(&token)),
+        )
+        .filter(oauth_client_settings::Column::ClientId.eq(settings.client_id))
+        .filter(
+            oauth_client_settings::Column::RegistrationTokenHash
+                .eq(settings.registration_token_hash.clone()),
+        )
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    if swapped.rows_affected != 1 {
+        return Err(invalid_token(
+            "the registration access token is invalid for this client",
+        ));
+    }
+    let mut out = representation(state, app, &client, &settings);
+    out["registration_access_token"] = json!(token);
+    Ok(out)
 }
 
 /// `PUT /{slug}/v1/oauth/register/{client_id}` (RFC 7592 §2.2): the new metadata
@@ -719,13 +812,21 @@ pub async fn replace(
     model.allowed_scopes = Set(json!(parsed.scopes));
     model.id_token_signed_response_alg = Set(parsed.id_token_alg.clone());
     model.dpop_bound_access_tokens = Set(parsed.dpop_bound);
+    let subject = subject(state, &parsed, Some(&client)).await?;
+    model.subject_type = Set(subject.subject_type);
+    model.sector_identifier_uri = Set(subject.sector_identifier_uri);
+    model.sector_identifier = Set(subject.sector);
     model.updated_at = Set(now);
     let mut settings_model = settings.into_active_model();
     settings_model.token_endpoint_auth_method = Set(parsed.auth_method.clone());
     settings_model.jwks = Set(parsed.jwks.clone());
+    settings_model.jwks_uri = Set(jwks_uri(state, &parsed).await?);
     settings_model.require_par = Set(parsed.require_par);
     settings_model.metadata = Set(Value::Object(parsed.extra.clone()));
     settings_model.updated_at = Set(now);
+    // A successor token, as on a read (RFC 7592 §3).
+    let token = crypto::generate_secret(prefix::REGISTRATION_TOKEN)?;
+    settings_model.registration_token_hash = Set(Some(state.hasher.hash(&token)));
     let txn = state.db.begin_write().await?;
     let client = model.update(&txn).await?;
     let settings = settings_model.update(&txn).await?;
@@ -741,7 +842,9 @@ pub async fn replace(
         .target(Target::new("oauth_client", client.id)),
     )
     .await?;
-    Ok(representation(state, app, &client, &settings))
+    let mut out = representation(state, app, &client, &settings);
+    out["registration_access_token"] = json!(token);
+    Ok(out)
 }
 
 /// `DELETE /{slug}/v1/oauth/register/{client_id}` (RFC 7592 §2.3): the client and

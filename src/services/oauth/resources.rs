@@ -344,7 +344,10 @@ pub async fn issue_jwt(
         });
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(state.issuer(&app.name)));
-    claims.insert("sub".into(), json!(subject.user_id));
+    claims.insert(
+        "sub".into(),
+        json!(super::pairwise::subject(state, client, subject.user_id).await?),
+    );
     claims.insert("aud".into(), json!(resource.identifier));
     claims.insert("client_id".into(), json!(client.id.to_string()));
     claims.insert("scope".into(), json!(subject.scopes.join(" ")));
@@ -451,7 +454,9 @@ pub async fn authenticate_at_jwt(state: &AppState, token: &str) -> Result<Princi
     let Some(registered) = registered else {
         return Err(invalid("aud is not an API of this app"));
     };
-    let user_id = Uuid::parse_str(&claims.sub).map_err(|_| invalid("sub"))?;
+    let user_id = super::pairwise::resolve(state, app.id, &claims.sub)
+        .await?
+        .ok_or_else(|| invalid("sub"))?;
     let client = clients::find(state, app.id, &claims.client_id)
         .await?
         .filter(|c| c.is_active)

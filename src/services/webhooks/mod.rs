@@ -643,6 +643,7 @@ pub async fn send_test(
         body: Set(body),
         created_at: Set(now),
         traceparent: Set(crate::trace::current().map(|context| context.header())),
+        tracestate: Set(crate::trace::current_state().map(|s| s.to_string())),
     })
     .exec_without_returning(&txn)
     .await?;

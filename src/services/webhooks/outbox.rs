@@ -72,6 +72,7 @@ pub async fn emit(
         body: Set(body),
         created_at: Set(created_at),
         traceparent: Set(crate::trace::current().map(|context| context.header())),
+        tracestate: Set(crate::trace::current_state().map(|s| s.to_string())),
     })
     .exec_without_returning(conn)
     .await?;

@@ -178,6 +178,8 @@ pub struct Claimed {
     pub body: String,
     /// The `traceparent` of the request that caused the event, if any.
     pub traceparent: Option<String>,
+    /// The `tracestate` that came with it.
+    pub tracestate: Option<String>,
 }
 
 /// Claims up to `limit` due deliveries: marks the attempt as started and holds it
@@ -256,23 +258,25 @@ pub async fn claim_due(state: &AppState, limit: u64) -> Result<Vec<Claimed>> {
         .into_iter()
         .map(|e| (e.id, e))
         .collect();
-    let bodies: HashMap<Uuid, (String, Option<String>)> = webhook_event::Entity::find()
+    type Event = (String, Option<String>, Option<String>);
+    let bodies: HashMap<Uuid, Event> = webhook_event::Entity::find()
         .filter(webhook_event::Column::Id.is_in(event_ids))
         .all(&*state.db)
         .await?
         .into_iter()
-        .map(|e| (e.id, (e.body, e.traceparent)))
+        .map(|e| (e.id, (e.body, e.traceparent, e.tracestate)))
         .collect();
     Ok(claimed
         .into_iter()
         .filter_map(|delivery| {
             let endpoint = endpoints.get(&delivery.endpoint_id)?.clone();
-            let (body, traceparent) = bodies.get(&delivery.event_id)?.clone();
+            let (body, traceparent, tracestate) = bodies.get(&delivery.event_id)?.clone();
             Some(Claimed {
                 delivery,
                 endpoint,
                 body,
                 traceparent,
+                tracestate,
             })
         })
         .collect())
@@ -356,6 +360,9 @@ pub async fn attempt(state: &AppState, claimed: &Claimed) -> Outcome {
         .and_then(crate::trace::TraceContext::parse)
     {
         request = request.header("traceparent", context.child().header());
+        if let Some(state) = &claimed.tracestate {
+            request = request.header("tracestate", state);
+        }
     }
     let sent = request
         .header(reqwest::header::CONTENT_TYPE, "application/json")
