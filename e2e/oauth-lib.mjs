@@ -4,6 +4,7 @@
 // of plain fetch that signs a user in and answers consent on Heimdall's hosted pages.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './lib.mjs';
@@ -36,6 +37,8 @@ export async function startServer(bin) {
       HEIMDALL_ROOT_KEY: ROOT_KEY,
       HEIMDALL_MASTER_KEY: MASTER_KEY,
       HEIMDALL_LOG: 'warn',
+      // Lets the client's jwks_uri on http://127.0.0.1 through (the webhook URL rules).
+      HEIMDALL_WEBHOOK_ALLOW_PRIVATE: 'true',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -66,6 +69,27 @@ export async function startServer(bin) {
   child.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
   throw new Error(`heimdall did not start:\n${output}`);
+}
+
+/**
+ * A client's JWK Set on http://127.0.0.1:PORT/jwks.json (node:http): `keys` is what it
+ * serves (replace it to rotate), `fetches` the times Heimdall fetched it.
+ */
+export async function startJwksServer() {
+  const served = { keys: [], fetches: [] };
+  const http = createServer((request, response) => {
+    if (request.url !== '/jwks.json') {
+      response.writeHead(404).end();
+      return;
+    }
+    served.fetches.push(Date.now());
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ keys: served.keys }));
+  });
+  await new Promise((ok) => http.listen(0, '127.0.0.1', ok));
+  served.url = `http://127.0.0.1:${http.address().port}/jwks.json`;
+  served.close = () => new Promise((ok) => http.close(ok));
+  return served;
 }
 
 /** The REST admin API with the root key; throws on a non-2xx answer. */

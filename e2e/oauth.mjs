@@ -5,7 +5,14 @@
 // (oauth-lib.mjs `Browser`); everything a client does goes through openid-client's
 // own functions. Each step prints `ok - name` or `not ok - name` with the reason and
 // the last requests and responses on the wire; the run ends with
-// "N passed, N failed" and exits non-zero on a failure.
+// "N passed, N failed" and exits non-zero on a failure. What a step accepts but a
+// spec advises otherwise is printed as `# note:` and listed at the end.
+//
+// Introspection is the SPEC's (../shared/SPEC.md): the request's own bearer token is
+// inspected, never a `token` body field, so openid-client's RFC 7662
+// tokenIntrospection is not supported and a step checks that it is refused (400
+// invalid_request). The client's jwks_uri is a node:http server on 127.0.0.1, let
+// through by HEIMDALL_WEBHOOK_ALLOW_PRIVATE (oauth-lib.mjs startServer).
 //
 // Environment: HEIMDALL_BIN (default target/debug/heimdall).
 import { dirname, join, resolve } from 'node:path';
@@ -19,8 +26,10 @@ import {
   equal,
   lastExchanges,
   pageSummary,
+  record,
   recordingFetch,
   resetWire,
+  startJwksServer,
   startServer,
 } from './oauth-lib.mjs';
 
@@ -83,8 +92,12 @@ async function step(name, fn) {
   }
 }
 
-/** Runs `fn`, which must fail with the OAuth `error` code (a ResponseBodyError or a challenge). */
-async function refused(fn, error, what) {
+/**
+ * Runs `fn`, which must fail with the OAuth `error` code: a ResponseBodyError (the
+ * JSON body's error) or a WWWAuthenticateChallengeError (the challenge's error
+ * parameter). `kind`, when given, is the class the error must be.
+ */
+async function refused(fn, error, what, kind) {
   let caught;
   try {
     await fn();
@@ -94,18 +107,116 @@ async function refused(fn, error, what) {
   check(caught, `${what}: expected ${error}, but it succeeded`);
   let code = caught.error;
   if (caught instanceof client.WWWAuthenticateChallengeError) {
-    // A 401 with a challenge: the error is the challenge's, or else the JSON body's
-    // (an invalid_client answer may carry a Basic challenge, RFC 6749 §5.2).
     code = caught.cause?.find((c) => c.parameters?.error)?.parameters?.error;
-    if (!code) {
-      const body = await caught.response?.clone().json().catch(() => null);
-      code = body?.error;
-      caught.error = code;
-      caught.error_description = body?.error_description;
-    }
   }
-  check(code === error, () => `${what}: expected ${error}, got ${describe(caught)}`);
+  check(code === error, () => `${what}: expected ${error}, got ${caught.constructor?.name}: ${describe(caught)}`);
+  if (kind) {
+    check(caught instanceof kind, () => `${what}: expected a ${kind.name}, got ${caught.constructor?.name}: ${describe(caught)}`);
+  }
   return caught;
+}
+
+/**
+ * Runs `fn`, which must fail with a 401 whose WWW-Authenticate challenge (`scheme`)
+ * carries no error parameter, so openid-client raises a WWWAuthenticateChallengeError
+ * rather than a ResponseBodyError; the OAuth `error` is then only in the JSON body.
+ * Two answers do that, both as their RFCs allow: a request without the credentials
+ * (RFC 6750 §3.1: no error code then) and invalid_client for a client_secret_post
+ * client (RFC 6749 §5.2: a 401 MAY name the supported schemes).
+ */
+async function challenged(fn, scheme, error, what) {
+  let caught;
+  try {
+    await fn();
+  } catch (e) {
+    caught = e;
+  }
+  check(caught instanceof client.WWWAuthenticateChallengeError, () => `${what}: expected a ${scheme} challenge, got ${caught ? `${caught.constructor?.name}: ${describe(caught)}` : 'a success'}`);
+  equal(caught.cause?.map((c) => c.scheme), [scheme], `${what}: the challenge schemes`);
+  const body = await caught.response?.clone().json().catch(() => null);
+  check(body?.error === error, () => `${what}: expected ${error} in the body, got ${JSON.stringify(body)}`);
+  return caught;
+}
+
+/** What a run shows without failing a step (printed as `# note:` and again at the end). */
+const notes = [];
+function note(message) {
+  notes.push(message);
+  console.log(`# note: ${message}`);
+}
+
+/**
+ * A 401 invalid_token where credentials were sent: RFC 6750 §3 wants the error in the
+ * Bearer challenge (then openid-client reads it there). Heimdall's registration
+ * endpoints put it in the JSON body only (a bare `Bearer realm="heimdall"`): accepted,
+ * and noted, until the challenge carries it.
+ */
+async function invalidToken(fn, what) {
+  let caught;
+  try {
+    await fn();
+  } catch (e) {
+    caught = e;
+  }
+  check(caught instanceof client.WWWAuthenticateChallengeError, () => `${what}: expected a Bearer challenge, got ${caught ? `${caught.constructor?.name}: ${describe(caught)}` : 'a success'}`);
+  const challenge = caught.cause?.find((c) => c.scheme === 'bearer');
+  check(challenge, () => `${what}: no Bearer challenge in ${JSON.stringify(caught.cause)}`);
+  if (challenge.parameters?.error) {
+    equal(challenge.parameters.error, 'invalid_token', `${what}: the challenge's error`);
+    return;
+  }
+  const body = await caught.response?.clone().json().catch(() => null);
+  equal(body?.error, 'invalid_token', `${what}: the body's error`);
+  note(`${what}: 401 with WWW-Authenticate ${JSON.stringify(caught.cause)} (no error="invalid_token", RFC 6750 §3); the error is only in the body`);
+}
+
+/** The same for a raw answer of the registration endpoints (status, headers, JSON). */
+function invalidTokenAnswer(answer, what) {
+  equal([answer.status, answer.json?.error], [401, 'invalid_token'], what);
+  const challenge = answer.headers.get('www-authenticate') ?? '';
+  check(/^Bearer\b/i.test(challenge), `${what}: WWW-Authenticate ${challenge}`);
+  if (!/error="invalid_token"/.test(challenge)) note(`${what}: WWW-Authenticate ${challenge} (no error="invalid_token", RFC 6750 §3)`);
+}
+
+/** A client's request to its own registration_client_uri (RFC 7592) with `token`. */
+async function registration(uri, token, method = 'GET', body) {
+  const response = await fetch(uri, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  record({
+    request: `${method} ${uri}`,
+    requestHeaders: { authorization: `Bearer ${token}` },
+    requestBody: body ? JSON.stringify(body) : undefined,
+    status: response.status,
+    responseHeaders: Object.fromEntries(response.headers),
+    responseBody: text,
+  });
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON */
+  }
+  return { status: response.status, json, headers: response.headers };
+}
+
+/** The SPEC's introspection: POST /{app}/v1/oauth/introspect inspects its own bearer token. */
+async function introspect(token) {
+  const url = s.metadata.introspection_endpoint;
+  const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+  const text = await response.text();
+  record({
+    request: `POST ${url}`,
+    requestHeaders: { authorization: `Bearer ${token}` },
+    status: response.status,
+    responseHeaders: Object.fromEntries(response.headers),
+    responseBody: text,
+  });
+  equal(response.status, 200, `introspection status (${text})`);
+  return JSON.parse(text);
 }
 
 const server = await startServer(bin);
@@ -241,6 +352,7 @@ await step('1 discovery: OpenID configuration and RFC 8414 metadata agree on the
   }
   check(m.dpop_signing_alg_values_supported?.includes('ES256'), 'dpop_signing_alg_values_supported lacks ES256');
   check(m.code_challenge_methods_supported?.includes('S256'), 'code_challenge_methods_supported lacks S256');
+  equal(m.subject_types_supported, ['public', 'pairwise'], 'subject_types_supported');
   s.metadata = m;
 });
 
@@ -276,19 +388,25 @@ await step('2 dynamic client registration (dynamic_registration "open") with dyn
   s.agent = config;
 });
 
-await step('2 RFC 7592 read: the client information response with registration_client_uri and registration_access_token (§3)', async () => {
+await step('2 RFC 7592 read: the client information response carries a successor registration_access_token; the used one stops working', async () => {
   check(s.agent, 'needs the registered client');
   const m = s.agent.clientMetadata();
-  const read = await fetch(m.registration_client_uri, {
-    headers: { authorization: `Bearer ${m.registration_access_token}` },
-  });
-  equal(read.status, 200, 'status');
-  const body = await read.json();
+  const read = await registration(m.registration_client_uri, m.registration_access_token);
+  equal(read.status, 200, 'status of the read');
+  const body = read.json;
   equal(body.client_id, m.client_id, 'client_id');
   equal(body.registration_client_uri, m.registration_client_uri, 'registration_client_uri');
   check(!('client_secret' in body) || body.client_secret === m.client_secret, 'the read shows another secret');
-  // RFC 7592 §3: REQUIRED in the client information response (the same token, or a rotated one).
-  check(typeof body.registration_access_token === 'string', () => `no registration_access_token in ${JSON.stringify(body)}`);
+  if ('client_secret' in body) note('the RFC 7592 read shows the client_secret (docs: "the metadata (without the secret)")');
+  // RFC 7592 §3: REQUIRED in the client information response; Heimdall keeps only a
+  // hash, so it is a successor and the presented token ends.
+  check(body.registration_access_token?.startsWith('hm_rat_'), () => `no registration_access_token in ${JSON.stringify(body)}`);
+  check(body.registration_access_token !== m.registration_access_token, 'the read returned the same registration_access_token');
+  const old = await registration(m.registration_client_uri, m.registration_access_token);
+  invalidTokenAnswer(old, 'RFC 7592 read with the used registration_access_token');
+  const again = await registration(m.registration_client_uri, body.registration_access_token);
+  equal(again.status, 200, 'a read with the successor');
+  check(again.json.registration_access_token && again.json.registration_access_token !== body.registration_access_token, 'the second read did not rotate');
 });
 
 await step('2 registration errors (RFC 7591 §3.2.2): invalid_redirect_uri, invalid_client_metadata', async () => {
@@ -311,12 +429,11 @@ await step('2 dynamic_registration "token": dynamicClientRegistration with an in
     const initialAccessToken = minted.data.token;
     check(initialAccessToken?.startsWith('hm_iat_'), `initial access token ${initialAccessToken}`);
     const metadata = { client_name: 'Partner', redirect_uris: [REDIRECT] };
-    await refused(() => client.dynamicClientRegistration(new URL(issuer), metadata, undefined, options), 'invalid_token', 'a registration without the token');
+    await challenged(() => client.dynamicClientRegistration(new URL(issuer), metadata, undefined, options), 'bearer', 'invalid_token', 'a registration without the token');
     const config = await client.dynamicClientRegistration(new URL(issuer), metadata, undefined, { ...options, initialAccessToken });
     check(config.clientMetadata().client_id, 'no client_id');
-    await refused(
+    await invalidToken(
       () => client.dynamicClientRegistration(new URL(issuer), metadata, undefined, { ...options, initialAccessToken }),
-      'invalid_token',
       'a used-up initial access token',
     );
   } finally {
@@ -357,14 +474,21 @@ await step('2 refresh with refreshTokenGrant: rotation, the old refresh token is
   equal(info.sub, s.aliceId, 'userinfo with the refreshed token');
 });
 
-await step('2 introspection (RFC 7662) by the confidential client with tokenIntrospection', async () => {
+await step('2 introspection the SPEC way: POST introspect with the access token as the bearer → active, sub, client_id, scope', async () => {
   const t = s.agentRefreshed;
   check(t, 'needs the refreshed tokens');
-  const info = await client.tokenIntrospection(s.agent, t.access_token);
+  const info = await introspect(t.access_token);
   equal(info.active, true, 'active');
   equal(info.client_id, s.agent.clientMetadata().client_id, 'client_id');
   equal(info.sub, s.aliceId, 'sub');
   check(info.scope?.split(' ').includes('email'), `scope ${info.scope}`);
+});
+
+await step('2 introspection: openid-client\'s RFC 7662 tokenIntrospection (a token body field) is refused 400 invalid_request (not supported)', async () => {
+  const t = s.agentRefreshed;
+  check(t, 'needs the refreshed tokens');
+  const error = await refused(() => client.tokenIntrospection(s.agent, t.access_token), 'invalid_request', 'tokenIntrospection', client.ResponseBodyError);
+  equal(error.status, 400, 'status');
 });
 
 await step('2 revocation with tokenRevocation: the refresh token and its access tokens end', async () => {
@@ -377,11 +501,11 @@ await step('2 revocation with tokenRevocation: the refresh token and its access 
   await client.tokenRevocation(s.agent, 'hm_rt_no-such-token');
 });
 
-await step('2 introspection (RFC 7662) of the revoked access token: {"active": false}', async () => {
+await step('2 introspection the SPEC way of the revoked access token: 200 {"active": false}', async () => {
   const t = s.agentRefreshed;
   check(t, 'needs the refreshed tokens');
-  const info = await client.tokenIntrospection(s.agent, t.access_token);
-  equal(info.active, false, 'active');
+  const info = await introspect(t.access_token);
+  equal(info, { active: false }, 'the answer');
 });
 
 await step('2 a reused refresh token is refused and ends its family (rotation with reuse detection)', async () => {
@@ -432,30 +556,39 @@ await step('3 PAR: buildAuthorizationUrlWithPAR → sign in → code → tokens;
   equal(again.page.status, 400, `status of a reused request_uri (${pageSummary(again.page.html)})`);
 });
 
-await step('3 RFC 7592: PUT replaces the PAR client\'s registration, DELETE removes it (then PAR is invalid_client)', async () => {
+await step('3 RFC 7592: read → successor token, the old one 401; PUT with it → 200 and another; DELETE with the latest (then PAR is invalid_client)', async () => {
   check(s.pushy, 'needs the PAR client');
   const m = s.pushy.clientMetadata();
-  const headers = { authorization: `Bearer ${m.registration_access_token}`, 'content-type': 'application/json' };
-  const put = await fetch(m.registration_client_uri, {
-    method: 'PUT',
-    headers,
-    body: JSON.stringify({
-      client_id: m.client_id,
-      client_name: 'Pushy 2',
-      redirect_uris: [REDIRECT],
-      token_endpoint_auth_method: 'client_secret_post',
-      scope: 'openid email',
-      require_pushed_authorization_requests: true,
-    }),
+  const uri = m.registration_client_uri;
+  const read = await registration(uri, m.registration_access_token);
+  equal(read.status, 200, 'status of the read');
+  const second = read.json.registration_access_token;
+  check(second && second !== m.registration_access_token, `the read's registration_access_token ${second}`);
+  const old = await registration(uri, m.registration_access_token);
+  invalidTokenAnswer(old, 'RFC 7592 read with the used token');
+  const put = await registration(uri, second, 'PUT', {
+    client_id: m.client_id,
+    client_name: 'Pushy 2',
+    redirect_uris: [REDIRECT],
+    token_endpoint_auth_method: 'client_secret_post',
+    scope: 'openid email',
+    require_pushed_authorization_requests: true,
   });
-  equal(put.status, 200, `PUT status (${await put.clone().text()})`);
-  equal((await put.json()).client_name, 'Pushy 2', 'client_name after PUT');
-  const del = await fetch(m.registration_client_uri, { method: 'DELETE', headers });
-  equal(del.status, 204, 'DELETE status');
-  await refused(
+  equal(put.status, 200, `PUT status (${JSON.stringify(put.json)})`);
+  equal(put.json.client_name, 'Pushy 2', 'client_name after PUT');
+  const third = put.json.registration_access_token;
+  check(third && third !== second && third !== m.registration_access_token, `the PUT's registration_access_token ${third}`);
+  const stale = await registration(uri, second, 'DELETE');
+  invalidTokenAnswer(stale, 'RFC 7592 DELETE with the token the PUT used');
+  // The secret stays across the PUT: the client still authenticates.
+  await client.tokenRevocation(s.pushy, 'hm_at_unknown');
+  const del = await registration(uri, third, 'DELETE');
+  equal(del.status, 204, 'DELETE status with the latest token');
+  await challenged(
     () => client.buildAuthorizationUrlWithPAR(s.pushy, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }),
+    'basic',
     'invalid_client',
-    'PAR by a deleted client',
+    'PAR by a deleted client_secret_post client',
   );
 });
 
@@ -515,11 +648,64 @@ await step('4 private_key_jwt (inline jwks, ES256) at the token and revocation e
     client.PrivateKeyJwt({ key: privateKey, kid: jwk.kid }, { [client.modifyAssertion]: (_h, payload) => void (payload.jti = jti) }),
   );
   await client.tokenRevocation(replaying, 'hm_at_unknown');
-  await refused(() => client.tokenRevocation(replaying, 'hm_at_unknown'), 'invalid_client', 'a replayed client assertion');
+  await refused(() => client.tokenRevocation(replaying, 'hm_at_unknown'), 'invalid_client', 'a replayed client assertion', client.ResponseBodyError);
   // Another key's assertion is refused.
   const other = await jose.generateKeyPair('ES256');
   const forged = configure(config.clientMetadata().client_id, {}, client.PrivateKeyJwt({ key: other.privateKey, kid: jwk.kid }));
-  await refused(() => client.refreshTokenGrant(forged, 'hm_rt_whatever'), 'invalid_client', 'an assertion of another key');
+  await refused(() => client.refreshTokenGrant(forged, 'hm_rt_whatever'), 'invalid_client', 'an assertion of another key', client.ResponseBodyError);
+});
+
+await step('4 private_key_jwt with a jwks_uri (a node:http JWK Set on 127.0.0.1): registration fetches it, the code flow works', async () => {
+  s.jwksServer = await startJwksServer();
+  const { privateKey, publicKey } = await jose.generateKeyPair('ES256');
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'rotating-1', alg: 'ES256', use: 'sig' };
+  s.jwksServer.keys = [jwk];
+  const config = await client.dynamicClientRegistration(
+    new URL(issuer),
+    {
+      client_name: 'Rotating',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks_uri: s.jwksServer.url,
+      scope: 'openid email offline_access',
+    },
+    client.PrivateKeyJwt({ key: privateKey, kid: jwk.kid }),
+    options,
+  );
+  const m = config.clientMetadata();
+  equal(m.jwks_uri, s.jwksServer.url, 'jwks_uri of the registration');
+  check(!m.jwks, `the registration answered an inline jwks too: ${JSON.stringify(m.jwks)}`);
+  check(!m.client_secret, 'a private_key_jwt client got a secret');
+  equal(s.jwksServer.fetches.length, 1, 'fetches of the JWK Set at registration');
+  const { tokens } = await codeFlow(config, { scope: 'openid email offline_access' });
+  equal(tokens.claims().sub, s.aliceId, 'ID token sub');
+  equal(s.jwksServer.fetches.length, 1, 'fetches of the JWK Set after the code flow (the cached set has the kid)');
+  s.rotating = { config, privateKey, kid: jwk.kid, refreshToken: tokens.refresh_token };
+});
+
+await step('4 jwks_uri rotation: a new kid within 10 s of the last fetch is refused (cooldown); after it, Heimdall refetches and the new key works, the retired one not', async () => {
+  check(s.rotating, 'needs the jwks_uri client');
+  const { config, privateKey, kid } = s.rotating;
+  const clientId = config.clientMetadata().client_id;
+  const next = await jose.generateKeyPair('ES256');
+  const jwk = { ...(await jose.exportJWK(next.publicKey)), kid: 'rotating-2', alg: 'ES256', use: 'sig' };
+  s.jwksServer.keys = [jwk]; // the rotation: only the new key is published
+  const rotated = configure(clientId, {}, client.PrivateKeyJwt({ key: next.privateKey, kid: jwk.kid }));
+  const lastFetch = () => s.jwksServer.fetches.at(-1);
+  if (Date.now() - lastFetch() < 8000) {
+    await refused(() => client.tokenRevocation(rotated, 'hm_at_unknown'), 'invalid_client', 'a new kid within the refetch cooldown', client.ResponseBodyError);
+    equal(s.jwksServer.fetches.length, 1, 'fetches of the JWK Set during the cooldown');
+  }
+  const wait = lastFetch() + 11000 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const refreshed = await client.refreshTokenGrant(rotated, s.rotating.refreshToken);
+  check(refreshed.access_token, 'no access token from the refresh with the new key');
+  equal(s.jwksServer.fetches.length, 2, 'fetches of the JWK Set after the new kid');
+  const retired = configure(clientId, {}, client.PrivateKeyJwt({ key: privateKey, kid }));
+  await refused(() => client.refreshTokenGrant(retired, refreshed.refresh_token), 'invalid_client', 'the retired key', client.ResponseBodyError);
+  await client.tokenRevocation(rotated, refreshed.refresh_token);
 });
 
 await step('4 client_secret_jwt (HS256 with the issued secret) at the token endpoint', async () => {
@@ -538,7 +724,7 @@ await step('4 client_secret_jwt (HS256 with the issued secret) at the token endp
   const { tokens } = await codeFlow(config, { scope: 'openid email' });
   equal(tokens.claims().sub, s.aliceId, 'ID token sub');
   const wrong = configure(config.clientMetadata().client_id, {}, client.ClientSecretJwt('not-the-secret-at-all-0123456789'));
-  await refused(() => client.refreshTokenGrant(wrong, 'hm_rt_whatever'), 'invalid_client', 'an assertion with a wrong secret');
+  await refused(() => client.refreshTokenGrant(wrong, 'hm_rt_whatever'), 'invalid_client', 'an assertion with a wrong secret', client.ResponseBodyError);
 });
 
 // 5. DPoP ----------------------------------------------------------------------------
@@ -566,11 +752,16 @@ await step('5 DPoP: a public client with dpop_bound_access_tokens; tokens bound 
   s.jkt = await jose.calculateJwkThumbprint(await jose.exportJWK(keyPair.publicKey));
 });
 
-await step('5 DPoP: fetchUserInfo with the DPoP handle; the bound token as a Bearer is refused', async () => {
+await step('5 DPoP: fetchUserInfo and introspection (fetchProtectedResource) with the DPoP handle; the bound token as a Bearer is refused', async () => {
   check(s.dpop, 'needs the DPoP tokens');
   const { config, dpop, tokens } = s.dpop;
   const info = await client.fetchUserInfo(config, tokens.access_token, s.aliceId, { DPoP: dpop });
   equal(info.email, ALICE, 'userinfo email');
+  // Introspection of the bound token, itself the DPoP-bound bearer (the SPEC way), with openid-client's fetchProtectedResource.
+  const introspected = await client.fetchProtectedResource(config, tokens.access_token, new URL(s.metadata.introspection_endpoint), 'POST', undefined, undefined, { DPoP: dpop });
+  equal(introspected.status, 200, 'introspection status');
+  const body = await introspected.json();
+  equal([body.active, body.token_type, body.cnf?.jkt], [true, 'DPoP', s.jkt], 'introspection of the bound token (active, token_type, cnf.jkt)');
   await refused(() => client.fetchUserInfo(config, tokens.access_token, s.aliceId), 'invalid_token', 'a DPoP-bound token as Bearer');
   const other = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
   // RFC 9449 §4.3 (12) and §7.1: a proof whose key is not the token's is an invalid proof.
@@ -797,10 +988,69 @@ await step('9 clientCredentialsGrant for a machine client (client_secret_basic)'
   check(tokens.access_token, 'no access token');
 });
 
+// 10. Pairwise subject identifiers ------------------------------------------------------
+
+async function pairwiseClient(name, redirectUris) {
+  const config = await client.dynamicClientRegistration(
+    new URL(issuer),
+    {
+      client_name: name,
+      redirect_uris: redirectUris,
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      subject_type: 'pairwise',
+      scope: 'openid email offline_access',
+    },
+    client.ClientSecretBasic(),
+    options,
+  );
+  equal(config.clientMetadata().subject_type, 'pairwise', 'registered subject_type');
+  client.enableNonRepudiationChecks(config);
+  return config;
+}
+
+await step('10 pairwise (DCR subject_type "pairwise"): the ID token sub is 43 characters, not the user id nor the public sub; fetchUserInfo with it', async () => {
+  check(s.agentTokens, 'needs the public client\'s ID token');
+  const users = await api('GET', '/v1/apps/acme/users');
+  const alice = (users.data ?? users).find((u) => u.email === ALICE);
+  check(alice?.id, () => `alice is not in ${JSON.stringify(users).slice(0, 300)}`);
+  const config = await pairwiseClient('Partner portal', [REDIRECT]);
+  const { tokens } = await codeFlow(config, { scope: 'openid email offline_access' });
+  const sub = tokens.claims().sub; // openid-client validated the ID token
+  check(/^[A-Za-z0-9_-]{43}$/.test(sub), `pairwise sub ${sub}`);
+  check(sub !== alice.id, `the pairwise sub is the user id ${alice.id}`);
+  const publicSub = s.agentTokens.claims().sub;
+  equal(publicSub, alice.id, 'the public client\'s sub');
+  check(sub !== publicSub, 'the pairwise sub is the public sub');
+  // openid-client checks that userinfo's sub is the expected (the ID token's) one.
+  const info = await client.fetchUserInfo(config, tokens.access_token, sub);
+  equal(info.email, ALICE, 'userinfo email');
+  const introspected = await introspect(tokens.access_token);
+  equal([introspected.active, introspected.sub], [true, sub], 'introspection of the pairwise client\'s token (active, sub)');
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  if (refreshed.id_token) equal(refreshed.claims().sub, sub, 'the refreshed ID token sub');
+  await client.fetchUserInfo(config, refreshed.access_token, sub);
+  s.pairwise = { config, sub };
+});
+
+await step('10 pairwise: a second client of the same redirect host sees the same sub; a JWT access token (API resource) carries it and works at userinfo', async () => {
+  check(s.pairwise, 'needs the first pairwise client');
+  const config = await pairwiseClient('Partner mobile', ['http://127.0.0.1:8765/mobile', REDIRECT]);
+  const { tokens } = await codeFlow(config, { scope: 'openid email' });
+  equal(tokens.claims().sub, s.pairwise.sub, 'the ID token sub of the second client of sector 127.0.0.1');
+  const withResource = await codeFlow(s.pairwise.config, { scope: 'openid invoices:read', resource: INVOICES });
+  const { payload } = await verifyAccessToken(withResource.tokens.access_token, INVOICES);
+  equal(payload.sub, s.pairwise.sub, 'sub of the RFC 9068 access token');
+  const info = await client.fetchUserInfo(s.pairwise.config, withResource.tokens.access_token, s.pairwise.sub);
+  equal(info.sub, s.pairwise.sub, 'userinfo with the pairwise JWT access token');
+});
+
 server.stop();
+await s.jwksServer?.close();
 if (failed) {
   console.log(`\nfailed: ${failures.join('; ')}`);
   console.log(`heimdall output (last 2000 chars):\n${server.output().slice(-2000)}`);
 }
+if (notes.length) console.log(`\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
