@@ -120,9 +120,10 @@ async function refused(fn, error, what, kind) {
  * Runs `fn`, which must fail with a 401 whose WWW-Authenticate challenge (`scheme`)
  * carries no error parameter, so openid-client raises a WWWAuthenticateChallengeError
  * rather than a ResponseBodyError; the OAuth `error` is then only in the JSON body.
- * Two answers do that, both as their RFCs allow: a request without the credentials
- * (RFC 6750 §3.1: no error code then) and invalid_client for a client_secret_post
- * client (RFC 6749 §5.2: a 401 MAY name the supported schemes).
+ * Two answers do that: a request without the credentials (RFC 6750 §3.1: no error
+ * code then) and every invalid_client, whatever the client authenticated with (SPEC
+ * §10: client authentication errors are 401 invalid_client with WWW-Authenticate, a
+ * Basic challenge; RFC 6749 §5.2 allows it).
  */
 async function challenged(fn, scheme, error, what) {
   let caught;
@@ -648,11 +649,11 @@ await step('4 private_key_jwt (inline jwks, ES256) at the token and revocation e
     client.PrivateKeyJwt({ key: privateKey, kid: jwk.kid }, { [client.modifyAssertion]: (_h, payload) => void (payload.jti = jti) }),
   );
   await client.tokenRevocation(replaying, 'hm_at_unknown');
-  await refused(() => client.tokenRevocation(replaying, 'hm_at_unknown'), 'invalid_client', 'a replayed client assertion', client.ResponseBodyError);
+  await challenged(() => client.tokenRevocation(replaying, 'hm_at_unknown'), 'basic', 'invalid_client', 'a replayed client assertion');
   // Another key's assertion is refused.
   const other = await jose.generateKeyPair('ES256');
   const forged = configure(config.clientMetadata().client_id, {}, client.PrivateKeyJwt({ key: other.privateKey, kid: jwk.kid }));
-  await refused(() => client.refreshTokenGrant(forged, 'hm_rt_whatever'), 'invalid_client', 'an assertion of another key', client.ResponseBodyError);
+  await challenged(() => client.refreshTokenGrant(forged, 'hm_rt_whatever'), 'basic', 'invalid_client', 'an assertion of another key');
 });
 
 await step('4 private_key_jwt with a jwks_uri (a node:http JWK Set on 127.0.0.1): registration fetches it, the code flow works', async () => {
@@ -695,7 +696,7 @@ await step('4 jwks_uri rotation: a new kid within 10 s of the last fetch is refu
   const rotated = configure(clientId, {}, client.PrivateKeyJwt({ key: next.privateKey, kid: jwk.kid }));
   const lastFetch = () => s.jwksServer.fetches.at(-1);
   if (Date.now() - lastFetch() < 8000) {
-    await refused(() => client.tokenRevocation(rotated, 'hm_at_unknown'), 'invalid_client', 'a new kid within the refetch cooldown', client.ResponseBodyError);
+    await challenged(() => client.tokenRevocation(rotated, 'hm_at_unknown'), 'basic', 'invalid_client', 'a new kid within the refetch cooldown');
     equal(s.jwksServer.fetches.length, 1, 'fetches of the JWK Set during the cooldown');
   }
   const wait = lastFetch() + 11000 - Date.now();
@@ -704,7 +705,7 @@ await step('4 jwks_uri rotation: a new kid within 10 s of the last fetch is refu
   check(refreshed.access_token, 'no access token from the refresh with the new key');
   equal(s.jwksServer.fetches.length, 2, 'fetches of the JWK Set after the new kid');
   const retired = configure(clientId, {}, client.PrivateKeyJwt({ key: privateKey, kid }));
-  await refused(() => client.refreshTokenGrant(retired, refreshed.refresh_token), 'invalid_client', 'the retired key', client.ResponseBodyError);
+  await challenged(() => client.refreshTokenGrant(retired, refreshed.refresh_token), 'basic', 'invalid_client', 'the retired key');
   await client.tokenRevocation(rotated, refreshed.refresh_token);
 });
 
@@ -724,7 +725,7 @@ await step('4 client_secret_jwt (HS256 with the issued secret) at the token endp
   const { tokens } = await codeFlow(config, { scope: 'openid email' });
   equal(tokens.claims().sub, s.aliceId, 'ID token sub');
   const wrong = configure(config.clientMetadata().client_id, {}, client.ClientSecretJwt('not-the-secret-at-all-0123456789'));
-  await refused(() => client.refreshTokenGrant(wrong, 'hm_rt_whatever'), 'invalid_client', 'an assertion with a wrong secret', client.ResponseBodyError);
+  await challenged(() => client.refreshTokenGrant(wrong, 'hm_rt_whatever'), 'basic', 'invalid_client', 'an assertion with a wrong secret');
 });
 
 // 5. DPoP ----------------------------------------------------------------------------

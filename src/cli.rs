@@ -117,18 +117,44 @@ pub enum DevCommand {
 }
 
 fn init_tracing(config: &Config) {
-    use tracing_subscriber::{EnvFilter, fmt};
+    use tracing_subscriber::{EnvFilter, Layer as _, fmt, layer::SubscriberExt as _};
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    if config.log_format == "json" {
-        builder.json().init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // HEIMDALL_LOG filters the log lines only, so that spans are exported whatever
+    // the log level.
+    let (text, json) = if config.log_format == "json" {
+        let layer = fmt::layer()
+            .json()
+            .with_target(false)
+            .with_writer(std::io::stderr);
+        (None, Some(layer.with_filter(filter)))
     } else {
-        builder.init();
-    }
+        let layer = fmt::layer()
+            .with_target(false)
+            .with_ansi(ansi)
+            .with_writer(std::io::stderr);
+        (Some(layer.with_filter(filter)), None)
+    };
+    let registry = tracing_subscriber::registry().with(text).with(json);
+    #[cfg(feature = "otlp")]
+    let registry = {
+        let otel = match crate::otlp::layer(config) {
+            Ok(layer) => layer,
+            Err(e) => {
+                eprintln!("warning: {e}; spans are not exported");
+                None
+            }
+        };
+        registry.with(otel.map(|layer| {
+            layer.with_filter(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target("heimdall", tracing::Level::INFO)
+                    .with_target("tower_http", tracing::Level::INFO),
+            )
+        }))
+    };
+    // Also bridges the `log` crate's records, as `fmt().init()` did.
+    tracing_subscriber::util::SubscriberInitExt::try_init(registry).ok();
 }
 
 fn print_root_key(key: &str, headline: &str) {
@@ -339,7 +365,10 @@ pub async fn run() -> anyhow::Result<()> {
                 print_root_key(&key, "Heimdall root key (first start).");
             }
             tracing::info!(port = app.port(), public_url = %public, "heimdall listening");
-            app.run_until_stopped().await?;
+            let outcome = app.run_until_stopped().await;
+            #[cfg(feature = "otlp")]
+            crate::otlp::shutdown();
+            outcome?;
             Ok(())
         }
     }

@@ -112,6 +112,11 @@ pub struct Config {
     pub log: String,
     /// `HEIMDALL_LOG_FORMAT`: `text` or `json`.
     pub log_format: String,
+    /// `HEIMDALL_OTLP_ENDPOINT`: export spans over OTLP/HTTP to this collector
+    /// (`{endpoint}/v1/traces`), e.g. `http://127.0.0.1:4318` (cargo feature `otlp`).
+    pub otlp_endpoint: Option<String>,
+    /// `HEIMDALL_OTLP_SERVICE_NAME`: the `service.name` of exported spans.
+    pub otlp_service_name: String,
     /// `HEIMDALL_TRUST_PROXY`: take the client IP from `X-Forwarded-For` (set only
     /// behind a proxy that overwrites that header).
     pub trust_proxy: bool,
@@ -159,6 +164,8 @@ impl Default for Config {
             db_max_connections: 10,
             log: "info".into(),
             log_format: "text".into(),
+            otlp_endpoint: None,
+            otlp_service_name: "heimdall".into(),
             trust_proxy: false,
             password_hash: PasswordHashConfig::default(),
             metrics_bind: None,

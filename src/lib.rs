@@ -28,6 +28,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod i18n;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod request;
 pub mod services;
 pub mod startup;

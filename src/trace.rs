@@ -156,9 +156,35 @@ pub fn current_state() -> Option<Arc<str>> {
         .flatten()
 }
 
-/// The `traceparent` for an outbound call made now: the current trace, a new span.
-pub fn outbound() -> Option<String> {
-    current().map(|context| context.child().header())
+/// A client span for a call made on behalf of `parent` (a webhook delivery, an
+/// upstream identity provider), and the `traceparent` that names it: with OTLP export
+/// on, a real span exported with the trace (see `otlp.rs`); otherwise a new span id
+/// of the trace and a disabled span.
+pub fn client_span(
+    name: &'static str,
+    parent: &TraceContext,
+    state: Option<&str>,
+) -> (tracing::Span, String) {
+    #[cfg(feature = "otlp")]
+    if crate::otlp::enabled() {
+        let span = tracing::info_span!(
+            target: "heimdall::otlp",
+            "outbound",
+            otel.name = name,
+            otel.kind = "client"
+        );
+        let context = crate::otlp::start(&span, Some(parent), state);
+        return (span, context.header());
+    }
+    let _ = (name, state);
+    (tracing::Span::none(), parent.child().header())
+}
+
+/// [`client_span`] for a call the request being served makes now; `None` outside a
+/// request.
+pub fn outbound(name: &'static str) -> Option<(tracing::Span, String)> {
+    let parent = current()?;
+    Some(client_span(name, &parent, current_state().as_deref()))
 }
 
 /// A `tracestate` to pass on: the header lines joined (§3.3.1.1: several lines are one

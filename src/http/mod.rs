@@ -757,14 +757,14 @@ async fn trace_context(
     mut req: Request<axum::body::Body>,
     next: axum::middleware::Next,
 ) -> Response {
-    let context = req
+    // The caller's span, if it sent a valid traceparent.
+    let parent = req
         .headers()
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
-        .and_then(crate::trace::TraceContext::parse)
-        .map(|parent| parent.child());
+        .and_then(crate::trace::TraceContext::parse);
     // tracestate belongs to the caller's traceparent: without a valid one, it goes.
-    let state = context.and_then(|_| {
+    let state = parent.and_then(|_| {
         crate::trace::parse_state(
             req.headers()
                 .get_all("tracestate")
@@ -773,7 +773,33 @@ async fn trace_context(
         )
         .map(std::sync::Arc::<str>::from)
     });
-    let context = context.unwrap_or_else(crate::trace::TraceContext::new_root);
+    #[cfg(feature = "otlp")]
+    if crate::otlp::enabled() {
+        // The request is a server span of the exported trace (otlp.rs); its ids are
+        // the request's context.
+        let span = tracing::info_span!(
+            target: "heimdall::otlp",
+            "server",
+            otel.name = %req.method(),
+            otel.kind = "server",
+            http.request.method = %req.method(),
+            url.path = %req.uri().path(),
+            http.response.status_code = tracing::field::Empty,
+        );
+        let context = crate::otlp::start(&span, parent.as_ref(), state.as_deref());
+        req.extensions_mut().insert(context);
+        let response = tracing::Instrument::instrument(
+            crate::trace::scope(context, state, next.run(req)),
+            span.clone(),
+        )
+        .await;
+        span.record("http.response.status_code", response.status().as_u16());
+        return response;
+    }
+    // A new span of the caller's trace, or a new trace.
+    let context = parent.map_or_else(crate::trace::TraceContext::new_root, |parent| {
+        parent.child()
+    });
     req.extensions_mut().insert(context);
     crate::trace::scope(context, state, next.run(req)).await
 }

@@ -48,14 +48,12 @@ impl IntoResponse for OAuthError {
         {
             response.headers_mut().insert("dpop-nonce", value);
         }
-        if let Some(challenge) = &self.challenge {
-            if !challenge.is_empty()
-                && let Ok(value) = HeaderValue::from_str(challenge)
-            {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
-            }
+        if let Some(challenge) = &self.challenge
+            && let Ok(value) = HeaderValue::from_str(challenge)
+        {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         } else if self.status == StatusCode::UNAUTHORIZED {
             let challenge = if self.error == "invalid_client" {
                 r#"Basic realm="heimdall""#
@@ -315,7 +313,7 @@ fn assertion_credentials(
         ));
     }
     let asserted = client_auth::asserted_client_id(assertion).ok_or_else(|| {
-        OAuthError::invalid_client_assertion("client_assertion is not a JWT naming the client")
+        OAuthError::invalid_client("client_assertion is not a JWT naming the client")
     })?;
     if params.get("client_id").is_some_and(|id| id != asserted) {
         return Err(OAuthError::invalid_request(

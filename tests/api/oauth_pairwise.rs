@@ -534,8 +534,8 @@ async fn private_key_jwt_with_keys_published_at_a_jwks_uri() {
     let old = redeem(&k1, "k1").await;
     assert_eq!(old.status, 401, "{}", old.text);
     assert_eq!(old.body["error"], "invalid_client");
-    // No Basic challenge for a client that authenticated with an assertion.
-    assert_eq!(old.header("www-authenticate"), None);
+    // SPEC §10: client authentication errors carry WWW-Authenticate.
+    assert!(old.header("www-authenticate").is_some());
     // Made-up key ids within the cooldown do not make Heimdall fetch again.
     let (k3, _) = es256_key("k3");
     for _ in 0..3 {

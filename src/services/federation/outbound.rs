@@ -93,16 +93,15 @@ impl Outbound {
     async fn send(&self, request: reqwest::RequestBuilder, what: &str) -> Result<Answer> {
         // The request being served continues its trace at the provider
         // (docs/src/production.md#tracing).
-        let request = match crate::trace::outbound() {
-            Some(traceparent) => request.header("traceparent", traceparent),
-            None => request,
+        let (span, request) = match crate::trace::outbound("identity provider") {
+            Some((span, traceparent)) => (span, request.header("traceparent", traceparent)),
+            None => (tracing::Span::none(), request),
         };
         let request = match crate::trace::current_state() {
             Some(tracestate) => request.header("tracestate", &*tracestate),
             None => request,
         };
-        let mut response = request
-            .send()
+        let mut response = tracing::Instrument::instrument(request.send(), span)
             .await
             .map_err(|e| unavailable(what, e.without_url()))?;
         let status = response.status().as_u16();

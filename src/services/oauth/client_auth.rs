@@ -55,9 +55,7 @@ pub async fn verify(
     assertion: &str,
     audiences: &[String],
 ) -> Result<(), OAuthError> {
-    let failed = |why: &str| {
-        OAuthError::invalid_client_assertion(format!("client assertion refused: {why}"))
-    };
+    let failed = |why: &str| OAuthError::invalid_client(format!("client assertion refused: {why}"));
     if assertion.len() > 16 * 1024 {
         return Err(failed("too large"));
     }

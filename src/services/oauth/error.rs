@@ -12,8 +12,7 @@ pub struct OAuthError {
     pub error: &'static str,
     pub description: String,
     pub retry_after: Option<u64>,
-    /// A `WWW-Authenticate` challenge other than the default one (DPoP); an empty
-    /// one sends none.
+    /// A `WWW-Authenticate` challenge other than the default one (DPoP).
     pub challenge: Option<String>,
     /// The `DPoP-Nonce` to send (RFC 9449 §8).
     pub dpop_nonce: Option<String>,
@@ -52,16 +51,6 @@ impl OAuthError {
 
     pub fn invalid_client(description: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
-    }
-
-    /// `invalid_client` for a client that authenticated with a JWT assertion: no
-    /// `WWW-Authenticate: Basic` challenge (RFC 6749 §5.2 asks for one only when the
-    /// client used the `Authorization` header, and a Basic challenge would invite it
-    /// to a scheme it is not registered for).
-    pub fn invalid_client_assertion(description: impl Into<String>) -> Self {
-        let mut out = Self::invalid_client(description);
-        out.challenge = Some(String::new());
-        out
     }
 
     pub fn invalid_grant(description: impl Into<String>) -> Self {

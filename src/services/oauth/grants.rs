@@ -103,8 +103,6 @@ pub async fn authenticate_client(
                     OAuthError::invalid_client(format!(
                         "this client authenticates with {method} (a client_assertion)"
                     ))
-                } else if auth.assertion.is_some() {
-                    OAuthError::invalid_client_assertion("client authentication failed")
                 } else {
                     OAuthError::invalid_client("client authentication failed")
                 }

@@ -68,8 +68,18 @@ fn invalid_redirect(description: impl Into<String>) -> OAuthError {
     OAuthError::new(StatusCode::BAD_REQUEST, "invalid_redirect_uri", description)
 }
 
+/// A presented token refused: the challenge names the error (RFC 6750 §3).
 fn invalid_token(description: impl Into<String>) -> OAuthError {
-    OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", description)
+    let mut out = OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", description);
+    out.challenge = Some(r#"Bearer realm="heimdall", error="invalid_token""#.to_owned());
+    out
+}
+
+/// No token at all: a challenge without an error code (RFC 6750 §3.1).
+fn token_required(description: impl Into<String>) -> OAuthError {
+    let mut out = OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", description);
+    out.challenge = Some(r#"Bearer realm="heimdall""#.to_owned());
+    out
 }
 
 /// A field error of the shared validators, as `invalid_client_metadata`.
@@ -556,7 +566,7 @@ pub async fn register(
         }
         DynamicRegistration::Token => {
             let token = bearer.ok_or_else(|| {
-                invalid_token("registration needs an initial access token (Authorization: Bearer)")
+                token_required("registration needs an initial access token (Authorization: Bearer)")
             })?;
             // Validate the metadata before a use of the token is spent.
             parse(body)?;
@@ -681,7 +691,7 @@ async fn managed(
 ) -> std::result::Result<(oauth_client::Model, oauth_client_settings::Model), OAuthError> {
     let invalid = || invalid_token("the registration access token is invalid for this client");
     let token = bearer.ok_or_else(|| {
-        invalid_token("the registration access token is required (Authorization: Bearer)")
+        token_required("the registration access token is required (Authorization: Bearer)")
     })?;
     if !token.starts_with(prefix::REGISTRATION_TOKEN) || token.len() > 200 {
         return Err(invalid());
@@ -749,7 +759,7 @@ pub async fn read(
 }
 
 /// `PUT /{slug}/v1/oauth/register/{client_id}` (RFC 7592 §2.2): the new metadata
-/// replaces the old; the secret and the registration token stay.
+/// replaces the old; the secret stays, the registration token is succeeded (§3).
 pub async fn replace(
     state: &AppState,
     app: &entity::app::Model,

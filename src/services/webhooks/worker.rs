@@ -354,12 +354,16 @@ pub async fn attempt(state: &AppState, claimed: &Claimed) -> Outcome {
     let mut request = hooks.client.post(url);
     // The event's trace continues: a new span of the request that caused it
     // (docs/src/production.md#tracing).
+    let mut span = tracing::Span::none();
     if let Some(context) = claimed
         .traceparent
         .as_deref()
         .and_then(crate::trace::TraceContext::parse)
     {
-        request = request.header("traceparent", context.child().header());
+        let (delivery_span, traceparent) =
+            crate::trace::client_span("webhook delivery", &context, claimed.tracestate.as_deref());
+        span = delivery_span;
+        request = request.header("traceparent", traceparent);
         if let Some(state) = &claimed.tracestate {
             request = request.header("tracestate", state);
         }
@@ -375,8 +379,8 @@ pub async fn attempt(state: &AppState, claimed: &Claimed) -> Outcome {
             signature_header(&secrets, timestamp, &claimed.body),
         )
         .body(claimed.body.clone())
-        .send()
-        .await;
+        .send();
+    let sent = tracing::Instrument::instrument(sent, span).await;
     let mut outcome = match sent {
         Err(e) => Outcome::error(describe(&e, hooks.timeout)),
         Ok(mut response) => {
