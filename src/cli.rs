@@ -120,6 +120,26 @@ fn init_tracing(config: &Config) {
     use tracing_subscriber::{EnvFilter, Layer as _, fmt, layer::SubscriberExt as _};
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let exporting = cfg!(feature = "otlp")
+        && config
+            .otlp_endpoint
+            .as_deref()
+            .is_some_and(|e| !e.trim().is_empty());
+    if !exporting {
+        // No export: one global filter, so spans the log level leaves out cost
+        // nothing on the hot paths (per-layer filters are only for the exporter).
+        let builder = fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .with_ansi(ansi)
+            .with_writer(std::io::stderr);
+        if config.log_format == "json" {
+            builder.json().init();
+        } else {
+            builder.init();
+        }
+        return;
+    }
     // HEIMDALL_LOG filters the log lines only, so that spans are exported whatever
     // the log level.
     let (text, json) = if config.log_format == "json" {
