@@ -3,7 +3,11 @@
 // Connect issuer, and JWT verification against a JWKS with node:crypto.
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export function freePort() {
   return new Promise((ok, fail) => {
@@ -311,4 +315,57 @@ export async function fakeIssuer({ clientId, clientSecret }) {
   issuer.base = `http://127.0.0.1:${port}`;
   issuer.close = () => server.close();
   return issuer;
+}
+
+/**
+ * Starts `bin serve` on SQLite in a new temporary directory, public URL
+ * http://localhost:PORT (a domain name: WebAuthn needs one, and http on localhost is
+ * a secure context), with `env` added; waits for /healthz. Both suites use it.
+ */
+export async function startHeimdall(bin, { prefix, env }) {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo test --no-run\` first`);
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const port = await freePort();
+  const child = spawn(bin, ['serve'], {
+    env: {
+      PATH: process.env.PATH,
+      HEIMDALL_DATABASE_URL: `sqlite://${join(dir, 'heimdall.db')}?mode=rwc`,
+      HEIMDALL_BIND: `127.0.0.1:${port}`,
+      HEIMDALL_PUBLIC_URL: `http://localhost:${port}`,
+      HEIMDALL_DATA_DIR: dir,
+      HEIMDALL_LOG: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const base = `http://localhost:${port}`;
+  const internal = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    try {
+      const r = await fetch(`${internal}/healthz`);
+      if (r.ok) {
+        return {
+          base,
+          internal,
+          child,
+          dir,
+          output: () => output,
+          stop() {
+            child.kill('SIGTERM');
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      }
+    } catch {
+      /* not up yet */
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`heimdall did not start:\n${output}`);
 }

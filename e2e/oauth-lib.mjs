@@ -2,12 +2,8 @@
 // REST admin API with the root key, a recording fetch for openid-client (so that a
 // failure shows the exact request and response), and a cookie-keeping "browser" made
 // of plain fetch that signs a user in and answers consent on Heimdall's hosted pages.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from './lib.mjs';
+import { startHeimdall } from './lib.mjs';
 
 export const ROOT_KEY = 'hm_root_e2e-oauth-0123456789abcdefghijklmnopqrstuvwx';
 export const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -23,52 +19,16 @@ export function equal(actual, expected, what) {
 }
 
 /** Starts `bin serve` on SQLite in a temp dir, public URL http://localhost:PORT. */
-export async function startServer(bin) {
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo build --bin heimdall\` first`);
-  const dir = mkdtempSync(join(tmpdir(), 'heimdall-oauth-e2e-'));
-  const port = await freePort();
-  const child = spawn(bin, ['serve'], {
+export function startServer(bin) {
+  return startHeimdall(bin, {
+    prefix: 'heimdall-oauth-e2e-',
     env: {
-      PATH: process.env.PATH,
-      HEIMDALL_DATABASE_URL: `sqlite://${join(dir, 'heimdall.db')}?mode=rwc`,
-      HEIMDALL_BIND: `127.0.0.1:${port}`,
-      HEIMDALL_PUBLIC_URL: `http://localhost:${port}`,
-      HEIMDALL_DATA_DIR: dir,
       HEIMDALL_ROOT_KEY: ROOT_KEY,
       HEIMDALL_MASTER_KEY: MASTER_KEY,
-      HEIMDALL_LOG: 'warn',
       // Lets the client's jwks_uri on http://127.0.0.1 through (the webhook URL rules).
       HEIMDALL_WEBHOOK_ALLOW_PRIVATE: 'true',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const base = `http://localhost:${port}`;
-  for (let i = 0; i < 150; i++) {
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) {
-        return {
-          base,
-          child,
-          output: () => output,
-          stop() {
-            child.kill('SIGTERM');
-            rmSync(dir, { recursive: true, force: true });
-          },
-        };
-      }
-    } catch {
-      /* not up yet */
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-  throw new Error(`heimdall did not start:\n${output}`);
 }
 
 /**

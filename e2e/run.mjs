@@ -8,13 +8,11 @@
 //
 // Environment: HEIMDALL_BIN (default target/debug/heimdall), CHROMIUM (default
 // /usr/bin/chromium).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { fakeIssuer, freePort, relyingParty, smtpSink, verifyJwt } from './lib.mjs';
+import { fakeIssuer, relyingParty, smtpSink, startHeimdall, verifyJwt } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -53,44 +51,18 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-async function startServer({ smtpUrl }) {
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo build --bin heimdall\` first`);
-  const dir = mkdtempSync(join(tmpdir(), 'heimdall-hosted-e2e-'));
-  const port = await freePort();
-  const child = spawn(bin, ['serve'], {
+function startServer({ smtpUrl }) {
+  return startHeimdall(bin, {
+    prefix: 'heimdall-hosted-e2e-',
     env: {
-      PATH: process.env.PATH,
-      HEIMDALL_DATABASE_URL: `sqlite://${join(dir, 'heimdall.db')}?mode=rwc`,
-      HEIMDALL_BIND: `127.0.0.1:${port}`,
-      // A domain name (WebAuthn needs one); http on localhost is a secure context.
-      HEIMDALL_PUBLIC_URL: `http://localhost:${port}`,
-      HEIMDALL_DATA_DIR: dir,
       HEIMDALL_ROOT_KEY: ROOT_KEY,
       HEIMDALL_MASTER_KEY: MASTER_KEY,
       HEIMDALL_SMTP_URL: smtpUrl,
       HEIMDALL_SMTP_FROM: 'Acme <no-reply@acme.test>',
       HEIMDALL_WEBHOOK_ALLOW_PRIVATE: 'true',
       HEIMDALL_FEDERATION_ALLOW_LOOPBACK: 'true',
-      HEIMDALL_LOG: 'warn',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const internal = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    try {
-      const r = await fetch(`${internal}/healthz`);
-      if (r.ok) return { base: `http://localhost:${port}`, internal, child, dir, output: () => output };
-    } catch {
-      /* not up yet */
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGTERM');
-  throw new Error(`heimdall did not start:\n${output}`);
 }
 
 async function axe(page, label) {

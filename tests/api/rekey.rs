@@ -51,6 +51,38 @@ async fn rotate_rekey_and_drop_the_previous_key_and_every_credential_works() {
         .await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    // A pairwise client: its users' identifiers hang on the app's sealed salt.
+    let pairwise = app
+        .post(
+            "/v1/apps/acme/oauth-clients",
+            Some(&pak),
+            json!({"name": "RP", "redirect_uris": ["https://rp.example/cb"], "subject_type": "pairwise"}),
+        )
+        .await;
+    assert_eq!(pairwise.status, 201, "{}", pairwise.text);
+    let pairwise_id = pairwise.body["data"]["id"].as_str().unwrap().to_owned();
+    let acme_id = app.state.apps.by_name("acme").await.unwrap().unwrap().id;
+    let ada = app
+        .get("/v1/apps/acme/users?email=ada@example.com", Some(&pak))
+        .await
+        .body["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse::<uuid::Uuid>()
+        .unwrap();
+    let pairwise_sub = |state: heimdall::state::AppState| {
+        let id = pairwise_id.clone();
+        async move {
+            let client = heimdall::services::oauth::clients::find(&state, acme_id, &id)
+                .await
+                .unwrap()
+                .unwrap();
+            heimdall::services::oauth::pairwise::subject(&state, &client, ada)
+                .await
+                .unwrap()
+        }
+    };
+    let sub_before = pairwise_sub(app.state.clone()).await;
 
     // Rotate: the new key is current, the old one previous.
     let old = app.config.master_key.clone().unwrap();
@@ -76,6 +108,7 @@ async fn rotate_rekey_and_drop_the_previous_key_and_every_credential_works() {
     assert_eq!(resealed("signing_keys.private_key"), 1, "{report}");
     assert_eq!(resealed("webhook_endpoints.sealed_secret"), 1, "{report}");
     assert_eq!(resealed("identity_providers.secret"), 1, "{report}");
+    assert_eq!(resealed("oauth_pairwise_salts.sealed_salt"), 1, "{report}");
     assert_eq!(report["data"]["retained_hash_keys"], json!([old_id]));
     assert_eq!(report["data"]["master_key_id"], new.id());
     let again = heimdall_json(&app, &["rekey"], None);
@@ -90,6 +123,8 @@ async fn rotate_rekey_and_drop_the_previous_key_and_every_credential_works() {
 
     // Every sealed value is under the new key and opens with it alone.
     let prefix = format!("v1.{}.", new.id());
+    // Pairwise identifiers do not change with the master key.
+    assert_eq!(pairwise_sub(app.state.clone()).await, sub_before);
     let keys = entity::signing_key::Entity::find()
         .all(&*app.state.db)
         .await
