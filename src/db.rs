@@ -111,6 +111,18 @@ impl Db {
         Ok(WriteTxn { txn, _lock: lock })
     }
 
+    /// The writer lock alone, for one statement that writes outside a transaction (a
+    /// single statement is atomic by itself: no `BEGIN`/`COMMIT` round trips). On
+    /// SQLite it queues on this process's writers like [`Db::begin_write`]; a
+    /// statement that starts without a transaction waits on the busy timeout for
+    /// other processes.
+    pub async fn writer_lock(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(writer) => Some(writer.clone().lock_owned().await),
+            None => None,
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
     }

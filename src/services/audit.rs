@@ -167,12 +167,14 @@ impl Writer {
         let batch = std::mem::take(&mut self.batch);
         let mut pending = batch.into_iter().peekable();
         while pending.peek().is_some() {
-            let chunk: Vec<Pending> = pending.by_ref().take(BATCH).collect();
-            let models: Vec<audit_entry::ActiveModel> =
-                chunk.iter().map(|p| p.model.clone()).collect();
+            let (models, answers): (Vec<_>, Vec<_>) = pending
+                .by_ref()
+                .take(BATCH)
+                .map(|p| (p.model, p.written))
+                .unzip();
             let written = write_batch(&self.db, models).await;
-            for p in chunk {
-                let _ = p.written.send(written);
+            for answer in answers {
+                let _ = answer.send(written);
             }
         }
         for waiter in self.waiters.drain(..) {
@@ -298,14 +300,16 @@ impl AuditBuffer {
     }
 }
 
-/// One multi-row insert in its own transaction; whether it was written.
+/// One multi-row insert, atomic as a single statement (one round trip to the
+/// database, none for `BEGIN`/`COMMIT`); whether it was written.
 async fn write_batch(db: &crate::db::Db, batch: Vec<audit_entry::ActiveModel>) -> bool {
     use sea_orm::EntityTrait;
     let entries = batch.len();
     let result = async {
-        let txn = db.begin_write().await?;
-        audit_entry::Entity::insert_many(batch).exec(&txn).await?;
-        txn.commit().await?;
+        let _writer = db.writer_lock().await;
+        audit_entry::Entity::insert_many(batch)
+            .exec_without_returning(&**db)
+            .await?;
         Ok::<_, crate::error::Error>(())
     }
     .await;
