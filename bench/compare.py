@@ -7,7 +7,11 @@ cache could otherwise make one token look fast. Heimdall runs on SQLite and, whe
 PostgreSQL server is reachable, on PostgreSQL too. Prints one Markdown table with the
 date, the machine and the ratios; docs/src/benchmarks.md shows only what this prints.
 
-Usage: bench/compare.py            (BENCH_SECONDS=15 BENCH_CONNECTIONS=64 BENCH_TOKENS=2000)
+Every measurement follows a warm-up of the same request mix on the same server
+(BENCH_WARMUP seconds, not counted), for Heimdall and the peer alike: the targets are
+steady-state ones (caches filled, node's JIT warm), not the first second of a cold pool.
+
+Usage: bench/compare.py            (BENCH_SECONDS=15 BENCH_WARMUP=3 BENCH_CONNECTIONS=64 BENCH_TOKENS=2000)
 Needs: taskset (util-linux), wrk, node + npm, curl-free (stdlib HTTP), psql for PostgreSQL.
 """
 
@@ -31,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 POOL = int(os.environ.get("BENCH_TOKENS", "2000"))
 SERVER_CPU, LOAD_CPU = "0", "1"
 PEER_VERSION = "9.13.3"
@@ -100,11 +105,15 @@ def rss_mib(pid):
 
 
 def wrk(url, script=None, env=None):
-    cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency"]
-    if script:
-        cmd += ["-s", os.path.join(BENCH, script)]
-    cmd.append(url)
-    out = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=True).stdout
+    def run(seconds):
+        cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+        if script:
+            cmd += ["-s", os.path.join(BENCH, script)]
+        cmd.append(url)
+        return subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=True).stdout
+    if WARMUP > 0:
+        run(WARMUP)
+    out = run(SECONDS)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", out).groups()
     p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -279,7 +288,7 @@ def main():
     print(f"\n{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} cores, {cpu} · "
           f"{platform.system()} {platform.release()} · Heimdall {rev} (release) · oidc-provider {PEER_VERSION} on node {node_version}")
     print(f"server pinned to core {SERVER_CPU}, `wrk -t1 -c{CONNECTIONS} -d{SECONDS}s` pinned to core {LOAD_CPU}; "
-          f"pools of {POOL} distinct tokens for introspection and /authorize\n")
+          f"pools of {POOL} distinct tokens for introspection and /authorize; each after a {WARMUP} s warm-up\n")
     rows = [
         ("`oauth/token` client_credentials, JWT ES256", "cc_es256"),
         ("`oauth/token` client_credentials, JWT EdDSA", "cc_eddsa"),

@@ -21,6 +21,13 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// Where writes go. On SQLite one connection of its own, used by one writer at a
+    /// time (the lock below): SQLite drops a connection's whole page cache when it
+    /// starts a transaction after another connection wrote, so writes that hop
+    /// between the pool's connections re-read their b-tree pages from the file each
+    /// time (measured: a third of a core under client_credentials load went to the
+    /// audit writer's reads and cache resets). On PostgreSQL the same pool.
+    writes: DatabaseConnection,
     /// SQLite has one writer at a time. Queueing this process's writers here wakes
     /// each as soon as the previous commits, instead of SQLite's sleep-and-retry
     /// busy handler (which sleeps up to 100 ms per try).
@@ -38,6 +45,27 @@ impl std::ops::Deref for Db {
 
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let conn = Self::pool(url, max_connections, &statements).await?;
+        let sqlite = conn.get_database_backend() == DatabaseBackend::Sqlite;
+        let writes = if sqlite {
+            Self::pool(url, 1, &statements).await?
+        } else {
+            conn.clone()
+        };
+        Ok(Self {
+            conn,
+            writes,
+            writer: sqlite.then(|| Arc::new(Mutex::new(()))),
+            statements,
+        })
+    }
+
+    async fn pool(
+        url: &str,
+        max_connections: u32,
+        statements: &Arc<std::sync::atomic::AtomicU64>,
+    ) -> Result<DatabaseConnection, DbErr> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections.max(1))
@@ -53,19 +81,12 @@ impl Db {
                     .foreign_keys(true)
             });
         let mut conn = Database::connect(options).await?;
-        let statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = statements.clone();
         conn.set_metric_callback(move |info| {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             crate::services::observe::db_query(info.elapsed);
         });
-        let writer = (conn.get_database_backend() == DatabaseBackend::Sqlite)
-            .then(|| Arc::new(Mutex::new(())));
-        Ok(Self {
-            conn,
-            writer,
-            statements,
-        })
+        Ok(conn)
     }
 
     /// How many statements have run through this pool so far.
@@ -102,7 +123,7 @@ impl Db {
             None => None,
         };
         let txn = self
-            .conn
+            .writes
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
@@ -111,16 +132,17 @@ impl Db {
         Ok(WriteTxn { txn, _lock: lock })
     }
 
-    /// The writer lock alone, for one statement that writes outside a transaction (a
+    /// The writer lock and the write connection, for one statement that writes outside a transaction (a
     /// single statement is atomic by itself: no `BEGIN`/`COMMIT` round trips). On
     /// SQLite it queues on this process's writers like [`Db::begin_write`]; a
     /// statement that starts without a transaction waits on the busy timeout for
     /// other processes.
-    pub async fn writer_lock(&self) -> Option<OwnedMutexGuard<()>> {
-        match &self.writer {
+    pub async fn writer(&self) -> (Option<OwnedMutexGuard<()>>, &DatabaseConnection) {
+        let lock = match &self.writer {
             Some(writer) => Some(writer.clone().lock_owned().await),
             None => None,
-        }
+        };
+        (lock, &self.writes)
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

@@ -70,6 +70,9 @@ pub fn listener_router(state: AppState) -> Router {
 
 /// Counts and times every request that matched a route.
 pub async fn track(request: Request, next: Next) -> Response {
+    if !observe::on() {
+        return next.run(request).await;
+    }
     let started = Instant::now();
     let route = request
         .extensions()

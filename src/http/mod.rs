@@ -678,8 +678,14 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(ops)
         .merge(shared)
-        .merge(metrics::routes(&state))
-        .route_layer(axum::middleware::from_fn(metrics::track))
+        .merge(metrics::routes(&state));
+    // Request series only where metrics are on (a layer less on every request).
+    let app = if state.config.metrics_bind.is_some() || state.config.metrics_token.is_some() {
+        app.route_layer(axum::middleware::from_fn(metrics::track))
+    } else {
+        app
+    };
+    let app = app
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .with_state(state.clone());
