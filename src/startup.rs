@@ -94,7 +94,7 @@ impl Application {
             None => None,
         };
         if metrics.is_some() || config.metrics_token.is_some() {
-            crate::services::observe::install();
+            crate::services::observe::spawn_upkeep();
         }
         let state = build_state(config, clock).await?;
         let initial_root_key = keys::ensure_initial_root_key(&state)

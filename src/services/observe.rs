@@ -40,6 +40,24 @@ pub fn install() -> Option<PrometheusHandle> {
         .clone()
 }
 
+/// Drains the recorder's pending histogram samples every few seconds. The recorder
+/// only folds samples into its buckets on upkeep, which nothing else runs between
+/// scrapes: without this, a server whose metrics nobody scrapes (Prometheus down,
+/// metrics switched on and never collected) would keep every request's sample in
+/// memory.
+pub fn spawn_upkeep() {
+    if let Some(handle) = install() {
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(5));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                handle.run_upkeep();
+            }
+        });
+    }
+}
+
 /// Whether a recorder is installed. Series with labels built per call (a route, an
 /// app id) skip building them when nobody records: the facade alone would still
 /// allocate the labels on every request.
