@@ -118,12 +118,8 @@ impl Db {
     /// so that concurrent writers never fail with "database is locked" when a read
     /// upgrades to a write (other processes still wait on the busy timeout).
     pub async fn begin_write(&self) -> Result<WriteTxn> {
-        let lock = match &self.writer {
-            Some(writer) => Some(writer.clone().lock_owned().await),
-            None => None,
-        };
-        let txn = self
-            .writes
+        let (lock, writes) = self.writer().await;
+        let txn = writes
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
