@@ -177,6 +177,12 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Whether `/metrics` is served at all (its own listener, or the main one behind
+    /// a bearer): the recorder is installed and requests are counted only then.
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics_bind.is_some() || self.metrics_token.is_some()
+    }
+
     /// Loads defaults, then `file` (if it exists), then `HEIMDALL_*` variables.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::new();

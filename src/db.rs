@@ -95,10 +95,17 @@ impl Db {
     }
 
     /// Connections open in the pool, and of those the idle ones.
+    /// On SQLite both pools: the readers' and the one write connection.
     pub fn pool_usage(&self) -> (u32, usize) {
         if self.is_sqlite() {
-            let pool = self.conn.get_sqlite_connection_pool();
-            (pool.size(), pool.num_idle())
+            let (reads, writes) = (
+                self.conn.get_sqlite_connection_pool(),
+                self.writes.get_sqlite_connection_pool(),
+            );
+            (
+                reads.size() + writes.size(),
+                reads.num_idle() + writes.num_idle(),
+            )
         } else {
             let pool = self.conn.get_postgres_connection_pool();
             (pool.size(), pool.num_idle())
@@ -128,11 +135,11 @@ impl Db {
         Ok(WriteTxn { txn, _lock: lock })
     }
 
-    /// The writer lock and the write connection, for one statement that writes outside a transaction (a
-    /// single statement is atomic by itself: no `BEGIN`/`COMMIT` round trips). On
-    /// SQLite it queues on this process's writers like [`Db::begin_write`]; a
-    /// statement that starts without a transaction waits on the busy timeout for
-    /// other processes.
+    /// The writer lock and the write connection, for one statement that writes
+    /// outside a transaction (a single statement is atomic by itself: no
+    /// `BEGIN`/`COMMIT` round trips). On SQLite it queues on this process's writers
+    /// like [`Db::begin_write`]; a statement that starts without a transaction waits
+    /// on the busy timeout for other processes.
     pub async fn writer(&self) -> (Option<OwnedMutexGuard<()>>, &DatabaseConnection) {
         let lock = match &self.writer {
             Some(writer) => Some(writer.clone().lock_owned().await),

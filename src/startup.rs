@@ -93,7 +93,7 @@ impl Application {
             }
             None => None,
         };
-        if metrics.is_some() || config.metrics_token.is_some() {
+        if config.metrics_enabled() {
             crate::services::observe::spawn_upkeep();
         }
         let state = build_state(config, clock).await?;

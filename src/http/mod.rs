@@ -680,7 +680,7 @@ pub fn router(state: AppState) -> Router {
         .merge(shared)
         .merge(metrics::routes(&state));
     // Request series only where metrics are on (a layer less on every request).
-    let app = if state.config.metrics_bind.is_some() || state.config.metrics_token.is_some() {
+    let app = if state.config.metrics_enabled() {
         app.route_layer(axum::middleware::from_fn(metrics::track))
     } else {
         app
