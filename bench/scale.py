@@ -80,6 +80,11 @@ def env_for(database_url, data, port):
     }
 
 
+def stamp(at):
+    """RFC 3339 with milliseconds, UTC."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
 def timed(samples, call):
     times = []
     for _ in range(samples):
@@ -129,9 +134,14 @@ def measure(database_url, seeded):
             cursor, page = listed["next_cursor"], page + 1
         deep = cursor
         gql = {"query": '{ users(app: "busy", first: 50) { edges { node { email role { name permissions } tenants { role } } } } }'}
-        now = datetime.datetime.now(datetime.timezone.utc)
-        since = (now - datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        until = (now - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # When each operation ran: the time window is the one of the sign-ins above,
+        # so both databases hold the same entries in it (the run's own), and the
+        # seeded one millions more before and after it.
+        marks = {}
+
+        def window():
+            since, until = marks["sign-in"]
+            return f"since={stamp(since)}&until={stamp(until)}"
         ops = {
             "sign-in": lambda: http("POST", f"{base}/busy/v1/auth/signin", {"email": "scale@example.com", "password": PASSWORD})[0],
             "client_credentials": lambda: http("POST", f"{base}/busy/v1/oauth/token",
@@ -143,10 +153,15 @@ def measure(database_url, seeded):
             "audit log, newest page": lambda: http("GET", f"{base}/v1/apps/busy/audit-log?limit=50", token=ROOT_KEY)[0],
             "audit log, action filter": lambda: http("GET", f"{base}/v1/apps/busy/audit-log?action=user.signed_in&limit=50", token=ROOT_KEY)[0],
             "audit log, actor filter": lambda: http("GET", f"{base}/v1/apps/busy/audit-log?actor_id={user_id}", token=ROOT_KEY)[0],
-            "audit log, time window": lambda: http("GET", f"{base}/v1/apps/busy/audit-log?since={since}&until={until}&limit=50", token=ROOT_KEY)[0],
+            "audit log, time window": lambda: http("GET", f"{base}/v1/apps/busy/audit-log?{window()}&limit=50", token=ROOT_KEY)[0],
             "GraphQL users with roles": lambda: http("POST", f"{base}/graphql", gql, ROOT_KEY)[0],
         }
-        return {name: timed(SAMPLES, call) for name, call in ops.items()}
+        results = {}
+        for name, call in ops.items():
+            started_at = datetime.datetime.now(datetime.timezone.utc)
+            results[name] = timed(SAMPLES, call)
+            marks[name] = (started_at, datetime.datetime.now(datetime.timezone.utc))
+        return results
     finally:
         server.terminate()
         server.wait()

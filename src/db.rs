@@ -34,7 +34,23 @@ pub struct Db {
     writer: Option<Arc<Mutex<()>>>,
     /// Statements executed through this pool (tests assert query counts with it).
     statements: Arc<std::sync::atomic::AtomicU64>,
+    /// On SQLite, the task that checkpoints the WAL (see [`Db::connect`]); it stops
+    /// when the last handle on this database is dropped.
+    _checkpointer: Option<Arc<AbortOnDrop>>,
 }
+
+/// Aborts a background task when dropped.
+#[derive(Debug)]
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// How often the SQLite WAL is checkpointed into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 impl std::ops::Deref for Db {
     type Target = DatabaseConnection;
@@ -46,18 +62,34 @@ impl std::ops::Deref for Db {
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
         let statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let conn = Self::pool(url, max_connections, &statements).await?;
+        let conn = Self::pool(url, max_connections, &statements, false).await?;
         let sqlite = conn.get_database_backend() == DatabaseBackend::Sqlite;
-        let writes = if sqlite {
-            Self::pool(url, 1, &statements).await?
+        let (writes, checkpointer) = if sqlite && std::env::var_os("HEIMDALL_EXP_NOCKPT").is_none()
+        {
+            // The write connection never checkpoints: SQLite's automatic checkpoint
+            // runs inside the commit that crosses 1,000 WAL pages, copying them into
+            // the database file and syncing it while this process's writers queue
+            // behind it (the writer lock). A task checkpoints instead, on a read
+            // connection, without blocking writers (PASSIVE).
+            let writes = Self::pool(url, 1, &statements, true).await?;
+            let task = tokio::spawn(checkpoint(conn.clone()));
+            (writes, Some(Arc::new(AbortOnDrop(task.abort_handle()))))
         } else {
-            conn.clone()
+            (
+                if sqlite {
+                    Self::pool(url, 1, &statements, false).await?
+                } else {
+                    conn.clone()
+                },
+                None,
+            )
         };
         Ok(Self {
             conn,
             writes,
             writer: sqlite.then(|| Arc::new(Mutex::new(()))),
             statements,
+            _checkpointer: checkpointer,
         })
     }
 
@@ -65,6 +97,7 @@ impl Db {
         url: &str,
         max_connections: u32,
         statements: &Arc<std::sync::atomic::AtomicU64>,
+        manual_checkpoints: bool,
     ) -> Result<DatabaseConnection, DbErr> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
@@ -74,11 +107,17 @@ impl Db {
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
             .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|opts| {
-                opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .map_sqlx_sqlite_opts(move |opts| {
+                let opts = opts
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
+                    .foreign_keys(true);
+                if manual_checkpoints {
+                    opts.pragma("wal_autocheckpoint", "0")
+                } else {
+                    opts
+                }
             });
         let mut conn = Database::connect(options).await?;
         let counter = statements.clone();
@@ -150,6 +189,23 @@ impl Db {
 
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
+    }
+}
+
+/// Checkpoints SQLite's WAL every [`CHECKPOINT_EVERY`] (PASSIVE: as many frames as
+/// no reader still needs, without waiting for anyone). A failed checkpoint is
+/// retried on the next round; the WAL only grows meanwhile.
+async fn checkpoint(conn: DatabaseConnection) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = conn
+            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+            .await
+        {
+            tracing::debug!(error = %e, "WAL checkpoint failed; retried in a second");
+        }
     }
 }
 

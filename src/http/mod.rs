@@ -11,6 +11,7 @@ pub mod branding;
 pub mod console;
 pub mod consumer;
 pub mod device;
+pub mod envelope;
 pub mod extract;
 pub mod federation;
 pub mod graphiql;
@@ -47,15 +48,12 @@ use std::time::Duration;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, State},
-    http::{HeaderName, HeaderValue, Method, Request, header, request::Parts},
+    http::{HeaderValue, Method, Request, header, request::Parts},
     response::{IntoResponse, Response},
     routing::{delete, get, patch, post},
 };
 use tower_http::{
-    catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -63,7 +61,7 @@ use tracing::Level;
 use crate::{error::Error, state::AppState};
 use lane::{AdminLane as A, ConsumerLane as C};
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+use envelope::REQUEST_ID;
 
 /// Builds the whole HTTP application, mounted under `HEIMDALL_BASE_PATH`.
 pub fn router(state: AppState) -> Router {
@@ -685,47 +683,9 @@ pub fn router(state: AppState) -> Router {
     } else {
         app
     };
-    let app = app
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(state.config.body_limit))
-        .with_state(state.clone());
-
-    // The default app (HEIMDALL_DEFAULT_APP) also serves the OAuth endpoints at the
-    // root paths (`/v1/oauth/token`, …): those requests are routed as if
-    // they had the app's slug in front.
-    let app = match state.config.default_app.clone() {
-        Some(slug) => Router::new().fallback_service(tower::util::MapRequest::new(
-            app,
-            move |req: Request<axum::body::Body>| with_default_app(req, &slug),
-        )),
-        None => app,
-    };
-
-    let app = if state.config.base_path.is_empty() {
-        app
-    } else {
-        Router::new()
-            .nest(&state.config.base_path, app)
-            .fallback(not_found)
-    };
-
-    app.layer(SetResponseHeaderLayer::if_not_present(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    ))
-    .layer(SetResponseHeaderLayer::if_not_present(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    ))
-    .layer(SetResponseHeaderLayer::if_not_present(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    ))
-    .layer(CatchPanicLayer::custom(|_| {
-        Error::internal("a request handler panicked").into_response()
-    }))
-    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-    .layer(
+    // The access-log span, on each route (after routing, so that it names the
+    // matched route).
+    let app = app.fallback(not_found).layer(
         TraceLayer::new_for_http()
             .make_span_with(|req: &Request<_>| {
                 // The matched route, never the raw URI: paths and queries can carry tokens.
@@ -750,64 +710,35 @@ pub fn router(state: AppState) -> Router {
             // Access logs are DEBUG: at tens of thousands of requests per second a line
             // each is the bottleneck. `HEIMDALL_LOG=info,tower_http=debug` shows them.
             .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
-    )
-    .layer(axum::middleware::from_fn(trace_context))
-    .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-}
+    );
+    let app = app.with_state(state.clone());
 
-/// W3C Trace Context (docs/src/production.md#tracing): a request with a valid
-/// `traceparent` continues the caller's trace (as a new span of it), any other starts
-/// one. The request's span records the trace id, and its task keeps the context for
-/// the calls made on its behalf (webhook events, upstream identity providers).
-async fn trace_context(
-    mut req: Request<axum::body::Body>,
-    next: axum::middleware::Next,
-) -> Response {
-    // The caller's span, if it sent a valid traceparent.
-    let parent = req
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::trace::TraceContext::parse);
-    // tracestate belongs to the caller's traceparent: without a valid one, it goes.
-    let state = parent.and_then(|_| {
-        crate::trace::parse_state(
-            req.headers()
-                .get_all("tracestate")
-                .iter()
-                .filter_map(|v| v.to_str().ok()),
-        )
-        .map(std::sync::Arc::<str>::from)
-    });
-    #[cfg(feature = "otlp")]
-    if crate::otlp::enabled() {
-        // The request is a server span of the exported trace (otlp.rs); its ids are
-        // the request's context.
-        let span = tracing::info_span!(
-            target: "heimdall::otlp",
-            "server",
-            otel.name = %req.method(),
-            otel.kind = "server",
-            http.request.method = %req.method(),
-            url.path = %req.uri().path(),
-            http.response.status_code = tracing::field::Empty,
-        );
-        let context = crate::otlp::start(&span, parent.as_ref(), state.as_deref());
-        req.extensions_mut().insert(context);
-        let response = tracing::Instrument::instrument(
-            crate::trace::scope(context, state, next.run(req)),
-            span.clone(),
-        )
-        .await;
-        span.record("http.response.status_code", response.status().as_u16());
-        return response;
-    }
-    // A new span of the caller's trace, or a new trace.
-    let context = parent.map_or_else(crate::trace::TraceContext::new_root, |parent| {
-        parent.child()
-    });
-    req.extensions_mut().insert(context);
-    crate::trace::scope(context, state, next.run(req)).await
+    // The default app (HEIMDALL_DEFAULT_APP) also serves the OAuth endpoints at the
+    // root paths (`/v1/oauth/token`, …): those requests are routed as if
+    // they had the app's slug in front.
+    let app = match state.config.default_app.clone() {
+        Some(slug) => Router::new().fallback_service(tower::util::MapRequest::new(
+            app,
+            move |req: Request<axum::body::Body>| with_default_app(req, &slug),
+        )),
+        None => app,
+    };
+
+    let app = if state.config.base_path.is_empty() {
+        app
+    } else {
+        Router::new()
+            .nest(&state.config.base_path, app)
+            .fallback(not_found)
+    };
+
+    // Around the whole router as one service: `Router::layer` wraps every route
+    // again (a boxed service, and a boxed future per request, for each layer).
+    let service = tower::ServiceBuilder::new()
+        .layer(envelope::EnvelopeLayer)
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .service(app);
+    Router::new().fallback_service(service)
 }
 
 /// `/v1/oauth/…` → `/{slug}/v1/oauth/…` (query kept); other requests pass unchanged.
