@@ -51,6 +51,10 @@ impl Drop for AbortOnDrop {
 
 /// How often the SQLite WAL is checkpointed into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// WAL pages (4 KiB frames) past which a checkpoint that writers outran is
+/// finished holding the writer lock, so that the WAL starts over (SQLite's own
+/// automatic checkpoint runs at 1,000).
+const WAL_RESTART_FRAMES: i32 = 4000;
 
 impl std::ops::Deref for Db {
     type Target = DatabaseConnection;
@@ -64,30 +68,24 @@ impl Db {
         let statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let conn = Self::pool(url, max_connections, &statements, false).await?;
         let sqlite = conn.get_database_backend() == DatabaseBackend::Sqlite;
-        let (writes, checkpointer) = if sqlite && std::env::var_os("HEIMDALL_EXP_NOCKPT").is_none()
-        {
-            // The write connection never checkpoints: SQLite's automatic checkpoint
-            // runs inside the commit that crosses 1,000 WAL pages, copying them into
-            // the database file and syncing it while this process's writers queue
-            // behind it (the writer lock). A task checkpoints instead, on a read
-            // connection, without blocking writers (PASSIVE).
-            let writes = Self::pool(url, 1, &statements, true).await?;
-            let task = tokio::spawn(checkpoint(conn.clone()));
-            (writes, Some(Arc::new(AbortOnDrop(task.abort_handle()))))
-        } else {
-            (
-                if sqlite {
-                    Self::pool(url, 1, &statements, false).await?
-                } else {
-                    conn.clone()
-                },
-                None,
-            )
+        let writer = sqlite.then(|| Arc::new(Mutex::new(())));
+        let (writes, checkpointer) = match &writer {
+            Some(writer) => {
+                // The write connection never checkpoints: SQLite's automatic
+                // checkpoint runs inside the commit that crosses 1,000 WAL pages,
+                // copying them into the database file and syncing it while this
+                // process's writers queue behind it (the writer lock). A task
+                // checkpoints instead (see `checkpoint`).
+                let writes = Self::pool(url, 1, &statements, true).await?;
+                let task = tokio::spawn(checkpoint(conn.clone(), writer.clone()));
+                (writes, Some(Arc::new(AbortOnDrop(task.abort_handle()))))
+            }
+            None => (conn.clone(), None),
         };
         Ok(Self {
             conn,
             writes,
-            writer: sqlite.then(|| Arc::new(Mutex::new(()))),
+            writer,
             statements,
             _checkpointer: checkpointer,
         })
@@ -192,21 +190,53 @@ impl Db {
     }
 }
 
-/// Checkpoints SQLite's WAL every [`CHECKPOINT_EVERY`] (PASSIVE: as many frames as
-/// no reader still needs, without waiting for anyone). A failed checkpoint is
-/// retried on the next round; the WAL only grows meanwhile.
-async fn checkpoint(conn: DatabaseConnection) {
+/// Checkpoints SQLite's WAL every [`CHECKPOINT_EVERY`], on a read connection:
+/// first PASSIVE while writers go on (it copies what is in the WAL when it starts,
+/// which is nearly everything), then, if writers appended meanwhile and the WAL has
+/// grown past [`WAL_RESTART_FRAMES`], once more holding the writer lock, which
+/// copies only those last pages. A WAL that is wholly
+/// copied starts again from its beginning at the next write, so it stays small under
+/// sustained writes (a checkpoint that always races a writer never completes, and
+/// the WAL would only grow). A failed round is retried on the next.
+async fn checkpoint(conn: DatabaseConnection, writer: Arc<Mutex<()>>) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(e) = conn
-            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-            .await
-        {
-            tracing::debug!(error = %e, "WAL checkpoint failed; retried in a second");
+        let (complete, frames) = match checkpoint_once(&conn).await {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::debug!(error = %e, "WAL checkpoint failed; retried in a second");
+                continue;
+            }
+        };
+        if !complete && frames >= WAL_RESTART_FRAMES {
+            let _lock = writer.lock().await;
+            if let Err(e) = checkpoint_once(&conn).await {
+                tracing::debug!(error = %e, "WAL checkpoint failed; retried in a second");
+            }
         }
     }
+}
+
+/// One PASSIVE checkpoint; whether it copied the whole WAL, and the WAL's frames.
+async fn checkpoint_once(conn: &DatabaseConnection) -> Result<(bool, i32), DbErr> {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(PASSIVE)",
+        ))
+        .await?;
+    Ok(match row {
+        // (busy, frames in the WAL, frames copied); -1s when not in WAL mode.
+        Some(row) => {
+            let busy: i32 = row.try_get_by_index(0)?;
+            let log: i32 = row.try_get_by_index(1)?;
+            let copied: i32 = row.try_get_by_index(2)?;
+            (busy == 0 && copied >= log, log)
+        }
+        None => (true, 0),
+    })
 }
 
 /// A write transaction (see [`Db::begin_write`]). Dropping it without `commit`
