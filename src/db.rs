@@ -379,7 +379,9 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let wal = std::fs::metadata(dir.path().join("w.db-wal")).unwrap().len();
+        let wal = std::fs::metadata(dir.path().join("w.db-wal"))
+            .unwrap()
+            .len();
         assert!(wal < 8 << 20, "the WAL grew to {wal} bytes");
     }
 
