@@ -194,6 +194,9 @@ def main():
             print(f"{backend}, {'seeded' if seeded else 'empty'} …", file=sys.stderr)
             try:
                 results[(backend, seeded)] = measure(url, seeded)
+                # Progress, so that a run cut short still shows what it measured.
+                for op, ms in results[(backend, seeded)].items():
+                    print(f"    {op}: {ms:.2f} ms", file=sys.stderr)
             finally:
                 cleanup()
     print(f"\n{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} cores · seeded with "

@@ -53,6 +53,8 @@ pub struct Inner {
     pub pairwise: crate::services::oauth::pairwise::PairwiseCache,
     /// Keyed hashes of `HEIMDALL_ROOT_KEY` (under every master key), if set.
     pub env_root_key_hashes: Vec<String>,
+    /// `config.public_base()`, computed once: every token's `iss` starts with it.
+    public_base: String,
 }
 
 impl Deref for AppState {
@@ -105,6 +107,7 @@ impl AppState {
             apps: AppCache::new(db.clone(), bus.clone()),
             bus,
             last_used: LastUsed::new(),
+            public_base: config.public_base(),
             config,
             db,
             clock,
@@ -122,7 +125,12 @@ impl AppState {
 
     /// The issuer (`iss`) of an app's tokens: `{PUBLIC_URL}{BASE_PATH}/{slug}`.
     pub fn issuer(&self, slug: &str) -> String {
-        format!("{}/{slug}", self.config.public_base())
+        format!("{}/{slug}", self.public_base)
+    }
+
+    /// Whether `iss` is the issuer of the app `slug`, without building the string.
+    pub fn is_issuer(&self, slug: &str, iss: &str) -> bool {
+        issuer_matches(&self.public_base, slug, iss)
     }
 }
 
@@ -156,4 +164,37 @@ pub fn master_keys(config: &Config) -> Result<MasterKeys, String> {
             .collect::<Result<_, _>>()?,
     };
     Ok(MasterKeys::new(current, previous))
+}
+
+/// Whether `iss` is `{base}/{slug}`.
+fn issuer_matches(base: &str, slug: &str, iss: &str) -> bool {
+    iss.strip_prefix(base)
+        .and_then(|rest| rest.strip_prefix('/'))
+        == Some(slug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issuer_matches;
+
+    #[test]
+    fn issuer_is_base_slash_slug_exactly() {
+        let base = "https://id.example.com/auth";
+        assert!(issuer_matches(
+            base,
+            "acme",
+            "https://id.example.com/auth/acme"
+        ));
+        for other in [
+            "https://id.example.com/auth/acme/",
+            "https://id.example.com/auth/acmex",
+            "https://id.example.com/authacme",
+            "https://id.example.com/auth//acme",
+            "https://evil.example.com/auth/acme",
+            "https://id.example.com/auth/",
+            "",
+        ] {
+            assert!(!issuer_matches(base, "acme", other), "{other}");
+        }
+    }
 }

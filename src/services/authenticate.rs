@@ -165,7 +165,7 @@ pub async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal
         .ok_or_else(|| Error::invalid_token("the token's app no longer exists"))?;
     let claims = &verified.claims;
     let str_claim = |name: &str| claims.get(name).and_then(Value::as_str);
-    if str_claim("iss") != Some(state.issuer(&app.name).as_str()) {
+    if !str_claim("iss").is_some_and(|iss| state.is_issuer(&app.name, iss)) {
         return Err(Error::invalid_token(
             "the token was not issued by this app's issuer",
         ));

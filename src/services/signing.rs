@@ -338,18 +338,20 @@ impl SigningService {
     /// Verifies a token of any app: structure and header rules, a known and still
     /// published key, the key's own algorithm, the signature, `exp`/`nbf`/`iat`, and
     /// that `aid` names the key's app.
-    pub async fn verify(&self, token: &str) -> Result<std::result::Result<VerifiedJwt, JwtError>> {
+    /// A cache hit is answered with the cached `Arc`, not a copy of its claims.
+    pub async fn verify(
+        &self,
+        token: &str,
+    ) -> Result<std::result::Result<Arc<VerifiedJwt>, JwtError>> {
         let digest: Option<[u8; 32]> = crypto::sha256(token.as_bytes()).try_into().ok();
         if let Some(digest) = digest
             && let Some(hit) = self.verified.get(&digest).await
         {
-            return Ok(self.recheck(&hit).await.map(|()| (*hit).clone()));
+            return Ok(self.recheck(&hit).await.map(|()| hit));
         }
-        let verified = self.verify_uncached(token).await?;
+        let verified = self.verify_uncached(token).await?.map(Arc::new);
         if let (Ok(verified), Some(digest)) = (&verified, digest) {
-            self.verified
-                .insert(digest, Arc::new(verified.clone()))
-                .await;
+            self.verified.insert(digest, verified.clone()).await;
         }
         Ok(verified)
     }

@@ -94,6 +94,10 @@ async fn expired_future_and_foreign_tokens_are_rejected() {
     expired["exp"] = json!(app.state.now().timestamp() - 1);
     let mut wrong_iss = base.clone();
     wrong_iss["iss"] = json!("heimdall");
+    let mut other_apps_iss = base.clone();
+    other_apps_iss["iss"] = json!(app.issuer("globex"));
+    let mut iss_with_suffix = base.clone();
+    iss_with_suffix["iss"] = json!(format!("{}/", app.issuer("acme")));
     let mut other_aid = base.clone();
     other_aid["aid"] = json!(globex);
     other_aid["iss"] = json!(app.issuer("globex"));
@@ -112,6 +116,8 @@ async fn expired_future_and_foreign_tokens_are_rejected() {
         ("a session of another user", other_user),
         ("expired", expired),
         ("wrong iss", wrong_iss),
+        ("the issuer of another app", other_apps_iss),
+        ("the issuer with a trailing slash", iss_with_suffix),
         ("aid of another app under this app's key", other_aid),
         ("not valid yet", not_yet),
         ("no exp", no_exp),

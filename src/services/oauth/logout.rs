@@ -50,7 +50,11 @@ pub async fn check(state: &AppState, app: &app::Model, request: &LogoutRequest) 
             .verify_hint(hint, app.id)
             .await?
             .map_err(|_| invalid())?;
-        if claims.get("iss").and_then(Value::as_str) != Some(state.issuer(&app.name).as_str()) {
+        if !claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .is_some_and(|iss| state.is_issuer(&app.name, iss))
+        {
             return Err(invalid());
         }
         let aud = match claims.get("aud") {
