@@ -6,7 +6,8 @@ PostgreSQL. Prints the median latency of each and the ratio seeded / empty; the
 target is at most 1.5x. docs/src/benchmarks.md shows only what this prints.
 
 Usage: bench/scale.py   (SCALE_APPS, SCALE_USERS, SCALE_TENANTS, SCALE_AUDIT,
-                         SCALE_SAMPLES=200 to change the amounts)
+                         SCALE_SAMPLES=200 to change the amounts,
+                         SCALE_BACKENDS=PostgreSQL or SQLite for one of them)
 """
 
 import datetime
@@ -179,7 +180,10 @@ def pg_database():
 def main():
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     results = {}
+    backends = os.environ.get("SCALE_BACKENDS", "SQLite,PostgreSQL").split(",")
     for backend in ("SQLite", "PostgreSQL"):
+        if backend not in backends:
+            continue
         for seeded in (False, True):
             if backend == "SQLite":
                 folder = tempfile.mkdtemp(prefix="heimdall-scale-db-")
@@ -205,7 +209,7 @@ def main():
     print("| operation | SQLite empty | SQLite seeded | ratio | PostgreSQL empty | PostgreSQL seeded | ratio |")
     print("|---|---|---|---|---|---|---|")
     worst = 0.0
-    for op in results[("SQLite", False)]:
+    for op in next(iter(results.values())):
         cells = []
         for backend in ("SQLite", "PostgreSQL"):
             empty, full = results.get((backend, False)), results.get((backend, True))
