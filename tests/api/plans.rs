@@ -295,7 +295,7 @@ fn the_plan_check_sees_scans_and_sorts() {
 
 /// `heimdall dev seed` leaves the planner's statistics behind: on PostgreSQL a
 /// bulk-loaded table without them was planned as if it were small, and the GraphQL
-/// users connection's tenant memberships took 112 ms instead of 12 ms on a seeded
+/// users connection's tenant memberships were read by a scan (112 ms) on a seeded
 /// database (docs/src/benchmarks.md, at scale).
 #[tokio::test]
 async fn seeding_gathers_planner_statistics() {
