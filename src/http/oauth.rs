@@ -597,13 +597,12 @@ pub async fn app_token(
 
 /// Where a request to an endpoint of `app` went, for DPoP proofs (RFC 9449 §4.3).
 fn target<'a>(
-    state: &AppState,
     method: &'a axum::http::Method,
-    uri: &axum::http::Uri,
+    uri: &'a axum::http::Uri,
 ) -> authenticate::RequestTarget<'a> {
     authenticate::RequestTarget {
         method: method.as_str(),
-        url: format!("{}{}", state.config.public_origin(), uri.path()),
+        path: uri.path(),
     }
 }
 
@@ -657,7 +656,7 @@ pub async fn introspect(
             return Err(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_request", "a bearer token is required"));
         }
         // A malformed header is an inactive token, as before.
-        let presented = presented(&headers, target(&state, &method, &uri)).ok().flatten();
+        let presented = presented(&headers, target(&method, &uri)).ok().flatten();
         let body = introspection::introspect(&state, &app, presented).await?;
         Ok(token_success(body))
     }
@@ -683,7 +682,7 @@ pub async fn userinfo(
                 "a valid OAuth access token is required",
             )
         };
-        let presented = presented(&headers, target(&state, &method, &uri))?.ok_or_else(invalid)?;
+        let presented = presented(&headers, target(&method, &uri))?.ok_or_else(invalid)?;
         let claims = introspection::userinfo(&state, &app, presented)
             .await?
             .ok_or_else(invalid)?;

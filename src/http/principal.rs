@@ -21,25 +21,15 @@ pub async fn principal_of(parts: &mut Parts, state: &AppState) -> Result<Option<
     if let Some(Authenticated(cached)) = parts.extensions.get::<Authenticated>() {
         return Ok(cached.clone());
     }
-    // Only the DPoP scheme reads the target (`htu`): a Bearer request does not pay
-    // for building the URL.
-    let dpop_scheme = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(' ').next())
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case(crate::services::oauth::dpop::SCHEME));
-    let target = dpop_scheme.then(|| {
-        let path = parts
-            .extensions
-            .get::<OriginalUri>()
-            .map_or_else(|| parts.uri.path(), |o| o.0.path());
-        authenticate::RequestTarget {
-            method: parts.method.as_str(),
-            url: format!("{}{path}", state.config.public_origin()),
-        }
-    });
-    let principal = presented(state, &parts.headers, target).await?;
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.path(), |o| o.0.path());
+    let target = authenticate::RequestTarget {
+        method: parts.method.as_str(),
+        path,
+    };
+    let principal = presented(state, &parts.headers, Some(target)).await?;
     parts.extensions.insert(Authenticated(principal.clone()));
     Ok(principal)
 }

@@ -29,11 +29,13 @@ pub fn bearer_token(header: &str) -> Result<&str> {
     Ok(token)
 }
 
-/// Where a request went, for the `htm` and `htu` of a DPoP proof.
+/// Where a request went, for the `htm` and `htu` of a DPoP proof. The public URL
+/// (`htu`) is built from the path only when a DPoP proof is checked, so a Bearer
+/// request does not pay for it.
 pub struct RequestTarget<'a> {
     pub method: &'a str,
-    /// The public URL, without query.
-    pub url: String,
+    /// The request's path under the public origin (base path included), no query.
+    pub path: &'a str,
 }
 
 /// How a request presented its access token (RFC 6750 or RFC 9449).
@@ -108,7 +110,7 @@ pub async fn authenticate_presented(
         Some(app) => state.apps.settings(&app).await.dpop_nonce_required,
         None => false,
     };
-    let htu = [target.url];
+    let htu = [format!("{}{}", state.config.public_origin(), target.path)];
     let expected = dpop::Expected {
         htm: target.method,
         htu: &htu,
