@@ -339,6 +339,29 @@ impl TestApp {
             .clone()
     }
 
+    /// Another instance on this app's database that serves HTTP but runs no
+    /// background work (no workers, no cache bus): the statements its database
+    /// counter sees are the requests' own. Answers its state and its address.
+    pub async fn quiet_instance(&self) -> (AppState, String) {
+        let state = self.offline_state().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!(
+            "http://{}{}",
+            listener.local_addr().unwrap(),
+            self.config.base_path
+        );
+        let router = heimdall::http::router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .ok()
+        });
+        (state, address)
+    }
+
     /// Stops the server gracefully.
     pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
