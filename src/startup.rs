@@ -4,6 +4,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 
@@ -157,8 +158,14 @@ impl Application {
             })
         });
         let bus = crate::services::bus::spawn(self.state.clone(), stopped);
+        // Responses go out as soon as they are written (no Nagle wait for the peer's ACK).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(%err, "TCP_NODELAY could not be set");
+            }
+        });
         let served = axum::serve(
-            self.listener,
+            listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {

@@ -147,30 +147,49 @@ pub async fn token_extras(
 
 /// What a principal holds in its app, for `/authorize`: an end user's effective
 /// permissions (app role ∪ the token's tenant role), a machine client's scopes, or
-/// everything for keys (`None`).
-pub async fn held_by(
+/// everything for keys.
+pub enum Held<'a> {
+    /// Root and app keys hold every permission.
+    Everything,
+    /// An end user (or an OAuth client with the `permissions` scope, for its user):
+    /// the live effective permissions, shared with the cache.
+    Live(Arc<Effective>),
+    /// A machine client's scopes, or nothing for an OAuth client without the
+    /// `permissions` scope.
+    Listed(&'a [String]),
+}
+
+impl Held<'_> {
+    /// The permissions held, `None` for everything.
+    pub fn permissions(&self) -> Option<&[String]> {
+        match self {
+            Held::Everything => None,
+            Held::Live(live) => Some(&live.permissions),
+            Held::Listed(list) => Some(list),
+        }
+    }
+}
+
+/// What a principal holds (one cache read for an end user).
+pub async fn held_by<'a>(
     state: &AppState,
-    principal: &crate::access::Principal,
-) -> Result<Option<Vec<String>>> {
+    principal: &'a crate::access::Principal,
+) -> Result<Held<'a>> {
     use crate::access::Principal;
     Ok(match principal {
-        Principal::Root { .. } | Principal::AppKey { .. } => None,
-        Principal::EndUser(user) => Some(
-            effective(state, user.app_id, user.user_id, user.org_id)
-                .await?
-                .permissions
-                .clone(),
-        ),
-        Principal::M2m(client) => Some(client.scopes.clone()),
+        Principal::Root { .. } | Principal::AppKey { .. } => Held::Everything,
+        Principal::EndUser(user) => {
+            Held::Live(effective(state, user.app_id, user.user_id, user.org_id).await?)
+        }
+        Principal::M2m(client) => Held::Listed(&client.scopes),
         // With the `permissions` scope, a client may check the user's permissions.
-        Principal::OAuth(access) => Some(if access.scopes.iter().any(|s| s == "permissions") {
-            effective(state, access.app_id, access.user_id, None)
-                .await?
-                .permissions
-                .clone()
-        } else {
-            Vec::new()
-        }),
+        Principal::OAuth(access) => {
+            if access.scopes.iter().any(|s| s == "permissions") {
+                Held::Live(effective(state, access.app_id, access.user_id, None).await?)
+            } else {
+                Held::Listed(&[])
+            }
+        }
     })
 }
 
@@ -179,25 +198,50 @@ pub async fn describe(
     state: &AppState,
     principal: &crate::access::Principal,
 ) -> Result<serde_json::Value> {
+    let live = match principal {
+        crate::access::Principal::EndUser(user) => {
+            Some(effective(state, user.app_id, user.user_id, user.org_id).await?)
+        }
+        _ => None,
+    };
+    Ok(describe_with(principal, live.as_deref()))
+}
+
+/// [`describe`] with what [`held_by`] already read (`/authorize`: one cache read).
+pub fn describe_held(principal: &crate::access::Principal, held: &Held<'_>) -> serde_json::Value {
+    match (principal, held) {
+        (crate::access::Principal::EndUser(_), Held::Live(live)) => {
+            describe_with(principal, Some(live))
+        }
+        _ => describe_with(principal, None),
+    }
+}
+
+/// `live` is the end user's effective access (required for an end user).
+fn describe_with(
+    principal: &crate::access::Principal,
+    live: Option<&Effective>,
+) -> serde_json::Value {
     use crate::access::Principal;
     use serde_json::json;
-    Ok(match principal {
+    match principal {
         Principal::Root { key_id } => json!({ "id": key_id, "type": "root" }),
         Principal::AppKey { app_id, key_id } => {
             json!({ "id": key_id, "type": "api_key", "app_id": app_id })
         }
         Principal::EndUser(user) => {
-            let live = effective(state, user.app_id, user.user_id, user.org_id).await?;
             let mut out = json!({
                 "id": user.user_id,
                 "type": "end_user",
                 "app_id": user.app_id,
                 "session_id": user.session_id,
-                "role": live.role,
             });
-            if let Some(org_id) = live.org_id {
-                out["org_id"] = json!(org_id);
-                out["org_role"] = json!(live.org_role);
+            if let Some(live) = live {
+                out["role"] = json!(live.role);
+                if let Some(org_id) = live.org_id {
+                    out["org_id"] = json!(org_id);
+                    out["org_role"] = json!(live.org_role);
+                }
             }
             out
         }
@@ -214,5 +258,5 @@ pub async fn describe(
             "client_id": access.client_id,
             "scopes": access.scopes,
         }),
-    })
+    }
 }

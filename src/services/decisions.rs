@@ -59,9 +59,9 @@ pub async fn authorize(
     let held = authz::held_by(state, caller).await?;
     let decision = Decision {
         id: None,
-        missing: missing(&held, &required),
+        missing: missing(held.permissions(), &required),
     };
-    Ok((decision, authz::describe(state, caller).await?))
+    Ok((decision, authz::describe_held(caller, &held)))
 }
 
 /// Up to [`MAX_CHECKS`] checks, each with an id, answered in order.
@@ -94,7 +94,7 @@ pub async fn authorize_batch(
         let required = required(check, &field)?;
         decisions.push(Decision {
             id: Some(id),
-            missing: missing(&held, &required),
+            missing: missing(held.permissions(), &required),
         });
     }
     Ok(decisions)
@@ -133,7 +133,7 @@ fn required(check: &Check, field: &str) -> Result<Vec<String>> {
     Ok(list)
 }
 
-fn missing(held: &Option<Vec<String>>, required: &[String]) -> Vec<String> {
+fn missing(held: Option<&[String]>, required: &[String]) -> Vec<String> {
     match held {
         None => Vec::new(),
         Some(held) => permissions::missing(held, required),

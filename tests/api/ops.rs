@@ -275,3 +275,68 @@ async fn the_pyjwt_check_never_passes_silently() {
     );
     assert!(String::from_utf8_lossy(&ci.stderr).contains("FAILED"));
 }
+
+/// Every connected TCP socket of this process whose local (or, with `peer`, remote) port is one
+/// of `ports`, with its TCP_NODELAY flag. Each descriptor is duplicated from this
+/// process with `pidfd_getfd` (no unsafe code: the crate forbids it).
+#[cfg(target_os = "linux")]
+fn tcp_sockets_with_port(ports: &[u16], peer: bool) -> Vec<(std::net::SocketAddr, bool)> {
+    use rustix::process::{PidfdFlags, PidfdGetfdFlags, getpid, pidfd_getfd, pidfd_open};
+    let me = pidfd_open(getpid(), PidfdFlags::empty()).expect("pidfd_open (Linux ≥ 5.6)");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Ok(target) = std::fs::read_link(entry.path()) else {
+            continue;
+        };
+        if !target.to_string_lossy().starts_with("socket:") {
+            continue;
+        }
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        // Closed meanwhile: skipped.
+        let Ok(copy) = pidfd_getfd(&me, fd, PidfdGetfdFlags::empty()) else {
+            continue;
+        };
+        let sock = socket2::Socket::from(copy);
+        // Connected sockets only (a listener has no peer).
+        let (Ok(local), Ok(remote)) = (sock.local_addr(), sock.peer_addr()) else {
+            continue;
+        };
+        let Some(addr) = (if peer { remote } else { local }).as_socket() else {
+            continue;
+        };
+        if !ports.contains(&addr.port()) {
+            continue;
+        }
+        if let Ok(nodelay) = sock.tcp_nodelay() {
+            found.push((addr, nodelay));
+        }
+    }
+    found
+}
+
+/// Regression: sqlx 0.9.0 stopped setting TCP_NODELAY on database connections, and a
+/// query written in two segments then waited for PostgreSQL's delayed ACK (~40 ms: the
+/// client_credentials p99 on PostgreSQL sat at 45 ms). The HTTP listener sets it too.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn database_and_http_sockets_send_without_waiting_for_acks() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/readyz", None).await.status, 200);
+    let served = tcp_sockets_with_port(&[app.port], false);
+    assert!(
+        !served.is_empty(),
+        "the request's server-side socket is open"
+    );
+    assert!(served.iter().all(|(_, nodelay)| *nodelay), "{served:?}");
+    if app.db.is_postgres() {
+        let port = url::Url::parse(&app.config.database_url)
+            .unwrap()
+            .port()
+            .unwrap_or(5432);
+        let pooled = tcp_sockets_with_port(&[port], true);
+        assert!(!pooled.is_empty(), "the pool holds PostgreSQL connections");
+        assert!(pooled.iter().all(|(_, nodelay)| *nodelay), "{pooled:?}");
+    }
+}
