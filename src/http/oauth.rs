@@ -22,7 +22,7 @@ use crate::{
     services::{
         authenticate,
         guard::{self, Lane},
-        m2m::{self, ClientAuthError},
+        m2m,
         oauth::{device, dpop, exchange, grants, introspection, token},
     },
     state::AppState,
@@ -434,42 +434,6 @@ fn token_success(body: Value) -> Response {
     response
 }
 
-/// The client-credentials grant for machine clients.
-async fn client_credentials_grant(
-    state: &AppState,
-    app: &entity::app::Model,
-    credentials: ClientCredentials,
-    params: &Params,
-    meta: &RequestMeta,
-) -> Result<Response, OAuthError> {
-    let Some(secret) = credentials.secret.as_deref() else {
-        return Err(OAuthError::invalid_client(
-            "machine clients authenticate with their secret",
-        ));
-    };
-    let (client, generation) =
-        match m2m::authenticate(state, app.id, &credentials.client_id, secret, meta).await {
-            Ok(found) => found,
-            Err(ClientAuthError::Invalid) => {
-                return Err(OAuthError::invalid_client("client authentication failed"));
-            }
-            Err(ClientAuthError::RateLimited(retry_after)) => {
-                return Err(Error::RateLimited { retry_after }.into());
-            }
-            Err(ClientAuthError::Other(e)) => return Err(e.into()),
-        };
-    let scopes = m2m::narrow_scopes(&client, params.get("scope")).ok_or_else(|| {
-        OAuthError::invalid_scope("a requested scope is not allowed for this client")
-    })?;
-    let issued = m2m::issue(state, app, &client, generation, scopes, meta).await?;
-    Ok(token_success(json!({
-        "access_token": issued.access_token,
-        "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-        "scope": issued.scopes.join(" "),
-    })))
-}
-
 async fn token_for(
     state: &AppState,
     app: &entity::app::Model,
@@ -481,15 +445,21 @@ async fn token_for(
     match grant_type {
         "client_credentials" => {
             let credentials = client_credentials(&headers, &params)?;
-            if !credentials
-                .client_id
-                .starts_with(crate::services::m2m::CLIENT_ID_PREFIX)
-            {
-                return Err(OAuthError::unauthorized_client(
-                    "client_credentials is for machine clients; OAuth clients use authorization_code",
-                ));
-            }
-            client_credentials_grant(state, app, credentials, &params, &meta).await
+            let issued = m2m::client_credentials_grant(
+                state,
+                app,
+                &credentials.client_id,
+                credentials.secret.as_deref(),
+                params.get("scope"),
+                &meta,
+            )
+            .await?;
+            Ok(token_success(json!({
+                "access_token": issued.access_token,
+                "token_type": "Bearer",
+                "expires_in": issued.expires_in,
+                "scope": issued.scopes.join(" "),
+            })))
         }
         "authorization_code" | "refresh_token" | device::GRANT_TYPE => {
             let client = authenticated_client(state, app, &headers, &params, &meta).await?;

@@ -28,6 +28,7 @@ use crate::{
     request::RequestMeta,
     services::{
         audit::{self, Entry, Target},
+        oauth::OAuthError,
         permissions, throttle, validate,
     },
     state::AppState,
@@ -388,6 +389,43 @@ pub struct IssuedM2mToken {
     pub access_token: String,
     pub expires_in: i64,
     pub scopes: Vec<String>,
+}
+
+/// The client_credentials grant (RFC 6749 §4.4): only machine clients use it; the
+/// client authenticates with its secret, the requested scopes are narrowed to what it
+/// may hold, and a token is issued. Errors are the token endpoint's.
+pub async fn client_credentials_grant(
+    state: &AppState,
+    app: &entity::app::Model,
+    client_id: &str,
+    secret: Option<&str>,
+    scope: Option<&str>,
+    meta: &RequestMeta,
+) -> std::result::Result<IssuedM2mToken, OAuthError> {
+    if !client_id.starts_with(CLIENT_ID_PREFIX) {
+        return Err(OAuthError::unauthorized_client(
+            "client_credentials is for machine clients; OAuth clients use authorization_code",
+        ));
+    }
+    let Some(secret) = secret else {
+        return Err(OAuthError::invalid_client(
+            "machine clients authenticate with their secret",
+        ));
+    };
+    let (client, generation) = match authenticate(state, app.id, client_id, secret, meta).await {
+        Ok(found) => found,
+        Err(ClientAuthError::Invalid) => {
+            return Err(OAuthError::invalid_client("client authentication failed"));
+        }
+        Err(ClientAuthError::RateLimited(retry_after)) => {
+            return Err(Error::RateLimited { retry_after }.into());
+        }
+        Err(ClientAuthError::Other(e)) => return Err(e.into()),
+    };
+    let scopes = narrow_scopes(&client, scope).ok_or_else(|| {
+        OAuthError::invalid_scope("a requested scope is not allowed for this client")
+    })?;
+    Ok(issue(state, app, &client, generation, scopes, meta).await?)
 }
 
 pub async fn issue(
