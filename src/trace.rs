@@ -41,8 +41,15 @@ fn random<const N: usize>() -> [u8; N] {
     out
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+use crate::crypto::hex;
+
+/// Lower-case hex of an id, written when formatted.
+struct Hex<const N: usize>([u8; N]);
+
+impl<const N: usize> std::fmt::Display for Hex<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
 }
 
 fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
@@ -126,6 +133,12 @@ impl TraceContext {
 
     pub fn trace_id(&self) -> String {
         hex(&self.trace_id)
+    }
+
+    /// The trace id, formatted only when displayed (a disabled span's fields are
+    /// never formatted).
+    pub fn trace_id_display(&self) -> impl std::fmt::Display + use<> {
+        Hex(self.trace_id)
     }
 
     pub fn span_id(&self) -> String {
@@ -258,6 +271,10 @@ mod tests {
         let context = TraceContext::parse(header).unwrap();
         assert_eq!(context.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(context.span_id(), "00f067aa0ba902b7");
+        assert_eq!(
+            context.trace_id_display().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
         assert_eq!(context.header(), header);
         let child = context.child();
         assert_eq!(child.trace_id, context.trace_id);

@@ -699,12 +699,18 @@ pub fn router(state: AppState) -> Router {
                     .get(&REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
+                // Formatted only if the span is enabled (not at HEIMDALL_LOG=warn).
                 let trace_id = req
                     .extensions()
                     .get::<crate::trace::TraceContext>()
-                    .map(crate::trace::TraceContext::trace_id)
-                    .unwrap_or_default();
-                tracing::info_span!("request", method = %req.method(), route, request_id, trace_id = %trace_id)
+                    .map(crate::trace::TraceContext::trace_id_display);
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    route,
+                    request_id,
+                    trace_id = trace_id.as_ref().map(tracing::field::display)
+                )
             })
             .on_request(())
             // Access logs are DEBUG: at tens of thousands of requests per second a line

@@ -51,23 +51,26 @@ pub async fn authorize(
 ) -> Result<impl IntoResponse> {
     let (decision, described) =
         decisions::authorize(&state, &principal, &slug, &body.into()).await?;
-    let reason = if decision.authorized() {
-        Value::Null
-    } else {
-        json!(format!(
-            "missing permissions: {}",
-            decision.missing.join(", ")
-        ))
+    let authorized = decision.authorized();
+    let answer = Answer {
+        authorized,
+        reason: (!authorized)
+            .then(|| format!("missing permissions: {}", decision.missing.join(", "))),
+        missing: (!authorized).then_some(&decision.missing),
+        principal: described,
     };
-    let mut out = json!({
-        "authorized": decision.authorized(),
-        "reason": reason,
-        "principal": described,
-    });
-    if !decision.authorized() {
-        out["missing"] = json!(decision.missing);
-    }
-    Ok(axum::Json(out))
+    Ok(axum::Json(answer).into_response())
+}
+
+/// The answer of `POST /authorize`, serialised straight from the decision (fields in
+/// the order a JSON object of them had before).
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    authorized: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing: Option<&'a Vec<String>>,
+    principal: Value,
+    reason: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

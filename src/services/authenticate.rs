@@ -141,7 +141,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
         keys::authenticate_app_key(state, token).await?
     } else if token.starts_with(prefix::ACCESS_TOKEN) {
         oauth_access(state, token).await?
-    } else if token.bytes().filter(|b| *b == b'.').count() == 2 {
+    } else if token.matches('.').count() == 2 {
         // RFC 9068 access tokens of API resources (docs/src/oauth-extensions.md).
         if crate::services::oauth::resources::is_at_jwt(token) {
             return crate::services::oauth::resources::authenticate_at_jwt(state, token).await;

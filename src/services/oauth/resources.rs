@@ -380,8 +380,21 @@ pub async fn issue_jwt(
 }
 
 /// Whether a bearer is an RFC 9068 access token (by its header's `typ`).
+/// Reads the header's `typ` only (this runs for every JWT bearer, ahead of the
+/// verified-token cache); either way the token is verified next.
 pub fn is_at_jwt(token: &str) -> bool {
-    jsonwebtoken::decode_header(token)
+    #[derive(serde::Deserialize)]
+    struct Typ<'a> {
+        #[serde(borrow)]
+        typ: Option<std::borrow::Cow<'a, str>>,
+    }
+    let Some(header) = token
+        .split_once('.')
+        .and_then(|(header, _)| crate::crypto::b64url_decode(header))
+    else {
+        return false;
+    };
+    serde_json::from_slice::<Typ>(&header)
         .ok()
         .and_then(|h| h.typ)
         .is_some_and(|t| {
