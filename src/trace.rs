@@ -7,6 +7,8 @@
 
 use std::{future::Future, sync::Arc};
 
+use crate::crypto::hex;
+
 /// A position in a trace: the trace id, the id of this span, the flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceContext {
@@ -40,8 +42,6 @@ fn random<const N: usize>() -> [u8; N] {
     }
     out
 }
-
-use crate::crypto::hex;
 
 /// Lower-case hex of an id, written when formatted.
 struct Hex<const N: usize>([u8; N]);

@@ -159,6 +159,12 @@ mod tests {
     }
 
     #[test]
+    fn hex_is_lower_case_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
     fn hasher_accepts_previous_master_keys() {
         let old = vault::MasterKeys::from_parts([1u8; 32], vec![]);
         let stored = SecretHasher::new(&old).hash("hm_pak_x");

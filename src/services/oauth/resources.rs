@@ -379,9 +379,9 @@ pub async fn issue_jwt(
     Ok((token, ttl))
 }
 
-/// Whether a bearer is an RFC 9068 access token (by its header's `typ`).
-/// Reads the header's `typ` only (this runs for every JWT bearer, ahead of the
-/// verified-token cache); either way the token is verified next.
+/// Whether a bearer is an RFC 9068 access token, by its header's `typ` alone: this runs
+/// for every JWT bearer, ahead of the verified-token cache, and either way the token
+/// is verified next.
 pub fn is_at_jwt(token: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct Typ<'a> {
@@ -505,4 +505,32 @@ pub async fn authenticate_at_jwt(state: &AppState, token: &str) -> Result<Princi
         resource: Some(registered.identifier),
         act: claims.act,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_header(header: &str) -> String {
+        format!("{}.e30.c2ln", crate::crypto::b64url(header.as_bytes()))
+    }
+
+    #[test]
+    fn at_jwt_is_told_by_the_header_typ() {
+        for typ in ["at+jwt", "AT+JWT", "application/at+jwt"] {
+            let header = format!(r#"{{"alg":"ES256","kid":"k","typ":"{typ}"}}"#);
+            assert!(is_at_jwt(&with_header(&header)), "{typ}");
+        }
+        for header in [
+            r#"{"alg":"ES256","typ":"JWT"}"#,
+            r#"{"alg":"ES256"}"#,
+            r#"{"alg":"ES256","typ":7}"#,
+            r#"{"typ":"at+jwt","typ":"at+jwt"}"#,
+            "not json",
+        ] {
+            assert!(!is_at_jwt(&with_header(header)), "{header}");
+        }
+        assert!(!is_at_jwt("no-dots-at-all"));
+        assert!(!is_at_jwt("!!!.e30.c2ln"));
+    }
 }
